@@ -1,0 +1,133 @@
+// continuo/tokenizer.hpp: Score <-> musical events, the model's vocabulary and grammar.
+//
+//   using namespace continuo;
+//   tokenizer::Tokenizer tok;                              // version "continuo-events-1"
+//   std::vector<tokenizer::Event> ev = tok.encode(score);  // BOS, header, body, EOS
+//   score::Score back = tok.decode(ev);                    // == tok.canonical(score)
+//   tokenizer::Grammar g(tok.options());                   // which values may come next
+//   g.feed(ev[0]); auto mask = g.allowed(tokenizer::Field::kKind, partial);
+//
+// One event is one model step: a kind (note, track declaration, tempo, ...) and up to five
+// attributes, always in the fixed order kind, dt, track, value, value2, duration. docs/TOKENS.md
+// describes every field and value range; bump kVersion when any of it changes.
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "continuo/score.hpp"
+
+namespace continuo::tokenizer {
+
+inline constexpr const char* kVersion = "continuo-events-1";
+inline constexpr int kStepsPerBeat = 24;   // grid: 1/24 quarter note (32nds and triplets)
+inline constexpr int kMaxTracks = 16;
+
+enum class Kind : uint16_t {
+  kPad = 0, kBos, kEos, kNote, kTrack, kTempo, kTimeSig, kKeySig, kControl, kWait,
+  kCount
+};
+
+// Attribute fields in prediction order. Fields a kind does not use hold 0.
+enum class Field : int { kKind = 0, kDt, kTrack, kValue, kValue2, kDuration, kCount };
+inline constexpr int kNumFields = static_cast<int>(Field::kCount);
+
+// Vocabulary size of each field.
+inline constexpr int kMaxDt = 192;          // dt in grid steps 0..191 (8 beats); longer: kWait
+inline constexpr int kMaxDuration = 384;    // duration in steps 1..384 (stored as steps-1)
+inline constexpr std::array<int, kNumFields> kFieldSizes = {
+    static_cast<int>(Kind::kCount), kMaxDt, kMaxTracks, 592, 128, kMaxDuration};
+
+// Ranges inside Field::kValue (one shared vocabulary, disjoint ranges per meaning).
+inline constexpr int kPitchBase = 0;        // 128 pitches
+inline constexpr int kProgramBase = 128;    // 128 pitched programs
+inline constexpr int kDrumKitBase = 256;    // 128 drum kits (GM kit = program on channel 10)
+inline constexpr int kTempoBase = 384;      // kTempoBins log-spaced tempi
+inline constexpr int kTempoBins = 64;
+inline constexpr int kTimeSigBase = 448;    // numerator 1..16 x denominator 1,2,4,8,16,32
+inline constexpr int kTimeSigCount = 96;
+inline constexpr int kKeyBase = 544;        // sharps -7..7 x {major, minor}
+inline constexpr int kKeyCount = 30;
+inline constexpr int kControlBase = 574;    // the controllers in kControllers
+inline constexpr std::array<uint8_t, 9> kControllers = {1, 7, 10, 11, 64, 66, 67, 91, 93};
+inline constexpr int kValueEnd = kControlBase + static_cast<int>(kControllers.size());  // 583
+
+// Extra input features the model sees (derived, never predicted).
+inline constexpr int kBeatPosSize = kStepsPerBeat;  // position inside the beat
+inline constexpr int kBarPosSize = 32;              // beat index inside the bar (capped)
+
+struct Event {
+  std::array<uint16_t, kNumFields> f{};   // kind, dt, track, value, value2, duration
+  Kind kind() const { return static_cast<Kind>(f[0]); }
+  uint16_t operator[](Field k) const { return f[static_cast<int>(k)]; }
+  uint16_t& operator[](Field k) { return f[static_cast<int>(k)]; }
+  bool operator==(const Event&) const = default;
+};
+
+// An event plus the derived position features, as stored in token shards.
+struct Position {
+  uint16_t beat_pos = 0;   // 0..23
+  uint16_t bar_pos = 0;    // 0..31
+};
+
+struct Options {
+  bool controls = true;     // encode control changes (the kControllers subset)
+};
+
+int tempo_to_bin(double bpm);
+double tempo_from_bin(int bin);
+int timesig_to_class(int numerator, int denominator);   // -1 if not representable
+std::pair<int, int> timesig_from_class(int cls);
+int key_to_class(int sharps, bool minor);
+
+class Tokenizer {
+ public:
+  explicit Tokenizer(Options options = {}) : options_(options) {}
+  const Options& options() const { return options_; }
+
+  // What encode() keeps of a score: at most kMaxTracks non-empty tracks (tracks sharing an
+  // instrument are merged first, then the smallest dropped), times on the grid (at
+  // kStepsPerBeat, resolution kStepsPerBeat), durations clamped to 1..kMaxDuration steps,
+  // tempi and signatures on their bins, only the kControllers. decode(encode(s)) == canonical(s).
+  score::Score canonical(const score::Score& s) const;
+
+  std::vector<Event> encode(const score::Score& s) const;
+  // Any grammatical sequence decodes to a valid score; ungrammatical events are skipped.
+  score::Score decode(const std::vector<Event>& events) const;
+
+  // Number of header events (BOS + leading dt=0 signatures, tempo and track declarations).
+  static size_t header_length(const std::vector<Event>& events);
+  // Position features for every event of a sequence that starts with BOS.
+  static std::vector<Position> positions(const std::vector<Event>& events);
+  static std::string describe(const Event& e);   // "NOTE dt=12 track=0 pitch=60 vel=90 dur=24"
+
+ private:
+  Options options_;
+};
+
+// Tracks what has been seen so far and says which values each field may take next.
+class Grammar {
+ public:
+  explicit Grammar(Options options = {});
+  void feed(const Event& e);             // an accepted event
+  // Allowed values of `field` for the next event, given its fields before `field` in `partial`.
+  // Returns a mask of kFieldSizes[field] entries (1 = allowed).
+  std::vector<uint8_t> allowed(Field field, const Event& partial) const;
+  bool fields_used(Kind kind, Field field) const;  // does `kind` carry `field`?
+  bool in_header() const { return in_header_; }
+  int tracks() const { return n_tracks_; }
+  bool ended() const { return ended_; }
+  // Forbid kinds (e.g. new tracks, tempo changes) in the body, for user constraints.
+  void set_allow_controls(bool allow) { options_.controls = allow; }
+
+ private:
+  Options options_;
+  bool started_ = false, in_header_ = true, ended_ = false;
+  int n_tracks_ = 0;
+  std::array<bool, kMaxTracks> drum_{};
+};
+
+}  // namespace continuo::tokenizer
