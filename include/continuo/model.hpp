@@ -1,0 +1,84 @@
+// continuo/model.hpp: model configuration, weights on disk (safetensors + JSON config), registry.
+//
+//   using namespace continuo;
+//   model::ModelFiles m = model::find_model("default");          // models/default/...
+//   model::Config cfg = model::load_config(m.config_path);
+//   model::Weights w = model::load_safetensors(m.weights_path);   // name -> tensor (fp32 in memory)
+//   const model::Tensor& q = w.at("model.layers.0.self_attn.q_proj.weight");   // [d, d]
+//
+// The network (docs/ARCHITECTURE.md, docs/TOKENS.md): a LLaMA-style decoder (RMSNorm, rotary
+// positions, SwiGLU, no biases), one step per event. Input = sum of the event's field embeddings
+// and its position-in-beat / position-in-bar embeddings. Output: a small head per field, in the
+// order kind, dt, track, value, value2, duration; the head of field f sees the final hidden state
+// plus output-side embeddings of the fields already chosen:
+//   x_f = h + sum_{g<f} heads.embed.g[e_g]                      // [d]
+//   logits_f = heads.f.out @ silu(heads.f.proj @ rmsnorm(x_f) * heads.f.norm)   // [vocab_f]
+// Tensor names (all matrices [out, in], like torch.nn.Linear):
+//   model.embed_fields.{f}.weight [vocab_f, d]   model.embed_beat_pos.weight [24, d]
+//   model.embed_bar_pos.weight [32, d]
+//   model.layers.{i}.input_layernorm.weight [d]
+//   model.layers.{i}.self_attn.{q,k,v,o}_proj.weight [d, d]
+//   model.layers.{i}.post_attention_layernorm.weight [d]
+//   model.layers.{i}.mlp.{gate,up}_proj.weight [d_ff, d]   model.layers.{i}.mlp.down_proj.weight [d, d_ff]
+//   model.norm.weight [d]
+//   heads.embed.{g}.weight [vocab_g, d]  (g = 0..4)
+//   heads.{f}.norm.weight [d]  heads.{f}.proj.weight [d_head, d]  heads.{f}.out.weight [vocab_f, d_head]
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "continuo/tokenizer.hpp"
+
+namespace continuo::model {
+
+inline constexpr const char* kFormat = "continuo-model-1";
+
+struct Config {
+  std::string name = "default";
+  std::string tokenizer = tokenizer::kVersion;
+  int d_model = 256;
+  int n_layers = 6;
+  int n_heads = 8;
+  int d_ff = 704;
+  int d_head = 256;          // hidden size of each attribute head
+  int max_len = 1024;        // longest sequence (events) the model was trained on
+  double rope_theta = 10000.0;
+  double norm_eps = 1e-5;
+  bool controls = true;      // tokenizer option the model was trained with
+  std::string description;   // one line for `continuo models`
+};
+
+Config load_config(const std::string& path);        // throws Error with a clear message
+std::string config_to_json(const Config& c);
+void save_config(const Config& c, const std::string& path);   // atomic
+
+// A dense tensor, row-major, fp32 in memory (bf16/fp16 files are widened on load).
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+  int64_t numel() const;
+};
+using Weights = std::map<std::string, Tensor>;
+
+enum class DType { kF32, kBF16 };
+// safetensors: 8-byte header length, JSON header, raw little-endian data. Checked on load
+// (header size, offsets inside the file, dtype, shape x dtype == byte count); throws kCorruptData.
+Weights load_safetensors(const std::string& path);
+void save_safetensors(const Weights& w, const std::string& path, DType dtype,
+                      const std::map<std::string, std::string>& metadata = {});   // atomic
+// Every tensor `cfg` needs is present with the right shape (throws kCorruptData naming the first
+// missing or mis-shaped tensor).
+void check_weights(const Config& cfg, const Weights& w);
+
+struct ModelFiles {
+  std::string name, dir, config_path, weights_path;
+};
+// A model by name (a folder models/<name>/ with config.json and model.safetensors), or by path
+// to such a folder. Searched in: $CONTINUO_MODELS, <exe>/../models, <source tree>/models.
+ModelFiles find_model(const std::string& name_or_path);
+std::vector<ModelFiles> list_models();
+
+}  // namespace continuo::model
