@@ -1,0 +1,100 @@
+// continuo/engine.hpp: fast native inference: KV cache, CPU kernels, grammar-aware sampling.
+//
+//   using namespace continuo;
+//   auto files = model::find_model("default");
+//   engine::Model m = engine::Model::load(files);               // weights as fp32/bf16 in RAM
+//   engine::SampleOptions opt; opt.temperature = 0.9; opt.top_p = 0.95; opt.seed = 7;
+//   opt.events = 512; opt.variations = 4;
+//   auto outs = engine::generate(m, prompt_events, opt,
+//       [](int variation, const tokenizer::Event& e) { return true; });  // false = stop
+//   // outs[v] = the new events of variation v (prompt not included)
+//
+// The engine matches the libtorch reference forward (src/model) to fp32 rounding (tested).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "continuo/model.hpp"
+#include "continuo/tokenizer.hpp"
+
+namespace continuo::engine {
+
+class Model {
+ public:
+  static Model load(const model::ModelFiles& files);
+  static Model from_weights(const model::Config& cfg, const model::Weights& w);
+  const model::Config& config() const;
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  struct Impl;
+  Impl& impl() const { return *impl_; }
+
+ private:
+  Model();
+  std::unique_ptr<Impl> impl_;
+};
+
+// Per-variation decoding state: KV cache of every layer, position, grammar.
+class Session {
+ public:
+  Session(const Model& m, int batch);  // `batch` independent sequences
+  ~Session();
+  Session(Session&&) noexcept;
+  int batch() const;
+  int length() const;                  // events fed so far (same for every sequence)
+  // Feed one event per sequence (with its position features) and compute the next hidden state.
+  // events.size() == batch. Returns false if the context is full (length() == max_len).
+  bool step(const std::vector<tokenizer::Event>& events, const std::vector<tokenizer::Position>& pos);
+  // Feed a whole prompt (same for all sequences) in one go.
+  void prefill(const std::vector<tokenizer::Event>& events, const std::vector<tokenizer::Position>& pos);
+  // Logits of field `field` for sequence b given the already-chosen earlier fields of the next
+  // event in `partial` (uses the hidden state of the last step). Size kFieldSizes[field].
+  std::vector<float> field_logits(int b, tokenizer::Field field, const tokenizer::Event& partial);
+  void reset();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+struct SampleOptions {
+  int events = 256;            // new events per variation (EOS may end earlier)
+  int variations = 1;
+  float temperature = 1.0f;    // <= 0: argmax
+  float top_p = 0.98f;         // nucleus; 1 = off
+  int top_k = 0;               // 0 = off
+  uint64_t seed = 0;
+  bool allow_controls = true;
+  bool allow_eos = false;      // stop a variation at EOS (else EOS is masked out)
+  bool allow_tempo_changes = true;
+  bool allow_timesig_changes = true;
+  std::vector<uint8_t> forbid_tracks;  // track indices that must not get notes (unused now)
+};
+
+// Called for every generated event; return false to stop all variations early (what was made so
+// far is returned).
+using EventCallback = std::function<bool(int variation, const tokenizer::Event& e)>;
+using ProgressCallback = std::function<bool(float progress)>;
+
+// Generates `opt.events` new events after `prompt` (a grammatical sequence starting with BOS).
+// When the context fills, the header plus the most recent half of the context is re-fed
+// (a sliding window) and generation goes on. Same seed => same output.
+std::vector<std::vector<tokenizer::Event>> generate(const Model& m, const std::vector<tokenizer::Event>& prompt,
+                                                    const SampleOptions& opt, const EventCallback& on_event = {});
+
+// Sum of negative log-likelihoods (nats) of each used field of every event after the first,
+// teacher-forced, with the sliding-window rule of generate(). Returns one value per event
+// (0 for the first). Grammar masks are NOT applied (same as the training loss).
+std::vector<double> score_events(const Model& m, const std::vector<tokenizer::Event>& events);
+
+// Which kernels are in use ("avx512" or "portable"), for benchmarks and logs.
+const char* kernel_name();
+
+}  // namespace continuo::engine
