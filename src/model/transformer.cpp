@@ -1,0 +1,211 @@
+// The Continuo network in libtorch (training and numeric reference).
+#include "model/transformer.hpp"
+
+#include <cmath>
+
+#include "continuo/error.hpp"
+
+namespace continuo::model {
+namespace F = torch::nn::functional;
+using tokenizer::kNumFields;
+
+RMSNormImpl::RMSNormImpl(int64_t d, double e) : eps(e) {
+  weight = register_parameter("weight", torch::ones({d}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  auto xf = x.to(torch::kFloat32);
+  auto r = torch::rsqrt(xf.pow(2).mean(-1, true) + eps);
+  return (xf * r).to(x.scalar_type()) * weight;
+}
+
+AttentionImpl::AttentionImpl(const Config& c) : n_heads(c.n_heads), d_head(c.d_model / c.n_heads) {
+  auto lin = [&](const char* name) {
+    return register_module(name, torch::nn::Linear(torch::nn::LinearOptions(c.d_model, c.d_model).bias(false)));
+  };
+  q_proj = lin("q_proj");
+  k_proj = lin("k_proj");
+  v_proj = lin("v_proj");
+  o_proj = lin("o_proj");
+}
+
+namespace {
+torch::Tensor rotate_half(const torch::Tensor& x) {
+  auto half = x.size(-1) / 2;
+  auto x1 = x.slice(-1, 0, half), x2 = x.slice(-1, half);
+  return torch::cat({-x2, x1}, -1);
+}
+
+// cos/sin tables [T, dh] for rotary positions 0..T-1 (LLaMA / Hugging Face convention).
+std::pair<torch::Tensor, torch::Tensor> rope_tables(int64_t T, int64_t dh, double theta, torch::Device dev) {
+  auto inv = 1.0 / torch::pow(theta, torch::arange(0, dh, 2, torch::kFloat64) / double(dh));  // [dh/2]
+  auto t = torch::arange(T, torch::kFloat64);
+  auto freqs = torch::outer(t, inv);                 // [T, dh/2]
+  auto emb = torch::cat({freqs, freqs}, -1);         // [T, dh]
+  return {emb.cos().to(torch::kFloat32).to(dev), emb.sin().to(torch::kFloat32).to(dev)};
+}
+}  // namespace
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const auto B = x.size(0), T = x.size(1);
+  auto shape = [&](const torch::Tensor& t) { return t.view({B, T, n_heads, d_head}).transpose(1, 2); };
+  auto q = shape(q_proj(x)), k = shape(k_proj(x)), v = shape(v_proj(x));  // [B, H, T, dh]
+  auto c = cos.to(q.scalar_type()), s = sin.to(q.scalar_type());
+  q = q * c + rotate_half(q) * s;
+  k = k * c + rotate_half(k) * s;
+  auto att = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(d_head));  // [B, H, T, T]
+  auto mask = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(1);
+  att = att.masked_fill(mask, -std::numeric_limits<float>::infinity());
+  att = torch::softmax(att.to(torch::kFloat32), -1).to(v.scalar_type());
+  auto y = torch::matmul(att, v);                                    // [B, H, T, dh]
+  y = y.transpose(1, 2).contiguous().view({B, T, n_heads * d_head});  // [B, T, d]
+  return o_proj(y);
+}
+
+MlpImpl::MlpImpl(const Config& c) {
+  gate_proj = register_module("gate_proj", torch::nn::Linear(torch::nn::LinearOptions(c.d_model, c.d_ff).bias(false)));
+  up_proj = register_module("up_proj", torch::nn::Linear(torch::nn::LinearOptions(c.d_model, c.d_ff).bias(false)));
+  down_proj = register_module("down_proj", torch::nn::Linear(torch::nn::LinearOptions(c.d_ff, c.d_model).bias(false)));
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) { return down_proj(F::silu(gate_proj(x)) * up_proj(x)); }
+
+LayerImpl::LayerImpl(const Config& c) {
+  input_layernorm = register_module("input_layernorm", RMSNorm(c.d_model, c.norm_eps));
+  self_attn = register_module("self_attn", Attention(c));
+  post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.d_model, c.norm_eps));
+  mlp = register_module("mlp", Mlp(c));
+}
+
+torch::Tensor LayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  auto h = x + self_attn(input_layernorm(x), cos, sin);
+  return h + mlp(post_attention_layernorm(h));
+}
+
+BackboneImpl::BackboneImpl(const Config& c) {
+  for (int f = 0; f < kNumFields; ++f)
+    embed_fields->push_back(torch::nn::Embedding(tokenizer::kFieldSizes[f], c.d_model));
+  register_module("embed_fields", embed_fields);
+  embed_beat_pos = register_module("embed_beat_pos", torch::nn::Embedding(tokenizer::kBeatPosSize, c.d_model));
+  embed_bar_pos = register_module("embed_bar_pos", torch::nn::Embedding(tokenizer::kBarPosSize, c.d_model));
+  for (int i = 0; i < c.n_layers; ++i) layers->push_back(Layer(c));
+  register_module("layers", layers);
+  norm = register_module("norm", RMSNorm(c.d_model, c.norm_eps));
+}
+
+HeadImpl::HeadImpl(const Config& c, int vocab) {
+  norm = register_module("norm", RMSNorm(c.d_model, c.norm_eps));
+  proj = register_module("proj", torch::nn::Linear(torch::nn::LinearOptions(c.d_model, c.d_head).bias(false)));
+  out = register_module("out", torch::nn::Linear(torch::nn::LinearOptions(c.d_head, vocab).bias(false)));
+}
+
+torch::Tensor HeadImpl::forward(const torch::Tensor& x) { return out(F::silu(proj(norm(x)))); }
+
+TransformerImpl::TransformerImpl(const Config& c) : cfg(c) {
+  if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
+    throw Error(ErrorCode::kInvalidArgument, "d_model must be a multiple of 2 * n_heads");
+  model = register_module("model", Backbone(c));
+  auto container = std::make_shared<torch::nn::Module>();
+  head_embed = torch::nn::ModuleList();
+  for (int g = 0; g < kNumFields - 1; ++g)
+    head_embed->push_back(torch::nn::Embedding(tokenizer::kFieldSizes[g], c.d_model));
+  container->register_module("embed", head_embed);
+  for (int f = 0; f < kNumFields; ++f)
+    head.push_back(container->register_module(std::to_string(f), Head(c, tokenizer::kFieldSizes[f])));
+  register_module("heads", container);
+
+  tokenizer::Grammar g;
+  used_mask = torch::zeros({int64_t(tokenizer::Kind::kCount), kNumFields});
+  for (int k = 1; k < int(tokenizer::Kind::kCount); ++k)
+    for (int f = 0; f < kNumFields; ++f)
+      used_mask[k][f] = g.fields_used(tokenizer::Kind(k), tokenizer::Field(f)) ? 1.0f : 0.0f;
+  used_mask = register_buffer("used_mask", used_mask);
+}
+
+torch::Tensor TransformerImpl::hidden(const torch::Tensor& events, const torch::Tensor& pos) {
+  const auto T = events.size(1);
+  torch::Tensor x;
+  for (int f = 0; f < kNumFields; ++f) {
+    auto e = model->embed_fields[f]->as<torch::nn::Embedding>()->forward(events.select(-1, f));
+    x = f == 0 ? e : x + e;
+  }
+  x = x + model->embed_beat_pos(pos.select(-1, 0)) + model->embed_bar_pos(pos.select(-1, 1));  // [B, T, d]
+  auto [cos, sin] = rope_tables(T, cfg.d_model / cfg.n_heads, cfg.rope_theta, events.device());
+  for (auto& layer : *model->layers) x = layer->as<Layer>()->forward(x, cos, sin);
+  return model->norm(x);
+}
+
+torch::Tensor TransformerImpl::field_logits(const torch::Tensor& h, const torch::Tensor& next, int f) {
+  auto x = h;
+  for (int g = 0; g < f; ++g) x = x + head_embed[g]->as<torch::nn::Embedding>()->forward(next.select(-1, g));
+  return head[f](x);
+}
+
+TransformerImpl::Loss TransformerImpl::loss(const torch::Tensor& events, const torch::Tensor& pos) {
+  const auto T = events.size(1);
+  auto inp = events.slice(1, 0, T - 1), inp_pos = pos.slice(1, 0, T - 1);
+  auto tgt = events.slice(1, 1, T);                        // [B, T-1, 6]
+  auto h = hidden(inp, inp_pos);                           // [B, T-1, d]
+  auto used = used_mask.index({tgt.select(-1, 0)});        // [B, T-1, 6]
+  Loss out;
+  out.events = (tgt.select(-1, 0) != 0).sum().item<int64_t>();
+  torch::Tensor total;
+  double nll = 0;
+  for (int f = 0; f < kNumFields; ++f) {
+    auto logits = field_logits(h, tgt, f).to(torch::kFloat32);     // [B, T-1, V]
+    auto ce = F::cross_entropy(logits.flatten(0, 1), tgt.select(-1, f).flatten(),
+                               F::CrossEntropyFuncOptions().reduction(torch::kNone));  // [B*(T-1)]
+    auto m = used.select(-1, f).flatten();
+    auto count = m.sum().clamp_min(1.0);
+    auto field_sum = (ce * m).sum();
+    auto mean = field_sum / count;
+    out.per_field[f] = mean.item<double>();
+    nll += field_sum.item<double>();
+    auto contrib = field_sum / std::max<int64_t>(out.events, 1);    // nats per event from field f
+    total = f == 0 ? contrib : total + contrib;
+  }
+  out.total = total;
+  out.nll_sum = nll;
+  return out;
+}
+
+void init_weights(Transformer& net, uint64_t seed) {
+  torch::manual_seed(seed);
+  torch::NoGradGuard ng;
+  const double std = 0.02, out_std = 0.02 / std::sqrt(2.0 * net->cfg.n_layers);
+  for (auto& p : net->named_parameters()) {
+    const auto& name = p.key();
+    auto& t = p.value();
+    if (name.find("norm") != std::string::npos) t.fill_(1.0);
+    else if (name.find("o_proj") != std::string::npos || name.find("down_proj") != std::string::npos)
+      t.normal_(0, out_std);
+    else t.normal_(0, std);
+  }
+}
+
+Weights export_weights(Transformer& net) {
+  Weights w;
+  for (auto& p : net->named_parameters()) {
+    auto t = p.value().detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+    Tensor out;
+    out.shape.assign(t.sizes().begin(), t.sizes().end());
+    out.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    w[p.key()] = std::move(out);
+  }
+  return w;
+}
+
+void import_weights(Transformer& net, const Weights& w) {
+  torch::NoGradGuard ng;
+  for (auto& p : net->named_parameters()) {
+    auto it = w.find(p.key());
+    if (it == w.end()) throw Error(ErrorCode::kCorruptData, "weights lack tensor '" + p.key() + "'");
+    auto& t = p.value();
+    std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
+    if (shape != it->second.shape) throw Error(ErrorCode::kCorruptData, "tensor '" + p.key() + "' has the wrong shape");
+    auto src = torch::from_blob(const_cast<float*>(it->second.data.data()), t.sizes(), torch::kFloat32);
+    t.copy_(src);
+  }
+}
+
+}  // namespace continuo::model
