@@ -73,6 +73,23 @@ struct Position {
   uint16_t bar_pos = 0;    // 0..31
 };
 
+// Computes position features one event at a time (for generation).
+class PositionTracker {
+ public:
+  Position next(const Event& e);   // position of `e`, after applying its dt and any time signature
+  int64_t now() const { return now_; }   // grid steps since the start
+
+ private:
+  int64_t now_ = 0, anchor_ = 0, bar_len_ = 4 * kStepsPerBeat;
+};
+
+// A training or context window: the sequence's header brought up to date (the time signature,
+// key and tempo in force at `begin`), then events [begin, end). Positions stay absolute.
+struct Window {
+  std::vector<Event> events;
+  std::vector<Position> pos;
+};
+
 struct Options {
   bool controls = true;     // encode control changes (the kControllers subset)
 };
@@ -102,6 +119,7 @@ class Tokenizer {
   static size_t header_length(const std::vector<Event>& events);
   // Position features for every event of a sequence that starts with BOS.
   static std::vector<Position> positions(const std::vector<Event>& events);
+  static Window crop(const std::vector<Event>& seq, const std::vector<Position>& pos, size_t begin, size_t end);
   static std::string describe(const Event& e);   // "NOTE dt=12 track=0 pitch=60 vel=90 dur=24"
 
  private:

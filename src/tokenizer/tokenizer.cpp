@@ -331,22 +331,65 @@ size_t Tokenizer::header_length(const std::vector<Event>& events) {
   return i;
 }
 
+Position PositionTracker::next(const Event& e) {
+  now_ += e[Field::kDt];
+  if (e.kind() == Kind::kTimeSig) {
+    auto [num, den] = timesig_from_class(e[Field::kValue] - kTimeSigBase);
+    anchor_ = now_;
+    bar_len_ = std::max<int64_t>(1, int64_t(num) * 4 * kStepsPerBeat / den);
+  }
+  int64_t in_bar = (now_ - anchor_) % bar_len_;
+  Position p;
+  p.beat_pos = static_cast<uint16_t>(now_ % kStepsPerBeat);
+  p.bar_pos = static_cast<uint16_t>(std::min<int64_t>(in_bar / kStepsPerBeat, kBarPosSize - 1));
+  return p;
+}
+
 std::vector<Position> Tokenizer::positions(const std::vector<Event>& events) {
   std::vector<Position> out(events.size());
-  int64_t now = 0, anchor = 0, bar_len = 4 * kStepsPerBeat;
-  for (size_t i = 0; i < events.size(); ++i) {
-    const Event& e = events[i];
-    now += e[Field::kDt];
-    if (e.kind() == Kind::kTimeSig) {
-      auto [num, den] = timesig_from_class(e[Field::kValue] - kTimeSigBase);
-      anchor = now;
-      bar_len = std::max<int64_t>(1, int64_t(num) * 4 * kStepsPerBeat / den);
-    }
-    int64_t in_bar = (now - anchor) % bar_len;
-    out[i].beat_pos = static_cast<uint16_t>(now % kStepsPerBeat);
-    out[i].bar_pos = static_cast<uint16_t>(std::min<int64_t>(in_bar / kStepsPerBeat, kBarPosSize - 1));
-  }
+  PositionTracker t;
+  for (size_t i = 0; i < events.size(); ++i) out[i] = t.next(events[i]);
   return out;
+}
+
+Window Tokenizer::crop(const std::vector<Event>& seq, const std::vector<Position>& pos, size_t begin, size_t end) {
+  Window w;
+  const size_t h = header_length(seq);
+  begin = std::max(begin, h);
+  end = std::min(end, seq.size());
+  // the latest signature / tempo events before `begin` replace the header's
+  const Event* latest[3] = {nullptr, nullptr, nullptr};  // timesig, key, tempo
+  for (size_t i = h; i < begin; ++i) {
+    Kind k = seq[i].kind();
+    if (k == Kind::kTimeSig) latest[0] = &seq[i];
+    else if (k == Kind::kKeySig) latest[1] = &seq[i];
+    else if (k == Kind::kTempo) latest[2] = &seq[i];
+  }
+  bool have_key = false;
+  for (size_t i = 0; i < h; ++i) {
+    Event e = seq[i];
+    Kind k = e.kind();
+    if (k == Kind::kTimeSig && latest[0]) e[Field::kValue] = (*latest[0])[Field::kValue];
+    if (k == Kind::kKeySig) {
+      have_key = true;
+      if (latest[1]) e[Field::kValue] = (*latest[1])[Field::kValue];
+    }
+    if (k == Kind::kTempo && latest[2]) e[Field::kValue] = (*latest[2])[Field::kValue];
+    if (k == Kind::kTempo && !have_key && latest[1]) {  // a key that started after time 0
+      Event key = *latest[1];
+      key[Field::kDt] = 0;
+      w.events.push_back(key);
+      w.pos.push_back({});
+      have_key = true;
+    }
+    w.events.push_back(e);
+    w.pos.push_back(i < pos.size() ? pos[i] : Position{});
+  }
+  for (size_t i = begin; i < end; ++i) {
+    w.events.push_back(seq[i]);
+    w.pos.push_back(pos[i]);
+  }
+  return w;
 }
 
 std::string Tokenizer::describe(const Event& e) {
