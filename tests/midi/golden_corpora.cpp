@@ -1,0 +1,88 @@
+// Round trip over every MIDI file of the unpacked corpora: parse -> serialize -> parse must give
+// the same events (tick, status, data bytes, payload), End of Track placement aside, and the
+// parser must accept every file. Skips when the corpora are not unpacked.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "continuo/error.hpp"
+#include "continuo/midi.hpp"
+#include "test_support.hpp"
+
+namespace continuo::midi {
+namespace {
+
+bool is_end_of_track(const Event& e) { return e.is_meta() && e.data1 == uint8_t(Meta::kEndOfTrack); }
+
+// Empty when equal, else a description of the first difference.
+std::string compare(const File& a, const File& b) {
+  if (a.format != b.format) return "format differs";
+  if (a.division.smpte != b.division.smpte || a.division.ticks_per_beat != b.division.ticks_per_beat ||
+      a.division.fps != b.division.fps || a.division.ticks_per_frame != b.division.ticks_per_frame)
+    return "division differs";
+  if (a.tracks.size() != b.tracks.size()) return "track count differs";
+  for (size_t t = 0; t < a.tracks.size(); ++t) {
+    std::vector<const Event*> ea, eb;
+    for (const Event& e : a.tracks[t].events)
+      if (!is_end_of_track(e)) ea.push_back(&e);
+    for (const Event& e : b.tracks[t].events)
+      if (!is_end_of_track(e)) eb.push_back(&e);
+    if (ea.size() != eb.size())
+      return "track " + std::to_string(t) + ": " + std::to_string(ea.size()) + " vs " +
+             std::to_string(eb.size()) + " events";
+    for (size_t i = 0; i < ea.size(); ++i) {
+      const Event& x = *ea[i];
+      const Event& y = *eb[i];
+      auto px = a.payload(x);
+      auto py = b.payload(y);
+      if (x.tick != y.tick || x.status != y.status || x.data1 != y.data1 || x.data2 != y.data2 ||
+          !std::equal(px.begin(), px.end(), py.begin(), py.end()))
+        return "track " + std::to_string(t) + " event " + std::to_string(i) + " differs";
+    }
+  }
+  return "";
+}
+
+TEST(GoldenCorpora, ParseSerializeParseRoundTrip) {
+  auto root = testing::corpora_dir();
+  auto files = testing::midi_files_under(root);
+  if (files.empty()) GTEST_SKIP() << "corpora not unpacked";
+
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::string> rejected, mismatched;
+  size_t bytes_total = 0, events_total = 0;
+  for (const auto& path : files) {
+    const std::string name = path.lexically_relative(root).string();
+    std::vector<uint8_t> bytes = read_file_bytes(path.string());
+    bytes_total += bytes.size();
+    File first;
+    try {
+      first = parse(bytes, name);
+    } catch (const Error& e) {
+      rejected.push_back(e.what());
+      continue;
+    }
+    for (const Track& t : first.tracks) events_total += t.events.size();
+    try {
+      std::vector<uint8_t> again = serialize(first);
+      std::string diff = compare(first, parse(again, name + " (rewritten)"));
+      if (!diff.empty()) mismatched.push_back(name + ": " + diff);
+    } catch (const Error& e) {
+      mismatched.push_back(e.what());
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%zu files, %.1f MB, %zu events, %.1f s (read + parse + serialize + parse)\n",
+              files.size(), bytes_total / 1e6, events_total, secs);
+
+  for (size_t i = 0; i < rejected.size() && i < 20; ++i) std::printf("rejected: %s\n", rejected[i].c_str());
+  for (size_t i = 0; i < mismatched.size() && i < 20; ++i)
+    std::printf("mismatch: %s\n", mismatched[i].c_str());
+  EXPECT_EQ(rejected.size(), 0u) << "files the parser rejects (first 20 printed above)";
+  EXPECT_EQ(mismatched.size(), 0u) << "files whose round trip differs (first 20 printed above)";
+}
+
+}  // namespace
+}  // namespace continuo::midi
