@@ -2,6 +2,7 @@
 #include "continuo/tokenizer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <numeric>

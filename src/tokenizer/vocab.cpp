@@ -1,4 +1,5 @@
 // Value bins of the tokenizer: tempo, time signature and key classes.
+#include <algorithm>
 #include <cmath>
 
 #include "continuo/tokenizer.hpp"

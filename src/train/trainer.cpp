@@ -1,0 +1,204 @@
+// `continuo train`: AdamW, warm-up + cosine schedule, bf16 autocast on CPU, gradient clipping,
+// validation, one log line per step (+ JSONL), atomic checkpoints that resume after interruption.
+#include <ATen/autocast_mode.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "continuo/error.hpp"
+#include "continuo/midi.hpp"
+#include "continuo/train.hpp"
+#include "model/transformer.hpp"
+#include "train/batcher.hpp"
+
+namespace continuo::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+double lr_at(const TrainConfig& c, int64_t step) {
+  if (step < c.warmup) return c.lr * double(step + 1) / c.warmup;
+  double p = std::min(1.0, double(step - c.warmup) / std::max<double>(1, c.steps - c.warmup));
+  return c.min_lr + 0.5 * (c.lr - c.min_lr) * (1 + std::cos(M_PI * p));
+}
+
+struct AutocastGuard {
+  explicit AutocastGuard(bool on) : on_(on) {
+    if (on_) {
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      at::autocast::set_cpu_enabled(true);
+    }
+  }
+  ~AutocastGuard() {
+    if (on_) {
+      at::autocast::set_cpu_enabled(false);
+      at::autocast::clear_cache();
+    }
+  }
+  bool on_;
+};
+
+struct EvalResult {
+  double loss = 0, bits_per_event = 0, bits_per_note = 0;
+};
+
+// Validation on a fixed set of windows (same windows every time).
+EvalResult evaluate(model::Transformer& net, Batcher& batcher, const TrainConfig& c) {
+  torch::NoGradGuard ng;
+  net->eval();
+  std::mt19937_64 rng(12345);
+  double nll = 0;
+  int64_t events = 0, notes = 0;
+  for (int i = 0; i < c.eval_batches; ++i) {
+    auto [ev, pos] = batcher.sample(c.batch, rng, false);
+    AutocastGuard ac(c.bf16);
+    auto l = net->loss(ev, pos);
+    nll += l.nll_sum;
+    events += l.events;
+    auto tgt_kind = ev.slice(1, 1).select(-1, 0);
+    notes += (tgt_kind == int64_t(tokenizer::Kind::kNote)).sum().item<int64_t>();
+  }
+  net->train();
+  EvalResult r;
+  r.loss = nll / std::max<int64_t>(events, 1);
+  r.bits_per_event = r.loss / std::log(2.0);
+  r.bits_per_note = nll / std::max<int64_t>(notes, 1) / std::log(2.0);
+  return r;
+}
+
+void save_checkpoint(const fs::path& out, model::Transformer& net, torch::optim::AdamW& opt, int64_t step,
+                     const std::mt19937_64& rng, double best) {
+  fs::path tmp = out / "checkpoint.new", cur = out / "checkpoint", old = out / "checkpoint.old";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  torch::save(net, (tmp / "model.pt").string());
+  torch::save(opt, (tmp / "optim.pt").string());
+  std::ostringstream rs;
+  rs << rng;
+  nlohmann::json st = {{"step", step}, {"rng", rs.str()}, {"best_val", best}};
+  std::ofstream((tmp / "state.json").string()) << st.dump();
+  fs::remove_all(old);
+  if (fs::exists(cur)) fs::rename(cur, old);
+  fs::rename(tmp, cur);
+  fs::remove_all(old);
+}
+
+bool load_checkpoint(const fs::path& out, model::Transformer& net, torch::optim::AdamW& opt, int64_t* step,
+                     std::mt19937_64* rng, double* best) {
+  fs::path dir = out / "checkpoint";
+  if (!fs::exists(dir / "state.json")) dir = out / "checkpoint.old";   // interrupted during the swap
+  if (!fs::exists(dir / "state.json")) return false;
+  torch::load(net, (dir / "model.pt").string());
+  torch::load(opt, (dir / "optim.pt").string());
+  std::ifstream f((dir / "state.json").string());
+  auto st = nlohmann::json::parse(f);
+  *step = st["step"].get<int64_t>();
+  std::istringstream rs(st["rng"].get<std::string>());
+  rs >> *rng;
+  *best = st["best_val"].get<double>();
+  return true;
+}
+
+}  // namespace
+
+double train(const TrainConfig& c, const LogFn& log) {
+  torch::set_num_threads(std::max(1, c.threads));
+  fs::path out(c.out_dir);
+  fs::create_directories(out);
+  write_file_atomic((out / "train_config.json").string(), train_config_to_json(c));
+  Split train_split = load_split(c.data_dir, "train");
+  Split valid_split = load_split(c.data_dir, "valid");
+  Batcher train_b(train_split, c.seq_len, c.augment), valid_b(valid_split, c.seq_len, c.augment);
+
+  model::Config mc = c.model;
+  model::Transformer net(mc);
+  model::init_weights(net, c.seed);
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : net->named_parameters()) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(0.0)));
+  torch::optim::AdamW opt(std::move(groups));
+
+  std::mt19937_64 rng(c.seed);
+  int64_t step = 0;
+  double best = 1e30;
+  if (load_checkpoint(out, net, opt, &step, &rng, &best) && log) {
+    StepLog l;
+    l.step = -step;   // negative step: "resumed at"
+    log(l);
+  }
+  std::ofstream jsonl((out / "train.jsonl").string(), std::ios::app);
+  auto t_start = std::chrono::steady_clock::now();
+  auto t_ckpt = t_start;
+  double last_val = best;
+  net->train();
+  for (; step < c.steps; ++step) {
+    auto t0 = std::chrono::steady_clock::now();
+    double lr = lr_at(c, step);
+    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    auto [ev, pos] = train_b.sample(c.batch, rng, true);
+    model::TransformerImpl::Loss l;
+    {
+      AutocastGuard ac(c.bf16);
+      l = net->loss(ev, pos);
+    }
+    opt.zero_grad();
+    l.total.backward();
+    double gn = torch::nn::utils::clip_grad_norm_(net->parameters(), c.grad_clip);
+    opt.step();
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    StepLog s;
+    s.step = step + 1;
+    s.loss = l.total.item<double>();
+    s.lr = lr;
+    s.grad_norm = gn;
+    s.events_per_s = l.events / std::max(dt, 1e-9);
+    s.fields = l.per_field;
+    bool last = step + 1 == c.steps;
+    double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() / 60;
+    bool out_of_time = c.max_minutes > 0 && minutes >= c.max_minutes;
+    if ((step + 1) % c.eval_every == 0 || last || out_of_time) {
+      auto r = evaluate(net, valid_b, c);
+      s.is_eval = true;
+      s.val_loss = r.loss;
+      s.val_bits_per_event = r.bits_per_event;
+      s.val_bits_per_note = r.bits_per_note;
+      last_val = r.loss;
+      best = std::min(best, r.loss);
+    }
+    nlohmann::json j = {{"step", s.step}, {"loss", s.loss}, {"lr", s.lr}, {"grad_norm", gn},
+                        {"events_per_s", s.events_per_s}, {"fields", s.fields}};
+    if (s.is_eval)
+      j.update({{"val_loss", s.val_loss}, {"val_bits_per_event", s.val_bits_per_event},
+                {"val_bits_per_note", s.val_bits_per_note}});
+    jsonl << j.dump() << "\n";
+    jsonl.flush();
+    if (log) log(s);
+    auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - t_ckpt).count() >= c.checkpoint_seconds || last || out_of_time) {
+      save_checkpoint(out, net, opt, step + 1, rng, best);
+      t_ckpt = now;
+    }
+    if (out_of_time) {
+      ++step;
+      break;
+    }
+  }
+  // export weights + config
+  auto w = model::export_weights(net);
+  model::save_safetensors(w, (out / "model.safetensors").string(),
+                          c.weights_dtype == "f32" ? model::DType::kF32 : model::DType::kBF16,
+                          {{"format", model::kFormat}, {"tokenizer", tokenizer::kVersion}, {"steps", std::to_string(step)}});
+  model::save_config(mc, (out / "config.json").string());
+  return last_val;
+}
+
+}  // namespace continuo::train
