@@ -9,12 +9,11 @@
 
 #include "continuo/error.hpp"
 #include "continuo/midi.hpp"
+#include "midi_bytes.hpp"
 #include "test_support.hpp"
 
 namespace continuo::midi {
 namespace {
-
-bool is_end_of_track(const Event& e) { return e.is_meta() && e.data1 == uint8_t(Meta::kEndOfTrack); }
 
 // Empty when equal, else a description of the first difference.
 std::string compare(const File& a, const File& b) {
@@ -22,27 +21,7 @@ std::string compare(const File& a, const File& b) {
   if (a.division.smpte != b.division.smpte || a.division.ticks_per_beat != b.division.ticks_per_beat ||
       a.division.fps != b.division.fps || a.division.ticks_per_frame != b.division.ticks_per_frame)
     return "division differs";
-  if (a.tracks.size() != b.tracks.size()) return "track count differs";
-  for (size_t t = 0; t < a.tracks.size(); ++t) {
-    std::vector<const Event*> ea, eb;
-    for (const Event& e : a.tracks[t].events)
-      if (!is_end_of_track(e)) ea.push_back(&e);
-    for (const Event& e : b.tracks[t].events)
-      if (!is_end_of_track(e)) eb.push_back(&e);
-    if (ea.size() != eb.size())
-      return "track " + std::to_string(t) + ": " + std::to_string(ea.size()) + " vs " +
-             std::to_string(eb.size()) + " events";
-    for (size_t i = 0; i < ea.size(); ++i) {
-      const Event& x = *ea[i];
-      const Event& y = *eb[i];
-      auto px = a.payload(x);
-      auto py = b.payload(y);
-      if (x.tick != y.tick || x.status != y.status || x.data1 != y.data1 || x.data2 != y.data2 ||
-          !std::equal(px.begin(), px.end(), py.begin(), py.end()))
-        return "track " + std::to_string(t) + " event " + std::to_string(i) + " differs";
-    }
-  }
-  return "";
+  return test::diff_events(a, b);
 }
 
 TEST(GoldenCorpora, ParseSerializeParseRoundTrip) {
