@@ -10,7 +10,14 @@
 //
 // A Score holds tracks (name, channel, program, bank, drum flag) with their notes, control changes
 // and pitch bends, plus the global tempo map, time and key signatures. Times are absolute ticks at
-// `ticks_per_beat`. Notes in a track are sorted by (start, pitch).
+// `ticks_per_beat`. Notes in a track are sorted by (start, pitch, duration, velocity); the other
+// lists by time (ties keep their order: the order of control changes at one tick matters).
+//
+// Reading (from_midi) is faithful: every note, control change, pitch bend, text and sysex of a
+// kept channel stays. What a Score does not hold: polyphonic and channel aftertouch, program
+// changes after the first one of a track, bank selects (CC0/CC32: folded into Track::bank),
+// channel prefix / port / sequencer-specific metas, and channels that have neither notes nor a
+// program change. Writing (to_midi) then reading gives back an equal Score (see operator==).
 #pragma once
 
 #include <cstdint>
@@ -63,7 +70,7 @@ struct Track {
   uint8_t channel = 0;   // 0..15
   uint8_t program = 0;   // 0..127, General MIDI program
   uint16_t bank = 0;     // CC0 * 128 + CC32 at the first program change
-  bool is_drum = false;  // channel 10 (index 9) or a drum bank
+  bool is_drum = false;  // channel 10 (index 9)
   std::vector<Note> notes;
   std::vector<ControlChange> controls;
   std::vector<PitchBend> bends;
@@ -104,11 +111,15 @@ struct Score {
   std::vector<TempoChange> tempos;            // sorted; empty means 120 BPM
   std::vector<TimeSignature> time_signatures; // sorted; empty means 4/4
   std::vector<KeySignature> key_signatures;   // sorted
-  std::vector<TextEvent> global_texts;        // text meta of the conductor track (format 1) 
+  // Texts (including track names) and sysex of MIDI tracks without notes or program changes, e.g.
+  // the conductor track of a format 1 file; written to the conductor track.
+  std::vector<TextEvent> global_texts;
+  std::vector<SysEx> global_sysex;
   std::optional<SmpteOffset> smpte_offset;
   // Facts about the source file, informational only (not compared).
   uint16_t source_format = 1;
   bool source_smpte = false;
+  // Musical content: everything above except source_format and source_smpte.
   bool operator==(const Score& o) const;
 };
 
