@@ -44,9 +44,12 @@ void put_vlq(std::vector<uint8_t>& out, uint32_t v) {
   while (n) out.push_back(buf[--n]);
 }
 
-[[noreturn, gnu::cold]] void invalid(size_t track, size_t event, const std::string& problem) {
-  throw Error(ErrorCode::kInvalidArgument, "midi::serialize: track " + std::to_string(track) +
-                                               ", event " + std::to_string(event) + ": " + problem);
+// kInvalidArgument for a malformed File (a bug in the caller), kUnsupported for a well-formed one
+// that a MIDI file cannot hold (a gap or a payload beyond what a variable-length number holds).
+[[noreturn, gnu::cold]] void invalid(size_t track, size_t event, const std::string& problem,
+                                     ErrorCode code = ErrorCode::kInvalidArgument) {
+  throw Error(code, "midi::serialize: track " + std::to_string(track) + ", event " +
+                        std::to_string(event) + ": " + problem);
 }
 
 uint8_t channel_message_size(uint8_t status) {
@@ -68,7 +71,8 @@ void write_track(const File& file, size_t index, std::vector<uint8_t>& out) {
       continue;
     }
     if (e.tick < prev) invalid(index, i, "ticks go backwards (" + std::to_string(e.tick) + ")");
-    if (e.tick - prev > kMaxVlq) invalid(index, i, "delta time above 0x0FFFFFFF ticks");
+    if (e.tick - prev > kMaxVlq) invalid(index, i, "gap of more than 0x0FFFFFFF ticks since the previous event (the MIDI file limit)",
+              ErrorCode::kUnsupported);
     put_vlq(out, uint32_t(e.tick - prev));
     prev = e.tick;
     if (e.is_channel()) {
@@ -81,7 +85,7 @@ void write_track(const File& file, size_t index, std::vector<uint8_t>& out) {
     if (!e.is_meta() && !e.is_sysex()) invalid(index, i, "status byte is not a MIDI file event");
     if (uint64_t(e.data_offset) + e.data_size > file.data.size())
       invalid(index, i, "payload outside File::data");
-    if (e.data_size > kMaxVlq) invalid(index, i, "payload larger than 256 MiB");
+    if (e.data_size > kMaxVlq) invalid(index, i, "payload larger than 256 MiB", ErrorCode::kUnsupported);
     out.push_back(e.status);
     if (e.is_meta()) out.push_back(e.data1);
     put_vlq(out, e.data_size);
@@ -89,7 +93,8 @@ void write_track(const File& file, size_t index, std::vector<uint8_t>& out) {
     running = 0;
   }
   end_tick = std::max(end_tick, prev);
-  if (end_tick - prev > kMaxVlq) invalid(index, track.events.size(), "End of Track too far away");
+  if (end_tick - prev > kMaxVlq) invalid(index, track.events.size(), "End of Track more than 0x0FFFFFFF ticks after the last event",
+            ErrorCode::kUnsupported);
   put_vlq(out, uint32_t(end_tick - prev));
   put_bytes(out, "\xFF\x2F\x00", 3);
   const size_t len = out.size() - chunk_at - 8;

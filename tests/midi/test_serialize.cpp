@@ -101,7 +101,7 @@ TEST(Serialize, RejectsBadInput) {
   f.tracks[0].events = {channel(10, 0x90, 60, 1), channel(5, 0x80, 60, 0)};
   EXPECT_EQ(code_of(f), ErrorCode::kInvalidArgument);  // ticks go backwards
   f.tracks[0].events = {channel(int64_t(1) << 40, 0x90, 60, 1)};
-  EXPECT_EQ(code_of(f), ErrorCode::kInvalidArgument);  // delta does not fit a VLQ
+  EXPECT_EQ(code_of(f), ErrorCode::kUnsupported);  // the gap does not fit a VLQ
   f.tracks[0].events = {channel(0, 0xF2, 1, 2)};
   EXPECT_EQ(code_of(f), ErrorCode::kInvalidArgument);  // not a file event
   Event bad = channel(0, 0xFF, 1);
