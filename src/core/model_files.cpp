@@ -1,0 +1,243 @@
+// core/model_files.cpp: model config JSON, the tensor contract (check_weights) and the model registry.
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "continuo/error.hpp"
+#include "continuo/midi.hpp"   // read_file_bytes, write_file_atomic
+#include "continuo/model.hpp"
+
+namespace continuo::model {
+namespace fs = std::filesystem;
+using tokenizer::kFieldSizes;
+using tokenizer::kNumFields;
+
+// ---- config ---------------------------------------------------------------------------------------
+
+std::string config_to_json(const Config& c) {
+  nlohmann::ordered_json j;
+  j["format"] = kFormat;
+  j["name"] = c.name;
+  j["tokenizer"] = c.tokenizer;
+  j["d_model"] = c.d_model;
+  j["n_layers"] = c.n_layers;
+  j["n_heads"] = c.n_heads;
+  j["d_ff"] = c.d_ff;
+  j["d_head"] = c.d_head;
+  j["max_len"] = c.max_len;
+  j["rope_theta"] = c.rope_theta;
+  j["norm_eps"] = c.norm_eps;
+  j["controls"] = c.controls;
+  j["description"] = c.description;
+  return j.dump(2) + "\n";
+}
+
+void save_config(const Config& c, const std::string& path) { write_file_atomic(path, std::string_view(config_to_json(c))); }
+
+Config load_config(const std::string& path) {
+  const auto bytes = midi::read_file_bytes(path);
+  auto bad = [&](const std::string& what) -> Error { return Error(ErrorCode::kCorruptData, path + ": " + what); };
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(bytes.begin(), bytes.end());
+  } catch (const nlohmann::json::exception& e) {
+    throw bad(std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw bad("a model config must be a JSON object");
+  auto format = j.find("format");
+  if (format == j.end() || !format->is_string())
+    throw Error(ErrorCode::kUnsupported, path + ": no \"format\" key: not a Continuo model config (expected \"" +
+                                             std::string(kFormat) + "\")");
+  if (format->get<std::string>() != kFormat)
+    throw Error(ErrorCode::kUnsupported, path + ": model format '" + format->get<std::string>() +
+                                             "' is not supported by this Continuo (expected '" + kFormat + "')");
+  Config c;
+  auto get_string = [&](const char* key, std::string& out, bool required) {
+    auto it = j.find(key);
+    if (it == j.end()) {
+      if (required) throw bad(std::string("missing key \"") + key + "\"");
+      return;
+    }
+    if (!it->is_string()) throw bad(std::string("\"") + key + "\" must be a string");
+    out = it->get<std::string>();
+  };
+  auto get_int = [&](const char* key, int& out, int min_value) {
+    auto it = j.find(key);
+    if (it == j.end()) throw bad(std::string("missing key \"") + key + "\"");
+    if (!it->is_number_integer() || it->get<int64_t>() < min_value || it->get<int64_t>() > (1 << 24))
+      throw bad(std::string("\"") + key + "\" must be an integer >= " + std::to_string(min_value));
+    out = it->get<int>();
+  };
+  auto get_double = [&](const char* key, double& out) {
+    auto it = j.find(key);
+    if (it == j.end()) throw bad(std::string("missing key \"") + key + "\"");
+    if (!it->is_number() || !(it->get<double>() > 0)) throw bad(std::string("\"") + key + "\" must be a positive number");
+    out = it->get<double>();
+  };
+  get_string("tokenizer", c.tokenizer, true);
+  if (c.tokenizer != tokenizer::kVersion)
+    throw Error(ErrorCode::kUnsupported, path + ": the model was trained with tokenizer '" + c.tokenizer +
+                                             "', but this Continuo speaks '" + tokenizer::kVersion + "'");
+  get_string("name", c.name, false);
+  get_string("description", c.description, false);
+  get_int("d_model", c.d_model, 2);
+  get_int("n_layers", c.n_layers, 1);
+  get_int("n_heads", c.n_heads, 1);
+  get_int("d_ff", c.d_ff, 1);
+  get_int("d_head", c.d_head, 1);
+  get_int("max_len", c.max_len, 2);
+  get_double("rope_theta", c.rope_theta);
+  get_double("norm_eps", c.norm_eps);
+  if (auto it = j.find("controls"); it != j.end()) {
+    if (!it->is_boolean()) throw bad("\"controls\" must be true or false");
+    c.controls = it->get<bool>();
+  }
+  if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
+    throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
+              std::to_string(c.n_heads) + ")");
+  return c;
+}
+
+// ---- the tensor contract -------------------------------------------------------------------------
+
+namespace {
+std::vector<std::pair<std::string, std::vector<int64_t>>> expected_tensors(const Config& c) {
+  const int64_t d = c.d_model;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> t;
+  for (int f = 0; f < kNumFields; ++f)
+    t.push_back({"model.embed_fields." + std::to_string(f) + ".weight", {kFieldSizes[f], d}});
+  t.push_back({"model.embed_beat_pos.weight", {tokenizer::kBeatPosSize, d}});
+  t.push_back({"model.embed_bar_pos.weight", {tokenizer::kBarPosSize, d}});
+  for (int i = 0; i < c.n_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    t.push_back({p + "input_layernorm.weight", {d}});
+    for (const char* n : {"q", "k", "v", "o"}) t.push_back({p + "self_attn." + n + "_proj.weight", {d, d}});
+    t.push_back({p + "post_attention_layernorm.weight", {d}});
+    t.push_back({p + "mlp.gate_proj.weight", {c.d_ff, d}});
+    t.push_back({p + "mlp.up_proj.weight", {c.d_ff, d}});
+    t.push_back({p + "mlp.down_proj.weight", {d, c.d_ff}});
+  }
+  t.push_back({"model.norm.weight", {d}});
+  for (int g = 0; g < kNumFields - 1; ++g)
+    t.push_back({"heads.embed." + std::to_string(g) + ".weight", {kFieldSizes[g], d}});
+  for (int f = 0; f < kNumFields; ++f) {
+    const std::string p = "heads." + std::to_string(f) + ".";
+    t.push_back({p + "norm.weight", {d}});
+    t.push_back({p + "proj.weight", {c.d_head, d}});
+    t.push_back({p + "out.weight", {kFieldSizes[f], c.d_head}});
+  }
+  return t;
+}
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+}  // namespace
+
+void check_weights(const Config& cfg, const Weights& w) {
+  for (const auto& [name, shape] : expected_tensors(cfg)) {
+    auto it = w.find(name);
+    if (it == w.end()) throw Error(ErrorCode::kCorruptData, "the weights lack tensor '" + name + "'");
+    if (it->second.shape != shape)
+      throw Error(ErrorCode::kCorruptData, "tensor '" + name + "' has shape " + shape_str(it->second.shape) +
+                                               ", the config needs " + shape_str(shape));
+    if (int64_t(it->second.data.size()) != it->second.numel())
+      throw Error(ErrorCode::kCorruptData, "tensor '" + name + "' holds " + std::to_string(it->second.data.size()) +
+                                               " values for shape " + shape_str(shape));
+  }
+}
+
+// ---- registry ------------------------------------------------------------------------------------
+
+namespace {
+// Folders holding models/<name>/, in search order.
+std::vector<fs::path> search_dirs() {
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("CONTINUO_MODELS"); env && *env) {
+    std::string s = env;
+    size_t start = 0;
+    while (start <= s.size()) {
+      size_t colon = s.find(':', start);
+      std::string part = s.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      if (!part.empty()) dirs.emplace_back(part);
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) dirs.push_back((exe.parent_path().parent_path() / "models").lexically_normal());
+#ifdef CONTINUO_SOURCE_DIR
+  dirs.push_back(fs::path(CONTINUO_SOURCE_DIR) / "models");
+#endif
+  return dirs;
+}
+
+bool is_model_dir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p / "config.json", ec) && fs::is_regular_file(p / "model.safetensors", ec);
+}
+
+ModelFiles files_of(const fs::path& dir) {
+  ModelFiles m;
+  fs::path clean = dir.lexically_normal();
+  if (clean.has_filename() == false) clean = clean.parent_path();   // "models/x/" -> "models/x"
+  m.dir = clean.string();
+  std::error_code ec;
+  fs::path abs = fs::weakly_canonical(clean, ec);
+  m.name = (ec ? clean : abs).filename().string();
+  m.config_path = (clean / "config.json").string();
+  m.weights_path = (clean / "model.safetensors").string();
+  return m;
+}
+}  // namespace
+
+std::vector<ModelFiles> list_models() {
+  std::vector<ModelFiles> out;
+  std::set<std::string> seen;
+  for (const auto& dir : search_dirs()) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> found;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+      if (is_model_dir(it->path())) found.push_back(it->path());
+    std::sort(found.begin(), found.end());
+    for (const auto& p : found) {
+      ModelFiles m = files_of(p);
+      if (seen.insert(m.name).second) out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
+ModelFiles find_model(const std::string& name_or_path) {
+  if (name_or_path.empty()) throw Error(ErrorCode::kInvalidArgument, "empty model name");
+  std::error_code ec;
+  if (name_or_path.find('/') != std::string::npos || fs::is_directory(name_or_path, ec)) {
+    fs::path dir(name_or_path);
+    if (!fs::is_directory(dir, ec)) throw Error(ErrorCode::kNotFound, name_or_path + ": no such model folder");
+    if (!fs::is_regular_file(dir / "config.json", ec))
+      throw Error(ErrorCode::kNotFound, name_or_path + ": not a model folder (no config.json)");
+    if (!fs::is_regular_file(dir / "model.safetensors", ec))
+      throw Error(ErrorCode::kNotFound, name_or_path + ": not a model folder (no model.safetensors)");
+    return files_of(dir);
+  }
+  const auto dirs = search_dirs();
+  for (const auto& d : dirs)
+    if (is_model_dir(d / name_or_path)) return files_of(d / name_or_path);
+  std::string available, looked;
+  for (const auto& m : list_models()) available += (available.empty() ? "" : ", ") + m.name;
+  for (const auto& d : dirs) looked += (looked.empty() ? "" : ", ") + d.string();
+  throw Error(ErrorCode::kNotFound, "model '" + name_or_path + "' not found; available: " +
+                                        (available.empty() ? "none" : available) + " (looked in " + looked + ")");
+}
+
+}  // namespace continuo::model
