@@ -1,0 +1,89 @@
+// bench/bench_midi.cpp: MB/s and events/s of midi::parse (and serialize) over real multi-track
+// files held in memory; the score layer's parse is measured on the same files.
+//   cmake -S . -B build-bench -DCONTINUO_BENCH=ON -DCONTINUO_TORCH=OFF && cmake --build build-bench --target bench_midi
+//   build-bench/bench/bench_midi --benchmark_repetitions=5
+// Compare with python3-mido on the same files: /usr/bin/python3 tools/bench_mido.py
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <string>
+
+#include "bench_corpus.hpp"
+#include "continuo/error.hpp"
+#include "continuo/midi.hpp"
+
+namespace continuo::bench {
+namespace {
+
+// Rate counters from one iteration's totals: bytes (shown as M/s = MB/s), events and files.
+void report(benchmark::State& state, const Corpus& c, size_t events) {
+  const double n = double(state.iterations());
+  state.counters["bytes"] = benchmark::Counter(n * double(c.bytes), benchmark::Counter::kIsRate);
+  state.counters["events"] = benchmark::Counter(n * double(events), benchmark::Counter::kIsRate);
+  state.counters["files"] = benchmark::Counter(n * double(c.files.size()), benchmark::Counter::kIsRate);
+}
+
+void BM_midi_parse(benchmark::State& state, std::vector<std::string> folders) {
+  const Corpus& c = corpus(folders);
+  if (c.files.empty()) return state.SkipWithError("corpora not unpacked (run ../shared/data/unpack)");
+  size_t events = 0;
+  for (auto _ : state) {
+    events = 0;
+    for (const auto& f : c.files) {
+      midi::File m = midi::parse(f.bytes, f.name);
+      for (const auto& t : m.tracks) events += t.events.size();
+      benchmark::DoNotOptimize(m.tracks.data());
+    }
+  }
+  report(state, c, events);
+}
+
+void BM_midi_serialize(benchmark::State& state, std::vector<std::string> folders) {
+  const Corpus& c = corpus(folders);
+  if (c.files.empty()) return state.SkipWithError("corpora not unpacked (run ../shared/data/unpack)");
+  std::vector<midi::File> parsed;
+  size_t events = 0;
+  for (const auto& f : c.files) {
+    parsed.push_back(midi::parse(f.bytes, f.name));
+    for (const auto& t : parsed.back().tracks) events += t.events.size();
+  }
+  for (auto _ : state)
+    for (const auto& m : parsed) {
+      auto out = midi::serialize(m);
+      benchmark::DoNotOptimize(out.data());
+    }
+  report(state, c, events);
+}
+
+BENCHMARK_CAPTURE(BM_midi_parse, multitrack, kMultiTrack)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_midi_parse, tegridy, std::vector<std::string>{"tegridy-selected"})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_midi_parse, pop909, std::vector<std::string>{"pop909"})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_midi_serialize, multitrack, kMultiTrack)->Unit(benchmark::kMillisecond);
+
+// ---- score layer: BM_score_parse (score::parse on kMultiTrack, notes/s counter) goes here ----
+
+}  // namespace
+}  // namespace continuo::bench
+
+// The source tree's commit (with -dirty for local changes), asked of git when the benchmark runs.
+static std::string source_commit() {
+  std::string out;
+  if (FILE* p = popen("git -C '" CONTINUO_SOURCE_DIR "' describe --always --dirty 2>/dev/null", "r")) {
+    char buf[128];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out.empty() ? "unknown" : out;
+}
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("commit", source_commit());
+  benchmark::AddCustomContext("threads", "1 (single-threaded parse)");
+  benchmark::AddCustomContext("corpora", continuo::bench::corpora_root().string());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
