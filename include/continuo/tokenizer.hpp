@@ -84,7 +84,8 @@ class PositionTracker {
 };
 
 // A training or context window: the sequence's header brought up to date (the time signature,
-// key and tempo in force at `begin`), then events [begin, end). Positions stay absolute.
+// key and tempo in force at `begin`), then events [begin, end). The first body event's dt is
+// re-anchored to its distance from the bar line, so `pos` == Tokenizer::positions(events).
 struct Window {
   std::vector<Event> events;
   std::vector<Position> pos;
@@ -112,6 +113,8 @@ class Tokenizer {
   score::Score canonical(const score::Score& s) const;
 
   std::vector<Event> encode(const score::Score& s) const;
+  // For each track of canonical(s): the indices of the tracks of `s` it was made from.
+  static std::vector<std::vector<int>> track_groups(const score::Score& s);
   // Any grammatical sequence decodes to a valid score; ungrammatical events are skipped.
   score::Score decode(const std::vector<Event>& events) const;
 

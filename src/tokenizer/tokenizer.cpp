@@ -37,46 +37,53 @@ uint8_t channel_for(int pitched_index) {
 
 }  // namespace
 
-Score Tokenizer::canonical(const Score& in) const {
-  const int tpb = in.ticks_per_beat > 0 ? in.ticks_per_beat : 480;
-  Score out;
-  out.ticks_per_beat = kStepsPerBeat;
-
-  // ---- tracks: non-empty ones; too many -> merge same instrument, then keep the biggest.
-  std::vector<const score::Track*> src;
-  for (const auto& t : in.tracks)
-    if (!t.notes.empty()) src.push_back(&t);
-  std::vector<std::vector<const score::Track*>> groups;
-  for (auto* t : src) groups.push_back({t});
+std::vector<std::vector<int>> Tokenizer::track_groups(const Score& in) {
+  // non-empty tracks; too many -> merge those sharing an instrument, then keep the biggest
+  std::vector<std::vector<int>> groups;
+  for (size_t i = 0; i < in.tracks.size(); ++i)
+    if (!in.tracks[i].notes.empty()) groups.push_back({int(i)});
   if (groups.size() > size_t(kMaxTracks)) {
-    std::vector<std::vector<const score::Track*>> merged;
+    std::vector<std::vector<int>> merged;
     std::map<int, size_t> by_instrument;
-    for (auto* t : src) {
-      int key = instrument_value(*t);
+    for (auto& g : groups) {
+      int key = instrument_value(in.tracks[g[0]]);
       auto it = by_instrument.find(key);
       if (it == by_instrument.end()) {
         by_instrument[key] = merged.size();
-        merged.push_back({t});
+        merged.push_back(g);
       } else {
-        merged[it->second].push_back(t);
+        merged[it->second].push_back(g[0]);
       }
     }
     groups = std::move(merged);
   }
   if (groups.size() > size_t(kMaxTracks)) {
-    std::vector<size_t> order(groups.size());
-    std::iota(order.begin(), order.end(), 0);
-    auto count = [&](size_t g) {
+    auto count = [&](const std::vector<int>& g) {
       size_t n = 0;
-      for (auto* t : groups[g]) n += t->notes.size();
+      for (int i : g) n += in.tracks[i].notes.size();
       return n;
     };
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return count(a) > count(b); });
+    std::vector<size_t> order(groups.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return count(groups[a]) > count(groups[b]); });
     order.resize(kMaxTracks);
     std::sort(order.begin(), order.end());
-    std::vector<std::vector<const score::Track*>> kept;
+    std::vector<std::vector<int>> kept;
     for (size_t g : order) kept.push_back(std::move(groups[g]));
     groups = std::move(kept);
+  }
+  return groups;
+}
+
+Score Tokenizer::canonical(const Score& in) const {
+  const int tpb = in.ticks_per_beat > 0 ? in.ticks_per_beat : 480;
+  Score out;
+  out.ticks_per_beat = kStepsPerBeat;
+
+  std::vector<std::vector<const score::Track*>> groups;
+  for (const auto& g : track_groups(in)) {
+    groups.emplace_back();
+    for (int i : g) groups.back().push_back(&in.tracks[i]);
   }
 
   int pitched = 0;
@@ -380,16 +387,30 @@ Window Tokenizer::crop(const std::vector<Event>& seq, const std::vector<Position
       Event key = *latest[1];
       key[Field::kDt] = 0;
       w.events.push_back(key);
-      w.pos.push_back({});
       have_key = true;
     }
     w.events.push_back(e);
-    w.pos.push_back(i < pos.size() ? pos[i] : Position{});
   }
-  for (size_t i = begin; i < end; ++i) {
-    w.events.push_back(seq[i]);
-    w.pos.push_back(pos[i]);
+  // The first body event keeps its place in the bar: its dt becomes the distance from the bar
+  // line (the header's time signature sits at time 0), so positions follow from the events alone.
+  const size_t first_body = w.events.size();
+  for (size_t i = begin; i < end; ++i) w.events.push_back(seq[i]);
+  if (begin > h && first_body < w.events.size()) {
+    PositionTracker t;
+    int64_t anchor = 0, bar_len = 4 * kStepsPerBeat;
+    for (size_t i = 0; i <= begin && i < seq.size(); ++i) {
+      t.next(seq[i]);
+      if (seq[i].kind() == Kind::kTimeSig) {
+        auto [num, den] = timesig_from_class(seq[i][Field::kValue] - kTimeSigBase);
+        anchor = t.now();
+        bar_len = std::max<int64_t>(1, int64_t(num) * 4 * kStepsPerBeat / den);
+      }
+    }
+    int64_t in_bar = (t.now() - anchor) % bar_len;
+    w.events[first_body][Field::kDt] = static_cast<uint16_t>(std::min<int64_t>(in_bar, kMaxDt - 1));
   }
+  w.pos = positions(w.events);
+  (void)pos;
   return w;
 }
 
