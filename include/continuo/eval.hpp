@@ -1,0 +1,70 @@
+// continuo/eval.hpp: how good a model is, in numbers anyone can rerun.
+//
+//   auto split = train::load_split("runs/data-default", "valid");
+//   eval::NllResult ours = eval::model_nll(model_files, split);          // bits per note / event
+//   eval::NgramModel ng = eval::NgramModel::fit(train::load_split(dir, "train"));
+//   eval::NllResult base = ng.nll(split);
+//   eval::ContinuationReport rep = eval::continuations(engine_model, split, {});
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "continuo/engine.hpp"
+#include "continuo/train.hpp"
+
+namespace continuo::eval {
+
+struct NllResult {
+  double nats = 0;          // summed negative log-likelihood
+  int64_t events = 0;       // predicted events
+  int64_t notes = 0;        // predicted NOTE events
+  double bits_per_event() const;
+  double bits_per_note() const;
+};
+
+// Model NLL over documents, in windows of the model's max_len (each window = the document's
+// up-to-date header + the next events; every body event is predicted once).
+NllResult model_nll(const model::ModelFiles& files, const train::Split& split, size_t max_docs = 0);
+NllResult model_nll_events(const model::ModelFiles& files, const std::vector<tokenizer::Event>& events);
+
+// The baseline: per field, an interpolated bigram over that field's values in events of the
+// same kind (kind itself: an interpolated trigram over kinds), add-one smoothed.
+class NgramModel {
+ public:
+  static NgramModel fit(const train::Split& train);
+  NllResult nll(const train::Split& split, size_t max_docs = 0) const;
+
+ private:
+  double field_logprob(int kind, int field, int prev, int value) const;
+  std::vector<std::vector<std::vector<double>>> bigram_;   // [kind*6+field][prev][value] counts
+  std::vector<std::vector<double>> unigram_;               // [kind*6+field][value]
+  std::vector<double> kind_tri_;                           // [k2][k1][k]
+};
+
+// How a continuation relates to its prompt, averaged over held-out pieces.
+struct ContinuationStats {
+  double pitch_class_l1 = 0;     // L1 distance of pitch-class histograms (0..2)
+  double density_ratio = 0;      // |log(notes per beat of continuation / prompt)|
+  double velocity_mean_diff = 0; // |mean velocity difference|
+  double velocity_range_iou = 0; // overlap of [p10, p90] velocity ranges
+  double instrument_jaccard = 0; // Jaccard index of the sets of instruments playing
+  int pieces = 0;
+};
+struct ContinuationRow {
+  std::string label;             // "true continuation", "model T=1.0", ...
+  ContinuationStats stats;
+};
+struct ContinuationOptions {
+  int pieces = 24;
+  int prompt_events = 256;
+  int events = 256;
+  std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
+  float top_p = 0.98f;
+  uint64_t seed = 1;
+};
+std::vector<ContinuationRow> continuations(const engine::Model& m, const train::Split& split,
+                                           const ContinuationOptions& opt,
+                                           const std::function<void(const std::string&)>& log = {});
+
+}  // namespace continuo::eval
