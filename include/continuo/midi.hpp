@@ -89,11 +89,18 @@ struct File {
 };
 
 // Parses a Standard MIDI File (or an RMID file wrapping one). `name` is used in error messages.
-// Throws continuo::Error(kCorruptData) with a message naming `name` and the problem.
+// Throws continuo::Error(kCorruptData) with one line "<name>: <problem> (at byte N)".
+// Lenient as real-world readers are: running status survives meta and sysex events, a missing End
+// of Track is accepted (bytes after one are ignored), unknown chunks and trailing junk are skipped,
+// and the track count in the header need not match. Events are kept raw (note-on velocity 0 stays
+// a note-on). One pass, no allocation per event: several hundred MB/s (bench/bench_midi.cpp).
 File parse(std::span<const uint8_t> bytes, std::string_view name = "<memory>");
 
-// Writes a Standard MIDI File: running status is used for channel messages, every track ends with
-// exactly one End of Track meta event.
+// Writes a Standard MIDI File: running status is used for channel messages (meta and sysex events
+// cancel it), End of Track events in the input are dropped and every track ends with exactly one,
+// at the later of its last event and the latest End of Track given. Throws kInvalidArgument for a
+// malformed File (ticks going backwards, a bad status or division, a payload outside `data`) and
+// kUnsupported for one a MIDI file cannot hold (a gap of more than 0x0FFFFFFF ticks).
 std::vector<uint8_t> serialize(const File& file);
 
 // Reads a whole file into memory (throws kNotFound / kIo with a clear message, also for directories).
