@@ -157,8 +157,9 @@ def rmid_bytes(smf):
 
 # ---- examples/example.mid ----------------------------------------------------------------------
 # C major, 100 BPM, 8 bars: | C | Am | F | G | C | Am | Dm G | C |
-CHORDS = [("C", [60, 64, 67], 36), ("Am", [60, 64, 69], 33), ("F", [60, 65, 69], 41),
-          ("G", [59, 62, 67], 43), ("C", [60, 64, 67], 36), ("Am", [60, 64, 69], 33),
+# (name, piano voicing, bass root): the bass walks down C2 A1 F1 G1.
+CHORDS = [("C", [60, 64, 67], 36), ("Am", [60, 64, 69], 33), ("F", [60, 65, 69], 29),
+          ("G", [59, 62, 67], 31), ("C", [60, 64, 67], 36), ("Am", [60, 64, 69], 33),
           None, ("C", [60, 64, 67], 36)]
 MELODY = [  # (beat in bar, length, pitch) per bar
     [(0, 1, 67), (1, 1, 72), (2, 1.5, 76), (3.5, 0.5, 74)],
@@ -181,7 +182,7 @@ def example():
         b0 = bar * 4
         # piano: chord on 1 (dotted half feel), pushed chord on the "and" of 3
         halves = [(0, 4, CHORDS[bar])] if CHORDS[bar] else [(0, 2, ("Dm", [62, 65, 69], 38)),
-                                                            (2, 2, ("G", [59, 62, 67], 43))]
+                                                            (2, 2, ("G", [59, 62, 67], 31))]
         for start, length, (_, chord, root) in halves:
             if bar == 7:
                 pattern = [(0, 4, 72)]
