@@ -1,13 +1,13 @@
 // score/convert.cpp: midi::File <-> Score, and the byte / file entry points (parse, load,
 // serialize, save).
 //
-// Reading, per MIDI track: one Score track per channel that has a note or a program change
-// (ordered by MIDI track, then channel). Note-on velocity 0 is a note-off; note-ons of one
-// (channel, pitch) wait in a first-in first-out queue for their note-off; notes still sounding at
-// the end of the track end at its last tick. The queues are intrusive singly linked lists
-// through the pending notes themselves (no map, no allocation per note).
-// Tempo, time and key signatures of every track go to the global maps; at one tick the last
-// in file order (track by track) wins. Texts and sysex go to the first Score track made from
+// Reading (ScoreBuilder, score/builder.hpp), per MIDI track: one Score track per channel that
+// has a note or a program change (ordered by MIDI track, then channel). Note-on velocity 0 is a
+// note-off; note-ons of one (channel, pitch) wait in a first-in first-out queue for their
+// note-off; notes still sounding at the end of the track end at its last tick. The queues are
+// intrusive singly linked lists through the pending notes themselves (no map, no allocation per
+// note). Tempo, time and key signatures of every track go to the global maps; at one tick the
+// last in file order (track by track) wins. Texts and sysex go to the first Score track made from
 // their MIDI track, or to Score::global_texts / global_sysex when it made none.
 // Format 2 files are read like format 1 (every track starts at tick 0).
 // SMPTE division: ticks_per_beat = fps * ticks_per_frame at 60 BPM, so one beat is one second
@@ -31,6 +31,7 @@
 #include "continuo/error.hpp"
 #include "continuo/midi.hpp"
 #include "continuo/score.hpp"
+#include "score/builder.hpp"
 #include "score/internal.hpp"
 
 namespace continuo::score {
@@ -40,220 +41,6 @@ constexpr uint8_t kCcBankMsb = 0;
 constexpr uint8_t kCcBankLsb = 32;
 
 bool is_text_meta(uint8_t type) { return type >= 0x01 && type <= 0x0F; }
-
-// Per-channel state while reading one MIDI track.
-struct ChannelState {
-  Track track;
-  bool keep = false;        // a note or a program change was seen
-  bool has_program = false;
-  uint8_t bank_msb = 0, bank_lsb = 0;
-};
-
-// Pending note-ons of one track: for each (channel, pitch) the first and last pending note
-// (indices into that channel's notes, -1 when none). While a note is pending its duration field
-// holds the link to the next pending note of the same key: -(next + 2), -1 for none.
-struct Pending {
-  int32_t head[16][128];
-  int32_t tail[16][128];
-  Pending() {
-    std::memset(head, 0xFF, sizeof head);
-    std::memset(tail, 0xFF, sizeof tail);
-  }
-};
-
-inline void note_on(Pending& pend, std::vector<Note>& notes, uint8_t ch, uint8_t pitch,
-                    uint8_t velocity, int64_t tick) {
-  const int32_t idx = static_cast<int32_t>(notes.size());
-  notes.push_back(Note{Ticks{tick}, Ticks{-1}, pitch, velocity});
-  int32_t& tail = pend.tail[ch][pitch];
-  if (tail >= 0)
-    notes[size_t(tail)].duration = Ticks{-(int64_t(idx) + 2)};
-  else
-    pend.head[ch][pitch] = idx;
-  tail = idx;
-}
-
-inline void note_off(Pending& pend, std::vector<Note>& notes, uint8_t ch, uint8_t pitch,
-                     int64_t tick) {
-  int32_t& head = pend.head[ch][pitch];
-  if (head < 0) return;  // a note-off without a note-on: ignored
-  Note& n = notes[size_t(head)];
-  const int64_t next = -n.duration.count() - 2;
-  n.duration = Ticks{tick - n.start.count()};
-  head = static_cast<int32_t>(next);
-  if (next < 0) pend.tail[ch][pitch] = -1;
-}
-
-// Ends every note still pending on channel `ch` at `tick` and clears the channel's queues.
-void close_pending(Pending& pend, std::vector<Note>& notes, uint8_t ch, int64_t tick) {
-  for (int p = 0; p < 128; ++p) {
-    int32_t i = pend.head[ch][p];
-    while (i >= 0) {
-      Note& n = notes[size_t(i)];
-      const int64_t next = -n.duration.count() - 2;
-      n.duration = Ticks{tick - n.start.count()};
-      i = static_cast<int32_t>(next);
-    }
-    pend.head[ch][p] = -1;
-    pend.tail[ch][p] = -1;
-  }
-}
-
-struct Globals {
-  std::vector<TempoChange> tempos;
-  std::vector<TimeSignature> time_signatures;
-  std::vector<KeySignature> key_signatures;
-  std::vector<TextEvent> texts;
-  std::vector<SysEx> sysex;
-  std::optional<SmpteOffset> smpte_offset;
-};
-
-void read_meta(const midi::File& file, const midi::Event& e, bool smpte, Globals& g,
-               std::vector<TextEvent>& texts, int& name_index) {
-  const auto payload = file.payload(e);
-  const Ticks t{e.tick};
-  switch (e.data1) {
-    case uint8_t(midi::Meta::kTempo):
-      if (payload.size() >= 3 && !smpte) {
-        uint32_t us = uint32_t(payload[0]) << 16 | uint32_t(payload[1]) << 8 | payload[2];
-        if (us > 0) g.tempos.push_back(TempoChange{t, us});
-      }
-      return;
-    case uint8_t(midi::Meta::kTimeSignature):
-      if (payload.size() >= 2 && payload[0] > 0 && payload[1] <= 7)
-        g.time_signatures.push_back(TimeSignature{t, payload[0], uint8_t(1u << payload[1])});
-      return;
-    case uint8_t(midi::Meta::kKeySignature):
-      if (payload.size() >= 2) {
-        const int8_t sf = static_cast<int8_t>(payload[0]);
-        if (sf >= -7 && sf <= 7 && payload[1] <= 1)
-          g.key_signatures.push_back(KeySignature{t, sf, payload[1] == 1});
-      }
-      return;
-    case uint8_t(midi::Meta::kSmpteOffset):
-      if (payload.size() >= 5 && !g.smpte_offset)
-        g.smpte_offset = SmpteOffset{payload[0], payload[1], payload[2], payload[3], payload[4]};
-      return;
-    default:
-      if (is_text_meta(e.data1)) {
-        if (e.data1 == uint8_t(midi::Meta::kTrackName) && name_index < 0)
-          name_index = static_cast<int>(texts.size());
-        texts.push_back(TextEvent{t, e.data1, std::string(file.text(e))});
-      }
-      return;
-  }
-}
-
-// Reads one MIDI track into `out` (Score tracks) and `g` (global maps).
-void read_track(const midi::File& file, const midi::Track& mt, bool smpte, Pending& pend,
-                std::array<ChannelState, 16>& chs, std::vector<Track>& out, Globals& g) {
-  const auto& events = mt.events;
-  if (events.empty()) return;
-
-  // Count first so that every vector is allocated once.
-  std::array<uint32_t, 16> n_notes{}, n_controls{}, n_bends{};
-  for (const midi::Event& e : events) {
-    const uint8_t kind = e.status & 0xF0;
-    const uint8_t ch = e.status & 0x0F;
-    n_notes[ch] += (kind == 0x90 && e.data2 != 0);
-    n_controls[ch] += (kind == 0xB0);
-    n_bends[ch] += (kind == 0xE0);
-  }
-  // (Meta and sysex statuses count into channel 15's 0xF0 kind, which matches nothing above.)
-  for (int ch = 0; ch < 16; ++ch) {
-    chs[ch].track.notes.reserve(n_notes[ch]);
-    chs[ch].track.controls.reserve(n_controls[ch]);
-    chs[ch].track.bends.reserve(n_bends[ch]);
-  }
-
-  std::vector<TextEvent> texts;
-  std::vector<SysEx> sysex;
-  int name_index = -1;
-  uint32_t used = 0;  // bit per channel that saw a note-on
-
-  for (const midi::Event& e : events) {
-    const uint8_t status = e.status;
-    if (status < 0xF0) [[likely]] {
-      const uint8_t ch = status & 0x0F;
-      ChannelState& c = chs[ch];
-      switch (status >> 4) {
-        case 0x9:
-          if (e.data2 != 0) {
-            note_on(pend, c.track.notes, ch, e.data1, e.data2, e.tick);
-            c.keep = true;
-            used |= 1u << ch;
-          } else {
-            note_off(pend, c.track.notes, ch, e.data1, e.tick);
-          }
-          break;
-        case 0x8:
-          note_off(pend, c.track.notes, ch, e.data1, e.tick);
-          break;
-        case 0xB:
-          if (e.data1 == kCcBankMsb || e.data1 == kCcBankLsb) {
-            if (!c.has_program) (e.data1 == kCcBankMsb ? c.bank_msb : c.bank_lsb) = e.data2;
-          } else {
-            c.track.controls.push_back(ControlChange{Ticks{e.tick}, e.data1, e.data2});
-          }
-          break;
-        case 0xC:
-          if (!c.has_program) {
-            c.has_program = true;
-            c.track.program = e.data1;
-            c.track.bank = static_cast<uint16_t>(c.bank_msb * 128 + c.bank_lsb);
-          }
-          c.keep = true;
-          break;
-        case 0xE:
-          c.track.bends.push_back(
-              PitchBend{Ticks{e.tick}, static_cast<int16_t>((e.data2 << 7 | e.data1) - 8192)});
-          break;
-        default:  // 0xA0 polyphonic and 0xD0 channel aftertouch are not kept
-          break;
-      }
-    } else if (status == 0xFF) {
-      read_meta(file, e, smpte, g, texts, name_index);
-    } else if (status == 0xF0 || status == 0xF7) {
-      SysEx x{Ticks{e.tick}, {}};
-      const auto payload = file.payload(e);
-      x.bytes.reserve(payload.size() + 1);
-      x.bytes.push_back(status);
-      x.bytes.insert(x.bytes.end(), payload.begin(), payload.end());
-      sysex.push_back(std::move(x));
-    }
-  }
-
-  const int64_t last_tick = events.back().tick;
-  for (int ch = 0; ch < 16; ++ch)
-    if (used >> ch & 1) close_pending(pend, chs[ch].track.notes, uint8_t(ch), last_tick);
-
-  std::string name;
-  const size_t first_out = out.size();
-  for (int ch = 0; ch < 16; ++ch) {
-    ChannelState& c = chs[ch];
-    if (c.keep) {
-      if (out.size() == first_out && name_index >= 0) {
-        name = std::move(texts[size_t(name_index)].text);
-        texts.erase(texts.begin() + name_index);
-      }
-      Track& t = out.emplace_back(std::move(c.track));
-      t.channel = uint8_t(ch);
-      t.is_drum = (ch == 9);
-      t.name = name;
-      detail::sort_notes(t.notes);
-    }
-    c = ChannelState{};
-  }
-  if (out.size() > first_out) {
-    out[first_out].texts = std::move(texts);
-    out[first_out].sysex = std::move(sysex);
-  } else {
-    g.texts.insert(g.texts.end(), std::make_move_iterator(texts.begin()),
-                   std::make_move_iterator(texts.end()));
-    g.sysex.insert(g.sysex.end(), std::make_move_iterator(sysex.begin()),
-                   std::make_move_iterator(sysex.end()));
-  }
-}
 
 // ---- writing ---------------------------------------------------------------------------------
 
@@ -439,25 +226,40 @@ Score from_midi(const midi::File& file) {
     s.ticks_per_beat = file.division.ticks_per_beat;
   }
 
-  Globals g;
-  auto pend = std::make_unique<Pending>();
-  std::array<ChannelState, 16> chs;
-  s.tracks.reserve(file.tracks.size());
-  for (const midi::Track& mt : file.tracks)
-    read_track(file, mt, file.division.smpte, *pend, chs, s.tracks, g);
-
-  if (!file.division.smpte) s.tempos = std::move(g.tempos);
-  s.time_signatures = std::move(g.time_signatures);
-  s.key_signatures = std::move(g.key_signatures);
-  s.global_texts = std::move(g.texts);
-  s.global_sysex = std::move(g.sysex);
-  s.smpte_offset = g.smpte_offset;
-  detail::sort_by_time_last_wins(s.tempos);
-  detail::sort_by_time_last_wins(s.time_signatures);
-  detail::sort_by_time_last_wins(s.key_signatures);
-  auto by_time = [](const auto& a, const auto& b) { return a.time < b.time; };
-  std::stable_sort(s.global_texts.begin(), s.global_texts.end(), by_time);
-  std::stable_sort(s.global_sysex.begin(), s.global_sysex.end(), by_time);
+  auto b = std::make_unique<detail::ScoreBuilder>(file.division.smpte);
+  b->reserve_tracks(file.tracks.size());
+  for (const midi::Track& mt : file.tracks) {
+    if (mt.events.empty()) continue;
+    b->begin_track(mt.events.size());
+    detail::ScoreBuilder::Hot hot = b->hot();
+    for (const midi::Event& e : mt.events) {
+      const uint8_t status = e.status;
+      const uint8_t kind = status & 0xF0;
+      const uint8_t ch = status & 0x0F;
+      if (kind == 0x90 && e.data2 != 0) [[likely]] {
+        hot.note_on(e.tick, ch, e.data1, e.data2);
+      } else if (kind == 0x80 || kind == 0x90) {
+        hot.note_off(e.tick, ch, e.data1);
+      } else {
+        b->set_hot(hot);
+        switch (kind) {
+          case 0xB0: b->control(e.tick, ch, e.data1, e.data2); break;
+          case 0xC0: b->program(ch, e.data1); break;
+          case 0xE0: b->bend(e.tick, ch, e.data1, e.data2); break;
+          case 0xF0:
+            if (status == 0xFF)
+              b->meta(e.tick, e.data1, file.payload(e));
+            else if (status == 0xF0 || status == 0xF7)
+              b->sysex(e.tick, status, file.payload(e));
+            break;
+          default: break;  // 0xA0 polyphonic and 0xD0 channel aftertouch are not kept
+        }
+      }
+    }
+    b->set_hot(hot);
+    b->end_track(mt.events.back().tick);
+  }
+  b->finish(s);
   return s;
 }
 

@@ -118,10 +118,11 @@ midi::File random_file(std::mt19937& rng, int tracks) {
     testing::TrackBuilder b(f);
     int64_t tick = 0;
     const int events = pick(0, 300);
-    const int ch_a = pick(0, 15), ch_b = pick(0, 1) ? 9 : pick(0, 15);
+    const int channels[4] = {pick(0, 15), pick(0, 1) ? 9 : pick(0, 15), pick(0, 15), pick(0, 15)};
+    const int n_channels = pick(1, 4);
     for (int e = 0; e < events; ++e) {
       if (pick(0, 3) == 0) tick += pick(0, 50);
-      const int ch = pick(0, 1) ? ch_a : ch_b;
+      const int ch = channels[pick(0, n_channels - 1)];
       const int pitch = 60 + pick(0, 4);  // few pitches: many overlaps
       switch (pick(0, 19)) {
         case 0: case 1: case 2: case 3: case 4: b.on(tick, ch, pitch, pick(1, 127)); break;
