@@ -276,6 +276,7 @@ midi::File to_midi(const Score& s) {
 }
 
 Score parse(std::span<const uint8_t> bytes, std::string_view name) {
+  if (std::optional<Score> s = detail::parse_fused(bytes)) return std::move(*s);
   const midi::File file = midi::parse(bytes, name);
   try {
     return from_midi(file);

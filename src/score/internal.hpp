@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "continuo/score.hpp"
@@ -74,5 +76,10 @@ void sort_by_time_last_wins(std::vector<T>& v) {
   }
   v.resize(out);
 }
+
+// Bytes -> Score in one pass (score/fast_parse.cpp): the same Score as
+// from_midi(midi::parse(bytes)) for every file midi::parse accepts, or nullopt (RIFF wrapper, any
+// problem) where the caller must take that path instead.
+std::optional<Score> parse_fused(std::span<const uint8_t> bytes);
 
 }  // namespace continuo::score::detail

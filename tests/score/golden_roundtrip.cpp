@@ -1,5 +1,6 @@
 // Round trips through the score model: on every MIDI file of the corpora,
-// score::parse -> serialize -> parse gives an equal Score; and on random hand-built MIDI files
+// score::parse -> serialize -> parse gives an equal Score (and score::parse's fused fast path
+// reads what midi::parse + from_midi reads); and on random hand-built MIDI files
 // (overlapping same-pitch notes, zero-length notes, velocity-0 note-offs, shared channels,
 // duplicate tempi, texts, sysex) from_midi -> to_midi -> from_midi does too.
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <mutex>
 #include <random>
@@ -17,6 +19,7 @@
 #include "continuo/error.hpp"
 #include "continuo/midi.hpp"
 #include "continuo/score.hpp"
+#include "score/internal.hpp"
 #include "score_builders.hpp"
 #include "test_support.hpp"
 
@@ -71,6 +74,17 @@ TEST(GoldenRoundTrip, EveryCorpusFile) {
         const std::vector<uint8_t> data = midi::read_file_bytes(files[i].string());
         bytes += data.size();
         first = parse(data, name);
+        // The fused fast path must read exactly what midi::parse + from_midi reads.
+        if (data.size() < 4 || std::memcmp(data.data(), "RIFF", 4) != 0) {
+          const std::optional<Score> fused = detail::parse_fused(data);
+          const Score reference = from_midi(midi::parse(data, name));
+          if (!fused || *fused != reference || fused->source_format != reference.source_format ||
+              fused->source_smpte != reference.source_smpte) {
+            std::lock_guard lock(mu);
+            mismatched.push_back(name + ": fused parser differs from midi::parse + from_midi");
+            continue;
+          }
+        }
       } catch (const Error& e) {
         std::lock_guard lock(mu);
         unreadable.push_back(e.what());
@@ -110,50 +124,10 @@ TEST(GoldenRoundTrip, EveryCorpusFile) {
   EXPECT_EQ(passed.load() + unreadable.size() + mismatched.size(), files.size());
 }
 
-// A random MIDI file of `tracks` tracks exercising what the reader must pair and keep.
-midi::File random_file(std::mt19937& rng, int tracks) {
-  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  midi::File f = testing::make_file(pick(1, 960), uint16_t(pick(0, 2)));
-  for (int t = 0; t < tracks; ++t) {
-    testing::TrackBuilder b(f);
-    int64_t tick = 0;
-    const int events = pick(0, 300);
-    const int channels[4] = {pick(0, 15), pick(0, 1) ? 9 : pick(0, 15), pick(0, 15), pick(0, 15)};
-    const int n_channels = pick(1, 4);
-    for (int e = 0; e < events; ++e) {
-      if (pick(0, 3) == 0) tick += pick(0, 50);
-      const int ch = channels[pick(0, n_channels - 1)];
-      const int pitch = 60 + pick(0, 4);  // few pitches: many overlaps
-      switch (pick(0, 19)) {
-        case 0: case 1: case 2: case 3: case 4: b.on(tick, ch, pitch, pick(1, 127)); break;
-        case 5: case 6: case 7: b.off(tick, ch, pitch, pick(0, 127)); break;
-        case 8: case 9: b.on(tick, ch, pitch, 0); break;
-        case 10: b.cc(tick, ch, pick(0, 127), pick(0, 127)); break;
-        case 11: b.cc(tick, ch, pick(0, 1) ? 0 : 32, pick(0, 127)); break;
-        case 12: b.program(tick, ch, pick(0, 127)); break;
-        case 13: b.bend(tick, ch, pick(-8192, 8191)); break;
-        case 14: b.tempo(tick, uint32_t(pick(0, 0xFFFFFF))); break;
-        case 15: b.time_sig(tick, pick(0, 12), pick(0, 9)); break;
-        case 16: b.key_sig(tick, pick(-8, 8), pick(0, 2) == 1); break;
-        case 17: b.text(tick, midi::Meta(pick(1, 9)), std::string(size_t(pick(0, 3)), char('a' + pick(0, 25)))); break;
-        case 18: b.sysex(tick, {uint8_t(pick(0, 127)), 0xF7}); break;
-        case 19: b.meta(tick, midi::Meta::kSmpteOffset, {1, 2, 3, 4, 5}); break;
-      }
-    }
-    b.end(tick + pick(0, 100)).done();
-  }
-  if (pick(0, 9) == 0) {
-    f.division.smpte = true;
-    f.division.fps = uint8_t(std::array{24, 25, 29, 30}[size_t(pick(0, 3))]);
-    f.division.ticks_per_frame = uint8_t(pick(1, 255));
-  }
-  return f;
-}
-
 TEST(GoldenRoundTrip, RandomFiles) {
   std::mt19937 rng(12345);
   for (int i = 0; i < 3000; ++i) {
-    const midi::File f = random_file(rng, 1 + i % 5);
+    const midi::File f = testing::random_file(rng, 1 + i % 5);
     const Score s = from_midi(f);
     const Score back = from_midi(to_midi(s));
     ASSERT_EQ(describe_difference(s, back), "") << "random file " << i;
@@ -166,7 +140,7 @@ TEST(GoldenRoundTrip, RandomFiles) {
 TEST(GoldenRoundTrip, OperationsOnRandomFiles) {
   std::mt19937 rng(777);
   for (int i = 0; i < 300; ++i) {
-    const Score s = from_midi(random_file(rng, 1 + i % 4));
+    const Score s = from_midi(testing::random_file(rng, 1 + i % 4));
     const std::vector<Score> outs = {quantize(s, 4),         transpose(s, 5),
                                      slice_ticks(s, Ticks{30}, Ticks{400}), first_notes(s, 20),
                                      resample(s, 96),        merge(s, s, Ticks{100})};

@@ -1,7 +1,9 @@
 // Helpers for the score tests: hand-built midi::File objects (independent of midi::parse).
 #pragma once
 
+#include <array>
 #include <initializer_list>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -105,6 +107,46 @@ inline Score sample_score() {
   s.time_signatures = {TimeSignature{Ticks{0}, 4, 4}};
   s.key_signatures = {KeySignature{Ticks{0}, 2, false}};
   return s;
+}
+
+// A random MIDI file of `tracks` tracks exercising what the reader must pair and keep.
+inline midi::File random_file(std::mt19937& rng, int tracks) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  midi::File f = make_file(pick(1, 960), uint16_t(pick(0, 2)));
+  for (int t = 0; t < tracks; ++t) {
+    TrackBuilder b(f);
+    int64_t tick = 0;
+    const int events = pick(0, 300);
+    const int channels[4] = {pick(0, 15), pick(0, 1) ? 9 : pick(0, 15), pick(0, 15), pick(0, 15)};
+    const int n_channels = pick(1, 4);
+    for (int e = 0; e < events; ++e) {
+      if (pick(0, 3) == 0) tick += pick(0, 50);
+      const int ch = channels[pick(0, n_channels - 1)];
+      const int pitch = 60 + pick(0, 4);  // few pitches: many overlaps
+      switch (pick(0, 19)) {
+        case 0: case 1: case 2: case 3: case 4: b.on(tick, ch, pitch, pick(1, 127)); break;
+        case 5: case 6: case 7: b.off(tick, ch, pitch, pick(0, 127)); break;
+        case 8: case 9: b.on(tick, ch, pitch, 0); break;
+        case 10: b.cc(tick, ch, pick(0, 127), pick(0, 127)); break;
+        case 11: b.cc(tick, ch, pick(0, 1) ? 0 : 32, pick(0, 127)); break;
+        case 12: b.program(tick, ch, pick(0, 127)); break;
+        case 13: b.bend(tick, ch, pick(-8192, 8191)); break;
+        case 14: b.tempo(tick, uint32_t(pick(0, 0xFFFFFF))); break;
+        case 15: b.time_sig(tick, pick(0, 12), pick(0, 9)); break;
+        case 16: b.key_sig(tick, pick(-8, 8), pick(0, 2) == 1); break;
+        case 17: b.text(tick, midi::Meta(pick(1, 9)), std::string(size_t(pick(0, 3)), char('a' + pick(0, 25)))); break;
+        case 18: b.sysex(tick, {uint8_t(pick(0, 127)), 0xF7}); break;
+        case 19: b.meta(tick, midi::Meta::kSmpteOffset, {1, 2, 3, 4, 5}); break;
+      }
+    }
+    b.end(tick + pick(0, 100)).done();
+  }
+  if (pick(0, 9) == 0) {
+    f.division.smpte = true;
+    f.division.fps = uint8_t(std::array{24, 25, 29, 30}[size_t(pick(0, 3))]);
+    f.division.ticks_per_frame = uint8_t(pick(1, 255));
+  }
+  return f;
 }
 
 }  // namespace continuo::score::testing
