@@ -11,6 +11,7 @@
 #include "bench_corpus.hpp"
 #include "continuo/error.hpp"
 #include "continuo/midi.hpp"
+#include "continuo/score.hpp"
 
 namespace continuo::bench {
 namespace {
@@ -60,7 +61,68 @@ BENCHMARK_CAPTURE(BM_midi_parse, tegridy, std::vector<std::string>{"tegridy-sele
 BENCHMARK_CAPTURE(BM_midi_parse, pop909, std::vector<std::string>{"pop909"})->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_midi_serialize, multitrack, kMultiTrack)->Unit(benchmark::kMillisecond);
 
-// ---- score layer: BM_score_parse (score::parse on kMultiTrack, notes/s counter) goes here ----
+// ---- score layer: score::parse (bytes -> Score, the fused fast path) on the same files ----------
+
+void report_notes(benchmark::State& state, const Corpus& c, size_t notes) {
+  const double n = double(state.iterations());
+  state.counters["bytes"] = benchmark::Counter(n * double(c.bytes), benchmark::Counter::kIsRate);
+  state.counters["notes"] = benchmark::Counter(n * double(notes), benchmark::Counter::kIsRate);
+  state.counters["files"] = benchmark::Counter(n * double(c.files.size()), benchmark::Counter::kIsRate);
+}
+
+void BM_score_parse(benchmark::State& state, std::vector<std::string> folders) {
+  const Corpus& c = corpus(folders);
+  if (c.files.empty()) return state.SkipWithError("corpora not unpacked (run ../shared/data/unpack)");
+  size_t notes = 0;
+  for (auto _ : state) {
+    notes = 0;
+    for (const auto& f : c.files) {
+      score::Score s = score::parse(f.bytes, f.name);
+      for (const auto& t : s.tracks) notes += t.notes.size();
+      benchmark::DoNotOptimize(s.tracks.data());
+    }
+  }
+  report_notes(state, c, notes);
+}
+
+// The two-step reference path: midi::parse, then from_midi.
+void BM_score_from_midi_parse(benchmark::State& state, std::vector<std::string> folders) {
+  const Corpus& c = corpus(folders);
+  if (c.files.empty()) return state.SkipWithError("corpora not unpacked (run ../shared/data/unpack)");
+  size_t notes = 0;
+  for (auto _ : state) {
+    notes = 0;
+    for (const auto& f : c.files) {
+      score::Score s = score::from_midi(midi::parse(f.bytes, f.name));
+      for (const auto& t : s.tracks) notes += t.notes.size();
+      benchmark::DoNotOptimize(s.tracks.data());
+    }
+  }
+  report_notes(state, c, notes);
+}
+
+void BM_score_serialize(benchmark::State& state, std::vector<std::string> folders) {
+  const Corpus& c = corpus(folders);
+  if (c.files.empty()) return state.SkipWithError("corpora not unpacked (run ../shared/data/unpack)");
+  std::vector<score::Score> parsed;
+  size_t notes = 0;
+  for (const auto& f : c.files) {
+    parsed.push_back(score::parse(f.bytes, f.name));
+    for (const auto& t : parsed.back().tracks) notes += t.notes.size();
+  }
+  for (auto _ : state)
+    for (const auto& s : parsed) {
+      auto out = score::serialize(s);
+      benchmark::DoNotOptimize(out.data());
+    }
+  report_notes(state, c, notes);
+}
+
+BENCHMARK_CAPTURE(BM_score_parse, multitrack, kMultiTrack)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_score_parse, tegridy, std::vector<std::string>{"tegridy-selected"})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_score_parse, pop909, std::vector<std::string>{"pop909"})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_score_from_midi_parse, multitrack, kMultiTrack)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_score_serialize, multitrack, kMultiTrack)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace continuo::bench

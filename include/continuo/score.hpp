@@ -125,11 +125,20 @@ struct Score {
 
 // ---- MIDI conversion -----------------------------------------------------------------------
 // A Score from a raw MIDI file: note-on velocity 0 is a note-off; overlapping notes of one pitch
-// on one channel are paired first-in first-out; notes still sounding at the end of the track end
-// there; SMPTE division becomes ticks_per_beat = fps * ticks_per_frame at 60 BPM (exact seconds).
-// Each MIDI track becomes one Score track per channel it uses.
+// on one channel (within one MIDI track) are paired first-in first-out; notes still sounding at
+// the end of the track end at its last tick. Each MIDI track becomes one Score track per channel
+// that has a note or a program change. Tempo / signature metas of any track form the global maps
+// (several at one tick: the last in file order wins). Format 2 is read like format 1 (every track
+// from tick 0). SMPTE division becomes ticks_per_beat = fps * ticks_per_frame at 60 BPM, so
+// seconds are exact; 29 fps (29.97 drop frame) becomes 30 * ticks_per_frame at 1,001,000 us per
+// beat, the exact NTSC rate. Not normalized: duplicate notes are kept as the file has them.
 Score from_midi(const midi::File& file);
-midi::File to_midi(const Score& score);   // format 1: a conductor track, then one track each
+// Format 1: a conductor track, then one track per Score track. from_midi(to_midi(s)) == s for
+// every score read from a file, and for any score whose same-pitch notes on a track end in the
+// order they start (the only pairings MIDI can express). Throws kInvalidArgument for what MIDI
+// cannot hold (channel > 15, negative times, ticks_per_beat outside 1..32767, ...).
+midi::File to_midi(const Score& score);
+// Same result as from_midi(midi::parse(bytes, name)), read in one pass without the event list.
 Score parse(std::span<const uint8_t> bytes, std::string_view name = "<memory>");
 Score load(const std::string& path);      // read_file_bytes + parse
 std::vector<uint8_t> serialize(const Score& score);
