@@ -1,4 +1,6 @@
 // `continuo dataset build` and `continuo train`.
+// Needs libtorch (CONTINUO_TORCH=ON).
+#ifdef CONTINUO_HAVE_TORCH
 #include <cstdio>
 #include <iostream>
 
@@ -80,3 +82,4 @@ Verb train_verb{"train", "Train a model on token shards (resumes from a checkpoi
 
 }  // namespace
 }  // namespace continuo::cli
+#endif  // CONTINUO_HAVE_TORCH

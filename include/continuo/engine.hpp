@@ -23,11 +23,18 @@
 
 namespace continuo::engine {
 
+// How weight matrices are kept in memory. kAuto: $CONTINUO_WEIGHTS ("f32" or "bf16") if set,
+// else bf16 (half the memory traffic per step; see docs/ENGINE.md for the measurements).
+// Embeddings and norms always stay fp32.
+enum class WeightFormat { kAuto, kF32, kBF16 };
+
 class Model {
  public:
-  static Model load(const model::ModelFiles& files);
-  static Model from_weights(const model::Config& cfg, const model::Weights& w);
+  static Model load(const model::ModelFiles& files, WeightFormat format = WeightFormat::kAuto);
+  static Model from_weights(const model::Config& cfg, const model::Weights& w,
+                            WeightFormat format = WeightFormat::kAuto);
   const model::Config& config() const;
+  WeightFormat weight_format() const;   // kF32 or kBF16
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
   ~Model();
@@ -94,7 +101,8 @@ std::vector<std::vector<tokenizer::Event>> generate(const Model& m, const std::v
 // (0 for the first). Grammar masks are NOT applied (same as the training loss).
 std::vector<double> score_events(const Model& m, const std::vector<tokenizer::Event>& events);
 
-// Which kernels are in use ("avx512" or "portable"), for benchmarks and logs.
+// Which kernels are in use ("avx512", "avx2" or "naive"; CONTINUO_KERNELS forces one), for
+// benchmarks and logs.
 const char* kernel_name();
 
 }  // namespace continuo::engine

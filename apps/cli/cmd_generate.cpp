@@ -1,0 +1,180 @@
+// `continuo continue`, `continuo generate`: sampling options as in MIDI Composer.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <random>
+
+#include "cli/cli.hpp"
+#include "continuo/error.hpp"
+#include "continuo/tasks.hpp"
+
+namespace continuo::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct SamplingArgs {
+  std::string model = "default";
+  std::string out;
+  int events = 256;
+  int variations = 1;
+  float temperature = 1.0f;
+  float top_p = 0.98f;
+  int top_k = 0;
+  std::string seed = "random";
+  bool no_controls = false;
+  std::string bpm, time_signature, key;
+};
+
+void add_sampling(CLI::App& app, SamplingArgs& a) {
+  app.add_option("-o,--out", a.out, "output MIDI file (OUT-1.mid, OUT-2.mid ... for several variations)")->required();
+  app.add_option("-m,--model", a.model, "model name (see `continuo models`) or folder");
+  app.add_option("-n,--events", a.events, "events to generate")->check(CLI::Range(1, 8192));
+  app.add_option("-v,--variations", a.variations, "variations to generate at once")->check(CLI::Range(1, 16));
+  app.add_option("-t,--temperature", a.temperature, "sampling temperature (0 = always the likeliest)")->check(CLI::Range(0.0, 5.0));
+  app.add_option("-p,--top-p", a.top_p, "nucleus sampling mass")->check(CLI::Range(0.01, 1.0));
+  app.add_option("-k,--top-k", a.top_k, "sample among the k likeliest (0 = off)")->check(CLI::Range(0, 1000));
+  app.add_option("-s,--seed", a.seed, "random seed (a number, or 'random')");
+  app.add_flag("--no-controls", a.no_controls, "forbid control changes (pedal, volume, pan...)");
+  app.add_option("--bpm", a.bpm, "tempo in beats per minute");
+  app.add_option("--time-signature", a.time_signature, "metre, e.g. 3/4 or 6/8");
+  app.add_option("--key", a.key, "key, e.g. 'D major', 'F# minor', 'Bb'");
+}
+
+engine::SampleOptions sampling(const SamplingArgs& a, uint64_t* seed_out) {
+  engine::SampleOptions s;
+  s.events = a.events;
+  s.variations = a.variations;
+  s.temperature = a.temperature;
+  s.top_p = a.top_p;
+  s.top_k = a.top_k;
+  s.allow_controls = !a.no_controls;
+  if (a.seed == "random") {
+    s.seed = std::random_device{}() % 1000000;
+  } else {
+    try {
+      size_t used = 0;
+      s.seed = std::stoull(a.seed, &used);
+      if (used != a.seed.size()) throw std::invalid_argument(a.seed);
+    } catch (const std::exception&) {
+      throw Error(ErrorCode::kInvalidArgument, "--seed must be a non-negative number or 'random', not '" + a.seed + "'");
+    }
+  }
+  *seed_out = s.seed;
+  return s;
+}
+
+tasks::Conditioning conditioning(const SamplingArgs& a) {
+  tasks::Conditioning c;
+  if (!a.bpm.empty()) {
+    try {
+      size_t used = 0;
+      c.bpm = std::stod(a.bpm, &used);
+      if (used != a.bpm.size()) throw std::invalid_argument(a.bpm);
+    } catch (const std::exception&) {
+      throw Error(ErrorCode::kInvalidArgument, "--bpm must be a number, not '" + a.bpm + "'");
+    }
+  }
+  if (!a.time_signature.empty()) c.time_signature = tasks::parse_time_signature(a.time_signature);
+  if (!a.key.empty()) c.key = tasks::parse_key(a.key);
+  return c;
+}
+
+std::vector<std::string> output_paths(const std::string& out, int n) {
+  if (n == 1) return {out};
+  fs::path p(out);
+  std::string ext = p.has_extension() ? p.extension().string() : ".mid";
+  std::vector<std::string> v;
+  for (int i = 1; i <= n; ++i) v.push_back((p.parent_path() / (p.stem().string() + "-" + std::to_string(i) + ext)).string());
+  return v;
+}
+
+void check_output(const std::string& out) {
+  fs::path dir = fs::path(out).parent_path();
+  if (!dir.empty() && !fs::is_directory(dir))
+    throw Error(ErrorCode::kNotFound, out + ": the folder " + dir.string() + " does not exist");
+  if (fs::is_directory(out)) throw Error(ErrorCode::kInvalidArgument, out + ": is a folder; give a file name");
+}
+
+int write_outputs(const std::vector<score::Score>& outs, const SamplingArgs& a, uint64_t seed, double secs,
+                  int new_events) {
+  auto paths = output_paths(a.out, int(outs.size()));
+  for (size_t i = 0; i < outs.size(); ++i) {
+    score::save(outs[i], paths[i]);
+    std::cout << "wrote " << paths[i] << "\n";
+  }
+  std::fprintf(stderr, "%d new events in %.1f s (%.0f events/s), seed %llu\n", new_events, secs,
+               new_events / std::max(secs, 1e-9), (unsigned long long)seed);
+  return 0;
+}
+
+struct ContinueArgs : SamplingArgs {
+  std::string in;
+  size_t prompt_events = 0;
+};
+
+Verb continue_verb{"continue", "Continue a MIDI file with the model", [](CLI::App& app) {
+  auto a = std::make_shared<ContinueArgs>();
+  app.add_option("input", a->in, "MIDI file to continue")->required();
+  app.add_option("--prompt-events", a->prompt_events, "use only the first N events of the file as the prompt (0 = all)");
+  add_sampling(app, *a);
+  return [a] {
+    check_output(a->out);
+    score::Score prompt = score::load(a->in);
+    tasks::ContinueOptions opt;
+    uint64_t seed = 0;
+    opt.sampling = sampling(*a, &seed);
+    opt.prompt_events = a->prompt_events;
+    opt.override_ = conditioning(*a);
+    auto m = engine::Model::load(model::find_model(a->model));
+    ProgressBar bar("continue");
+    const double total = double(opt.sampling.events) * opt.sampling.variations;
+    int done = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    auto outs = tasks::continue_score(m, prompt, opt, [&](int, int) {
+      bar.update(++done / total, std::to_string(done) + " events");
+      return true;
+    });
+    bar.finish();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return write_outputs(outs, *a, seed, secs, done);
+  };
+}, 10};
+
+struct GenerateArgs : SamplingArgs {
+  std::string instruments;
+  std::string drums;
+};
+
+Verb generate_verb{"generate", "Generate a new piece (optionally with instruments, drums, tempo, metre, key)", [](CLI::App& app) {
+  auto a = std::make_shared<GenerateArgs>();
+  add_sampling(app, *a);
+  app.add_option("--instruments", a->instruments, "comma-separated GM instruments, names or numbers (e.g. 'piano,acoustic bass,33')");
+  app.add_option("--drums", a->drums, "add a drum kit: standard, room, power, electronic, tr-808, jazz, brush, orchestra")
+      ->expected(0, 1)->default_str("standard");
+  return [a] {
+    check_output(a->out);
+    tasks::GenerateOptions opt;
+    uint64_t seed = 0;
+    opt.sampling = sampling(*a, &seed);
+    opt.sampling.allow_eos = false;
+    opt.conditioning = conditioning(*a);
+    if (!a->instruments.empty()) opt.conditioning.instruments = tasks::parse_instruments(a->instruments);
+    if (!a->drums.empty()) opt.conditioning.instruments.push_back({tasks::parse_drum_kit(a->drums), true});
+    auto m = engine::Model::load(model::find_model(a->model));
+    ProgressBar bar("generate");
+    const double total = double(opt.sampling.events) * opt.sampling.variations;
+    int done = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    auto outs = tasks::generate_score(m, opt, [&](int, int) {
+      bar.update(++done / total, std::to_string(done) + " events");
+      return true;
+    });
+    bar.finish();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return write_outputs(outs, *a, seed, secs, done);
+  };
+}, 11};
+
+}  // namespace
+}  // namespace continuo::cli

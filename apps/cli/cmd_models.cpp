@@ -1,0 +1,21 @@
+// `continuo models`: the installed models.
+#include <cstdio>
+
+#include "cli/cli.hpp"
+#include "continuo/model.hpp"
+
+namespace continuo::cli {
+namespace {
+
+Verb models_verb{"models", "List the installed models", [](CLI::App& app) {
+  return [] {
+    for (const auto& m : model::list_models()) {
+      auto c = model::load_config(m.config_path);
+      std::printf("%-10s d=%d layers=%d  %s\n   %s\n", m.name.c_str(), c.d_model, c.n_layers, c.description.c_str(), m.dir.c_str());
+    }
+    return 0;
+  };
+}, 22};
+
+}  // namespace
+}  // namespace continuo::cli
