@@ -132,7 +132,8 @@ Verb continue_verb{"continue", "Continue a MIDI file with the model", [](CLI::Ap
     int done = 0;
     auto t0 = std::chrono::steady_clock::now();
     auto outs = tasks::continue_score(m, prompt, opt, [&](int, int) {
-      bar.update(++done / total, std::to_string(done) + " events");
+      ++done;
+      bar.update(done / total, std::to_string(done) + " events");
       return true;
     });
     bar.finish();
@@ -167,7 +168,8 @@ Verb generate_verb{"generate", "Generate a new piece (optionally with instrument
     int done = 0;
     auto t0 = std::chrono::steady_clock::now();
     auto outs = tasks::generate_score(m, opt, [&](int, int) {
-      bar.update(++done / total, std::to_string(done) + " events");
+      ++done;
+      bar.update(done / total, std::to_string(done) + " events");
       return true;
     });
     bar.finish();

@@ -1,0 +1,231 @@
+// engine/generate.cpp: batched generation of variations (grammar- and constraint-masked sampling,
+// field by field) and teacher-forced scoring, both with the sliding-window rule: when a
+// sequence's context is full, it is replaced by the header plus the most recent half
+// (tokenizer::Tokenizer::crop) and re-fed.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "continuo/error.hpp"
+#include "engine/internal.hpp"
+#include "engine/sampler.hpp"
+
+namespace continuo::engine {
+namespace {
+using tokenizer::Event;
+using tokenizer::Field;
+using tokenizer::Kind;
+using tokenizer::kFieldSizes;
+using tokenizer::kNumFields;
+using tokenizer::Position;
+
+// The context window that replaces a full one: header + the most recent events of seq[0, end),
+// at most max_len - 1 events so that decoding can go on.
+tokenizer::Window slide_window(const std::vector<Event>& seq, const std::vector<Position>& pos, size_t end,
+                               int max_len) {
+  size_t keep = size_t(std::max(1, max_len / 2));
+  for (;;) {
+    tokenizer::Window w = tokenizer::Tokenizer::crop(seq, pos, end > keep ? end - keep : 0, end);
+    if (int(w.events.size()) < max_len) return w;
+    if (keep <= 1)
+      throw Error(ErrorCode::kUnsupported, "the sequence header (" +
+                                               std::to_string(tokenizer::Tokenizer::header_length(seq)) +
+                                               " events) leaves no room in the model's context of " +
+                                               std::to_string(max_len) + " events");
+    keep -= std::min(keep - 1, w.events.size() - size_t(max_len) + 1);
+  }
+}
+
+std::vector<Row> rows_of(int seq, const tokenizer::Window& w) {
+  std::vector<Row> rows;
+  for (size_t i = 0; i < w.events.size(); ++i) rows.push_back({seq, w.events[i], w.pos[i]});
+  return rows;
+}
+
+void check_options(const SampleOptions& o) {
+  auto bad = [](const std::string& what) { throw Error(ErrorCode::kInvalidArgument, what); };
+  if (o.events < 0) bad("the number of events must not be negative");
+  if (o.variations < 1 || o.variations > 256) bad("variations must be between 1 and 256");
+  if (!std::isfinite(o.temperature)) bad("temperature must be a finite number");
+  if (!(o.top_p > 0.0f && o.top_p <= 1.0f)) bad("top_p must be in (0, 1]");
+  if (o.top_k < 0) bad("top_k must not be negative");
+}
+
+}  // namespace
+
+std::vector<std::vector<Event>> generate(const Model& model, const std::vector<Event>& prompt, const SampleOptions& opt,
+                                         const EventCallback& on_event) {
+  check_options(opt);
+  if (prompt.empty() || prompt.front().kind() != Kind::kBos)
+    throw Error(ErrorCode::kInvalidArgument, "the prompt must start with BOS");
+  const Model::Impl& m = model.impl();
+  const int B = opt.variations, max_len = m.cfg.max_len, d = m.d;
+  std::vector<std::vector<Event>> out(static_cast<size_t>(B));
+  if (opt.events == 0) return out;
+
+  // per-variation state: grammar, position tracker, full sequence (for windows), generator
+  tokenizer::Options topt;
+  topt.controls = m.cfg.controls;
+  tokenizer::Grammar grammar0(topt);
+  tokenizer::PositionTracker tracker0;
+  std::vector<Position> prompt_pos;
+  for (const Event& e : prompt) {
+    prompt_pos.push_back(tracker0.next(e));
+    check_event(e, prompt_pos.back());
+    grammar0.feed(e);
+  }
+  if (grammar0.ended()) return out;
+  std::vector<tokenizer::Grammar> grammar(size_t(B), grammar0);
+  std::vector<tokenizer::PositionTracker> tracker(size_t(B), tracker0);
+  std::vector<std::vector<Event>> full(size_t(B), prompt);
+  std::vector<std::vector<Position>> full_pos(size_t(B), prompt_pos);
+  std::vector<std::mt19937_64> rng;
+  for (int v = 0; v < B; ++v) rng.emplace_back(variation_seed(opt.seed, v));
+  const SampleParams params{opt.temperature, opt.top_k, opt.top_p};
+
+  // prefill the prompt (or its most recent window) once, then share it
+  Session::Impl s(m, B);
+  if (int(prompt.size()) <= max_len) {
+    tokenizer::Window w{prompt, prompt_pos};
+    s.forward(rows_of(0, w));
+  } else {
+    s.forward(rows_of(0, slide_window(prompt, prompt_pos, prompt.size(), max_len)));
+  }
+  for (int v = 1; v < B; ++v) s.copy_seq(0, v);
+
+  std::vector<bool> active(size_t(B), true);
+  std::vector<Event> partial(static_cast<size_t>(B));
+  std::vector<int> live;                       // sequences whose field f is sampled now
+  std::vector<float> h, logits, scratch;       // [n, d], [n, vocab_f]
+  std::vector<Event> live_partial;
+  std::vector<std::pair<float, int>> cand;
+  for (;;) {
+    // ---- sample one event per active variation, field by field (batched over variations)
+    for (int v = 0; v < B; ++v) partial[size_t(v)] = Event{};
+    for (int f = 0; f < kNumFields; ++f) {
+      live.clear();
+      for (int v = 0; v < B; ++v)
+        if (active[size_t(v)] && grammar[size_t(v)].fields_used(partial[size_t(v)].kind(), Field(f))) live.push_back(v);
+      if (live.empty()) continue;
+      const int64_t n = int64_t(live.size()), V = kFieldSizes[f];
+      h.resize(size_t(n * d));
+      logits.resize(size_t(n * V));
+      live_partial.resize(size_t(n));
+      for (int64_t i = 0; i < n; ++i) {
+        std::memcpy(h.data() + i * d, s.hidden.data() + int64_t(live[size_t(i)]) * d, sizeof(float) * size_t(d));
+        live_partial[size_t(i)] = partial[size_t(live[size_t(i)])];
+      }
+      m.head_logits(f, h.data(), live_partial.data(), n, logits.data(), scratch);   // [n, V]
+      for (int64_t i = 0; i < n; ++i) {
+        const int v = live[size_t(i)];
+        tokenizer::Grammar& g = grammar[size_t(v)];
+        std::vector<uint8_t> mask = g.allowed(Field(f), partial[size_t(v)]);
+        std::vector<uint8_t> grammar_mask = mask;
+        if (f == int(Field::kKind)) {
+          if (!opt.allow_controls) mask[size_t(Kind::kControl)] = 0;
+          if (!opt.allow_eos) mask[size_t(Kind::kEos)] = 0;
+          if (!opt.allow_tempo_changes && !g.in_header()) mask[size_t(Kind::kTempo)] = 0;
+          if (!opt.allow_timesig_changes && !g.in_header()) mask[size_t(Kind::kTimeSig)] = 0;
+        } else if (f == int(Field::kTrack) && partial[size_t(v)].kind() == Kind::kNote) {
+          for (uint8_t t : opt.forbid_tracks)
+            if (t < mask.size()) mask[t] = 0;
+        }
+        if (std::find(mask.begin(), mask.end(), 1) == mask.end()) mask = grammar_mask;   // constraints can't be met
+        const int value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
+        if (value < 0) throw Error(ErrorCode::kInternal, "the grammar allows no value for a field");
+        partial[size_t(v)].f[size_t(f)] = uint16_t(value);
+      }
+    }
+
+    // ---- accept the events, report them, stop finished variations
+    std::vector<Row> rows;
+    for (int v = 0; v < B; ++v) {
+      if (!active[size_t(v)]) continue;
+      const Event e = partial[size_t(v)];
+      const Position p = tracker[size_t(v)].next(e);
+      grammar[size_t(v)].feed(e);
+      full[size_t(v)].push_back(e);
+      full_pos[size_t(v)].push_back(p);
+      out[size_t(v)].push_back(e);
+      if (on_event && !on_event(v, e)) return out;
+      if (e.kind() == Kind::kEos || int(out[size_t(v)].size()) >= opt.events || grammar[size_t(v)].ended()) {
+        active[size_t(v)] = false;
+        continue;
+      }
+      if (s.len[size_t(v)] < max_len) {
+        rows.push_back({v, e, p});
+      } else {   // sliding window: header + the most recent half, ending with e
+        s.reset_seq(v);
+        auto w = rows_of(v, slide_window(full[size_t(v)], full_pos[size_t(v)], full[size_t(v)].size(), max_len));
+        rows.insert(rows.end(), w.begin(), w.end());
+      }
+    }
+    if (rows.empty()) break;
+    s.forward(rows);
+  }
+  return out;
+}
+
+std::vector<double> score_events(const Model& model, const std::vector<Event>& events) {
+  const Model::Impl& m = model.impl();
+  const int64_t n = int64_t(events.size()), d = m.d;
+  const int max_len = m.cfg.max_len;
+  std::vector<double> nll(size_t(n), 0.0);
+  if (n < 2) return nll;
+  const std::vector<Position> pos = tokenizer::Tokenizer::positions(events);
+  for (int64_t i = 0; i < n; ++i) check_event(events[size_t(i)], pos[size_t(i)]);
+  tokenizer::Grammar grammar;   // for fields_used only
+
+  Session::Impl s(m, 1);
+  std::vector<float> hid, h, logits, scratch;
+  std::vector<Event> targets;
+  std::vector<int64_t> idx;
+  // NLL of events [first, first + count) given final hidden states hs [count, d] of their predecessors
+  auto score = [&](const float* hs, int64_t first, int64_t count) {
+    for (int f = 0; f < kNumFields; ++f) {
+      idx.clear();
+      for (int64_t r = 0; r < count; ++r) {
+        const Event& t = events[size_t(first + r)];
+        if (t.kind() != Kind::kPad && grammar.fields_used(t.kind(), Field(f))) idx.push_back(r);
+      }
+      if (idx.empty()) continue;
+      const int64_t rows = int64_t(idx.size()), V = kFieldSizes[f];
+      h.resize(size_t(rows * d));
+      targets.resize(size_t(rows));
+      for (int64_t i = 0; i < rows; ++i) {
+        std::memcpy(h.data() + i * d, hs + idx[size_t(i)] * d, sizeof(float) * size_t(d));
+        targets[size_t(i)] = events[size_t(first + idx[size_t(i)])];
+      }
+      logits.resize(size_t(rows * V));
+      m.head_logits(f, h.data(), targets.data(), rows, logits.data(), scratch);   // [rows, V]
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* l = logits.data() + i * V;
+        const float mx = *std::max_element(l, l + V);
+        double sum = 0;
+        for (int64_t c = 0; c < V; ++c) sum += std::exp(double(l[c]) - mx);
+        nll[size_t(first + idx[size_t(i)])] += double(mx) + std::log(sum) - double(l[targets[size_t(i)].f[size_t(f)]]);
+      }
+    }
+  };
+
+  int64_t j = 0;   // next event to feed; feeding event j gives the prediction of event j + 1
+  while (j < n - 1) {
+    if (s.len[0] >= max_len) {   // slide: the window ends with event j
+      s.reset_seq(0);
+      s.forward(rows_of(0, slide_window(events, pos, size_t(j + 1), max_len)));
+      score(s.hidden.data(), j + 1, 1);
+      ++j;
+      continue;
+    }
+    const int64_t chunk = std::min<int64_t>(max_len - s.len[0], n - 1 - j);
+    std::vector<Row> rows;
+    for (int64_t i = j; i < j + chunk; ++i) rows.push_back({0, events[size_t(i)], pos[size_t(i)]});
+    s.forward(rows, &hid);   // hid [chunk, d]
+    score(hid.data(), j + 1, chunk);
+    j += chunk;
+  }
+  return nll;
+}
+
+}  // namespace continuo::engine

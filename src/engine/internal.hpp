@@ -1,0 +1,99 @@
+// engine/internal.hpp: the engine's data structures, shared by model.cpp, session.cpp and
+// generate.cpp (and used by the tests and benchmarks).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "continuo/engine.hpp"
+#include "engine/kernels.hpp"
+
+namespace continuo::engine {
+
+// A weight matrix [rows, cols] (torch Linear layout: out x in), stored as fp32 or bf16.
+struct Matrix {
+  int64_t rows = 0, cols = 0;
+  std::vector<float> f32;       // [rows * cols] when format == kF32
+  std::vector<uint16_t> bf16;   // [rows * cols] when format == kBF16
+  WeightFormat format = WeightFormat::kF32;
+
+  // Builds from one or more fp32 tensors stacked along the rows (e.g. q, k, v -> [3d, d]).
+  static Matrix stack(const std::vector<const model::Tensor*>& parts, WeightFormat format);
+  size_t bytes() const { return f32.size() * 4 + bf16.size() * 2; }
+};
+
+// y[m, rows] = x[m, cols] @ W^T, rows split between the pool's threads.
+void matmul(const kernels::Table& k, const float* x, int64_t m, const Matrix& w, float* y);
+
+struct LayerWeights {
+  std::vector<float> attn_norm, mlp_norm;   // [d]
+  Matrix qkv;                               // [3d, d]  q, k, v stacked
+  Matrix o;                                 // [d, d]
+  Matrix gate_up;                           // [2 d_ff, d]  gate, up stacked
+  Matrix down;                              // [d, d_ff]
+};
+
+struct HeadWeights {
+  std::vector<float> norm;   // [d]
+  Matrix proj;               // [d_head, d]
+  Matrix out;                // [vocab_f, d_head]
+};
+
+struct Model::Impl {
+  model::Config cfg;
+  int d = 0, n_heads = 0, dh = 0;                       // d_model, heads, d_model / heads
+  WeightFormat format = WeightFormat::kF32;
+  const kernels::Table* kern = nullptr;
+  std::vector<float> embed_fields[tokenizer::kNumFields];   // [vocab_f, d]
+  std::vector<float> embed_beat, embed_bar;                 // [24, d], [32, d]
+  std::vector<LayerWeights> layers;
+  std::vector<float> final_norm;                            // [d]
+  std::vector<float> head_embed[tokenizer::kNumFields - 1]; // [vocab_g, d]
+  HeadWeights heads[tokenizer::kNumFields];
+  std::vector<float> rope_cos, rope_sin;                    // [max_len, dh]
+
+  size_t weight_bytes() const;
+  // Logits of field f for R rows: h [R, d] final hidden states, partial[r] the next event's
+  // earlier fields. out [R, vocab_f]. scratch grows as needed.
+  void head_logits(int f, const float* h, const tokenizer::Event* partial, int64_t rows, float* out,
+                   std::vector<float>& scratch) const;
+};
+
+// One row of a forward pass: an event fed to sequence `seq` at the end of its cache.
+struct Row {
+  int seq = 0;
+  tokenizer::Event event;
+  tokenizer::Position pos;
+};
+
+struct Session::Impl {
+  const Model::Impl* m = nullptr;
+  int batch = 0;
+  std::vector<int> len;              // [B] events in each sequence's cache
+  std::unique_ptr<float[]> k_cache, v_cache;   // [L, B, H, max_len, dh], uninitialised
+  std::vector<float> hidden;         // [B, d] final hidden state after each sequence's last event
+  // scratch, grown on demand
+  std::vector<float> x, xn, qkv, att, ff, act, scores, heads_scratch;
+
+  Impl(const Model::Impl& model, int batch);
+  float* k_at(int layer, int seq, int head) {
+    return k_cache.get() + ((((int64_t(layer) * batch + seq) * m->n_heads + head) * m->cfg.max_len) * m->dh);
+  }
+  float* v_at(int layer, int seq, int head) {
+    return v_cache.get() + ((((int64_t(layer) * batch + seq) * m->n_heads + head) * m->cfg.max_len) * m->dh);
+  }
+  // Runs rows through the network, appending their keys/values to the caches (rows of one
+  // sequence in order; each row attends to its sequence's cache up to and including itself).
+  // Stores the final hidden state of each sequence's last row in `hidden`; if all_hidden is given,
+  // also every row's final hidden state there ([rows, d]). Throws kInvalidArgument on bad events
+  // or a full cache.
+  void forward(const std::vector<Row>& rows, std::vector<float>* all_hidden = nullptr);
+  void reset_seq(int seq) { len[seq] = 0; }
+  void copy_seq(int from, int to);   // caches, length and hidden state
+};
+
+// Throws kInvalidArgument if an event field or position feature is out of range.
+void check_event(const tokenizer::Event& e, const tokenizer::Position& p);
+
+}  // namespace continuo::engine

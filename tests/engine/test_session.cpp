@@ -1,0 +1,229 @@
+// The engine against the libtorch reference (src/model/transformer.cpp): field logits at every
+// position and field, fp32 and bf16 weights; KV-cache decoding == full recompute; batch
+// independence; teacher-forced scores == the reference loss.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "continuo/error.hpp"
+#include "engine/internal.hpp"
+#include "engine_test_util.hpp"
+
+namespace continuo::engine {
+namespace {
+using namespace engine::testing;
+using tokenizer::Event;
+using tokenizer::kFieldSizes;
+using tokenizer::kNumFields;
+
+// Reference logits of every field at every position: ref[f] [T, V_f], the next event's earlier
+// fields taken from the sequence itself (the last position sees the last event again).
+std::vector<torch::Tensor> reference_logits(model::Transformer& net, const std::vector<Event>& ev) {
+  torch::NoGradGuard ng;
+  auto [e, p] = to_tensors(ev);
+  const int64_t T = e.size(1);
+  auto next = torch::cat({e.slice(1, 1, T), e.slice(1, T - 1, T)}, 1);   // [1, T, 6]
+  auto h = net->hidden(e, p);                                             // [1, T, d]
+  std::vector<torch::Tensor> out;
+  for (int f = 0; f < kNumFields; ++f) out.push_back(net->field_logits(h, next, f)[0].contiguous());  // [T, V_f]
+  return out;
+}
+
+struct Diff {
+  double max_abs = 0, max_ref = 0;
+  double rel() const { return max_abs / std::max(1.0, max_ref); }
+};
+
+// Steps the engine through `ev` one event at a time and compares every field's logits.
+Diff compare_with_reference(const Model& m, const std::vector<Event>& ev, const std::vector<torch::Tensor>& ref) {
+  Session s(m, 1);
+  const auto pos = tokenizer::Tokenizer::positions(ev);
+  Diff d;
+  for (size_t t = 0; t < ev.size(); ++t) {
+    EXPECT_TRUE(s.step({ev[t]}, {pos[t]}));
+    const Event& next = t + 1 < ev.size() ? ev[t + 1] : ev[t];
+    for (int f = 0; f < kNumFields; ++f) {
+      auto logits = s.field_logits(0, tokenizer::Field(f), next);
+      const float* r = ref[size_t(f)].data_ptr<float>() + int64_t(t) * kFieldSizes[size_t(f)];
+      for (int i = 0; i < kFieldSizes[size_t(f)]; ++i) {
+        d.max_abs = std::max(d.max_abs, std::abs(double(logits[size_t(i)]) - r[i]));
+        d.max_ref = std::max(d.max_ref, std::abs(double(r[i])));
+      }
+    }
+  }
+  return d;
+}
+
+std::vector<Event> prefix(size_t n) {
+  auto ev = example_events();
+  ev.resize(std::min(n, ev.size()));
+  return ev;
+}
+
+TEST(Session, MatchesReferenceF32) {
+  const auto cfg = small_config();
+  auto net = make_net(cfg, 1);
+  const auto ev = prefix(size_t(cfg.max_len));
+  const auto ref = reference_logits(net, ev);
+  Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+  Diff d = compare_with_reference(m, ev, ref);
+  EXPECT_GT(d.max_ref, 1.0) << "logits too small for a meaningful comparison";
+  EXPECT_LT(d.rel(), 1e-4) << "max |engine - torch| = " << d.max_abs << ", max |torch| = " << d.max_ref;
+  std::cout << "[ fp32 ] max |engine - torch| = " << d.max_abs << " (max |logit| " << d.max_ref << ", kernels "
+            << kernel_name() << ")\n";
+}
+
+TEST(Session, MatchesReferenceBf16) {
+  const auto cfg = small_config();
+  auto net = make_net(cfg, 2);
+  const auto ev = prefix(size_t(cfg.max_len));
+  const auto w = model::export_weights(net);
+  Model m = Model::from_weights(cfg, w, WeightFormat::kBF16);
+  ASSERT_EQ(m.weight_format(), WeightFormat::kBF16);
+
+  // Loose: against the fp32 reference (bf16 keeps 8 bits of mantissa).
+  Diff loose = compare_with_reference(m, ev, reference_logits(net, ev));
+  EXPECT_LT(loose.rel(), 0.05) << "max |engine - torch| = " << loose.max_abs;
+
+  // Tight: against the reference with its matrices rounded to bf16 exactly as the engine does.
+  model::Weights rounded = w;
+  for (auto& [name, t] : rounded) {
+    if (name.find("norm") != std::string::npos || name.find("embed") != std::string::npos) continue;
+    for (float& x : t.data) {
+      uint32_t u;
+      std::memcpy(&u, &x, 4);
+      u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+      std::memcpy(&x, &u, 4);
+    }
+  }
+  auto net2 = make_net(cfg, 3);
+  model::import_weights(net2, rounded);
+  Diff tight = compare_with_reference(m, ev, reference_logits(net2, ev));
+  EXPECT_LT(tight.rel(), 1e-4) << "max |engine - torch(bf16 weights)| = " << tight.max_abs;
+  std::cout << "[ bf16 ] vs fp32 reference: " << loose.max_abs << ", vs bf16-rounded reference: " << tight.max_abs
+            << " (max |logit| " << loose.max_ref << ")\n";
+}
+
+// Decoding with the KV cache, one event at a time, equals recomputing every prefix from scratch.
+TEST(Session, IncrementalEqualsFullRecompute) {
+  const auto cfg = small_config();
+  auto net = make_net(cfg, 4);
+  Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+  const auto ev = prefix(40);
+  const auto pos = tokenizer::Tokenizer::positions(ev);
+  Session inc(m, 1);
+  for (size_t t = 0; t < ev.size(); ++t) {
+    ASSERT_TRUE(inc.step({ev[t]}, {pos[t]}));
+    ASSERT_EQ(inc.length(), int(t + 1));
+    Session full(m, 2);
+    full.prefill(std::vector<Event>(ev.begin(), ev.begin() + long(t + 1)),
+                 std::vector<tokenizer::Position>(pos.begin(), pos.begin() + long(t + 1)));
+    for (int f : {0, 3, 5}) {
+      auto a = inc.field_logits(0, tokenizer::Field(f), ev[std::min(t + 1, ev.size() - 1)]);
+      for (int b = 0; b < 2; ++b) {
+        auto c = full.field_logits(b, tokenizer::Field(f), ev[std::min(t + 1, ev.size() - 1)]);
+        for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], c[i], 1e-4f * std::max(1.0f, std::abs(a[i]))) << t;
+      }
+    }
+  }
+}
+
+// A sequence decoded in a batch gives bit-identical results to decoding it alone.
+TEST(Session, BatchRowsAreIndependent) {
+  const auto cfg = small_config();
+  auto net = make_net(cfg, 5);
+  Model m = Model::from_weights(cfg, model::export_weights(net));
+  auto all = example_events();
+  std::vector<std::vector<Event>> seqs = {std::vector<Event>(all.begin(), all.begin() + 30),
+                                          std::vector<Event>(all.begin(), all.begin() + 10),
+                                          std::vector<Event>(all.begin(), all.begin() + 30)};
+  seqs[1].insert(seqs[1].end(), all.begin() + 50, all.begin() + 70);
+  seqs[2].insert(seqs[2].begin() + 8, all.begin() + 100, all.begin() + 101);
+  seqs[2].resize(30);
+  Session batch(m, 3);
+  std::vector<Session> alone;
+  for (int b = 0; b < 3; ++b) alone.emplace_back(m, 1);
+  std::vector<std::vector<tokenizer::Position>> pos;
+  for (auto& s : seqs) pos.push_back(tokenizer::Tokenizer::positions(s));
+  for (size_t t = 0; t < 30; ++t) {
+    ASSERT_TRUE(batch.step({seqs[0][t], seqs[1][t], seqs[2][t]}, {pos[0][t], pos[1][t], pos[2][t]}));
+    for (int b = 0; b < 3; ++b) {
+      ASSERT_TRUE(alone[size_t(b)].step({seqs[size_t(b)][t]}, {pos[size_t(b)][t]}));
+      EXPECT_EQ(batch.field_logits(b, tokenizer::Field::kValue, seqs[0][t]),
+                alone[size_t(b)].field_logits(0, tokenizer::Field::kValue, seqs[0][t]))
+          << "t=" << t << " b=" << b;
+    }
+  }
+}
+
+TEST(Session, ContextLimitAndBadInput) {
+  const auto cfg = small_config(8);
+  auto net = make_net(cfg, 6);
+  Model m = Model::from_weights(cfg, model::export_weights(net));
+  const auto ev = prefix(20);
+  const auto pos = tokenizer::Tokenizer::positions(ev);
+  Session s(m, 1);
+  EXPECT_THROW(s.field_logits(0, tokenizer::Field::kKind, {}), Error);
+  for (size_t t = 0; t < 8; ++t) EXPECT_TRUE(s.step({ev[t]}, {pos[t]}));
+  EXPECT_FALSE(s.step({ev[8]}, {pos[8]}));
+  EXPECT_EQ(s.length(), 8);
+  s.reset();
+  EXPECT_EQ(s.length(), 0);
+  try {
+    s.prefill(ev, pos);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  }
+  Event bad = ev[5];
+  bad.f[3] = 592;
+  try {
+    s.step({bad}, {pos[5]});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_THROW(s.step({ev[0], ev[1]}, {pos[0], pos[1]}), Error);
+  EXPECT_THROW(Session(m, 0), Error);
+}
+
+// Teacher-forced scores equal the reference loss (within the context: no window slides).
+TEST(Score, MatchesReferenceLoss) {
+  const auto cfg = small_config();
+  auto net = make_net(cfg, 7);
+  Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+  const auto ev = prefix(size_t(cfg.max_len));
+  auto nll = score_events(m, ev);
+  ASSERT_EQ(nll.size(), ev.size());
+  EXPECT_EQ(nll[0], 0.0);
+  double sum = 0;
+  for (size_t i = 1; i < nll.size(); ++i) {
+    EXPECT_GT(nll[i], 0.0);
+    sum += nll[i];
+  }
+  torch::NoGradGuard ng;
+  auto [e, p] = to_tensors(ev);
+  auto loss = net->loss(e, p);
+  EXPECT_NEAR(sum, loss.nll_sum, 1e-4 * loss.nll_sum);
+  EXPECT_EQ(loss.events, int64_t(ev.size() - 1));
+}
+
+// Longer than the context: the window slides; every event still gets a finite score, and events
+// inside the first window score as without sliding.
+TEST(Score, SlidingWindow) {
+  const auto cfg = small_config(32);
+  auto net = make_net(cfg, 8);
+  Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+  const auto ev = prefix(150);
+  ASSERT_EQ(ev.size(), 150u);
+  auto nll = score_events(m, ev);
+  ASSERT_EQ(nll.size(), ev.size());
+  for (size_t i = 1; i < nll.size(); ++i) EXPECT_TRUE(std::isfinite(nll[i]) && nll[i] > 0) << i;
+  auto head = score_events(m, prefix(32));
+  for (size_t i = 0; i < 32; ++i) EXPECT_NEAR(nll[i], head[i], 1e-9) << i;
+  EXPECT_TRUE(score_events(m, {}).empty());
+  EXPECT_EQ(score_events(m, prefix(1)), std::vector<double>{0.0});
+}
+
+}  // namespace
+}  // namespace continuo::engine
