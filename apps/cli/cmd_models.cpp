@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "cli/cli.hpp"
+#include "continuo/drums.hpp"
+#include "continuo/error.hpp"
 #include "continuo/model.hpp"
 
 namespace continuo::cli {
@@ -10,6 +12,14 @@ namespace {
 Verb models_verb{"models", "List the installed models", [](CLI::App& app) {
   return [] {
     for (const auto& m : model::list_models()) {
+      try {   // the drum tools' networks (continuo/drums.hpp) have a config of their own
+        auto d = drums::load_net_config(m.config_path);
+        std::printf("%-10s %s GRU %dx%d  %s\n   %s\n", m.name.c_str(),
+                    d.task == drums::Task::kGroove ? "groove" : "drumify", d.layers, d.hidden, d.description.c_str(),
+                    m.dir.c_str());
+        continue;
+      } catch (const Error&) {
+      }
       auto c = model::load_config(m.config_path);
       std::printf("%-10s d=%d layers=%d  %s\n   %s\n", m.name.c_str(), c.d_model, c.n_layers, c.description.c_str(), m.dir.c_str());
     }
