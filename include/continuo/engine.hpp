@@ -83,6 +83,9 @@ struct SampleOptions {
   bool allow_tempo_changes = true;
   bool allow_timesig_changes = true;
   std::vector<uint8_t> forbid_tracks;  // track indices that must not get notes (unused now)
+  // Optional: asked after each event of variation v; true stops that variation alone, keeping
+  // what it made so far (e.g. a stop button under one of several variations).
+  std::function<bool(int variation)> stop_variation;
 };
 
 // Called for every generated event; return false to stop all variations early (what was made so

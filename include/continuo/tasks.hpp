@@ -53,12 +53,15 @@ std::vector<tokenizer::Event> prompt_events(const score::Score& prompt, size_t n
 
 // Each variation: the prompt (its first n events) followed by the continuation, in the prompt's
 // own resolution and tracks. Throws Error(kInvalidArgument) for a prompt without notes.
+// `on_event`, if given, sees every new event as it is made (after `progress`); false = stop.
 std::vector<score::Score> continue_score(const engine::Model& m, const score::Score& prompt,
                                          const ContinueOptions& opt, const ProgressFn& progress = {},
-                                         std::vector<std::vector<tokenizer::Event>>* raw = nullptr);
+                                         std::vector<std::vector<tokenizer::Event>>* raw = nullptr,
+                                         const engine::EventCallback& on_event = {});
 
 std::vector<score::Score> generate_score(const engine::Model& m, const GenerateOptions& opt,
-                                         const ProgressFn& progress = {});
+                                         const ProgressFn& progress = {},
+                                         const engine::EventCallback& on_event = {});
 
 // Header events for a new piece from conditioning (BOS, time signature, key, tempo, tracks).
 std::vector<tokenizer::Event> conditioning_header(const Conditioning& c);

@@ -149,7 +149,8 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       full_pos[size_t(v)].push_back(p);
       out[size_t(v)].push_back(e);
       if (on_event && !on_event(v, e)) return out;
-      if (e.kind() == Kind::kEos || int(out[size_t(v)].size()) >= opt.events || grammar[size_t(v)].ended()) {
+      if (e.kind() == Kind::kEos || int(out[size_t(v)].size()) >= opt.events || grammar[size_t(v)].ended() ||
+          (opt.stop_variation && opt.stop_variation(v))) {
         active[size_t(v)] = false;
         continue;
       }

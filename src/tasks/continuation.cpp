@@ -57,10 +57,12 @@ void check_conditioning(const Conditioning& c) {
     throw Error(ErrorCode::kInvalidArgument, "at most 16 instruments");
 }
 
-engine::EventCallback progress_adapter(const ProgressFn& progress, int variations, std::vector<int>& counts) {
+engine::EventCallback progress_adapter(const ProgressFn& progress, int variations, std::vector<int>& counts,
+                                       const engine::EventCallback& on_event = {}) {
   counts.assign(std::max(variations, 1), 0);
-  if (!progress) return {};
-  return [&counts, progress](int v, const Event&) { return progress(v, ++counts[v]); };
+  if (!progress) return on_event;
+  if (!on_event) return [&counts, progress](int v, const Event&) { return progress(v, ++counts[v]); };
+  return [&counts, progress, on_event](int v, const Event& e) { return progress(v, ++counts[v]) && on_event(v, e); };
 }
 
 }  // namespace
@@ -93,7 +95,8 @@ std::vector<Event> prompt_events(const score::Score& prompt, size_t n, bool cont
 }
 
 std::vector<score::Score> continue_score(const engine::Model& m, const score::Score& prompt, const ContinueOptions& opt,
-                                         const ProgressFn& progress, std::vector<std::vector<Event>>* raw_out) {
+                                         const ProgressFn& progress, std::vector<std::vector<Event>>* raw_out,
+                                         const engine::EventCallback& on_event) {
   check_conditioning(opt.override_);
   bool has_notes = std::any_of(prompt.tracks.begin(), prompt.tracks.end(), [](const auto& t) { return !t.notes.empty(); });
   if (!has_notes) throw Error(ErrorCode::kInvalidArgument, "the prompt has no notes to continue");
@@ -113,7 +116,7 @@ std::vector<score::Score> continue_score(const engine::Model& m, const score::Sc
   std::vector<int> counts;
   engine::SampleOptions so = opt.sampling;
   so.allow_controls = controls;
-  auto raw = engine::generate(m, ev, so, progress_adapter(progress, so.variations, counts));
+  auto raw = engine::generate(m, ev, so, progress_adapter(progress, so.variations, counts, on_event));
   if (raw_out) *raw_out = raw;
 
   const auto groups = tokenizer::Tokenizer::track_groups(prompt);
@@ -202,13 +205,14 @@ std::vector<Event> conditioning_header(const Conditioning& c) {
   return ev;
 }
 
-std::vector<score::Score> generate_score(const engine::Model& m, const GenerateOptions& opt, const ProgressFn& progress) {
+std::vector<score::Score> generate_score(const engine::Model& m, const GenerateOptions& opt, const ProgressFn& progress,
+                                         const engine::EventCallback& on_event) {
   check_conditioning(opt.conditioning);
   std::vector<Event> header = conditioning_header(opt.conditioning);
   std::vector<int> counts;
   engine::SampleOptions so = opt.sampling;
   so.allow_controls = so.allow_controls && m.config().controls;
-  auto raw = engine::generate(m, header, so, progress_adapter(progress, so.variations, counts));
+  auto raw = engine::generate(m, header, so, progress_adapter(progress, so.variations, counts, on_event));
   tokenizer::Tokenizer tok({m.config().controls});
   std::vector<score::Score> outs;
   for (auto& gen : raw) {

@@ -1,0 +1,496 @@
+// studio/server.cpp: the HTTP routes of the studio (docs/API.md). Every handler answers JSON
+// errors ({"error": {"status", "code", "message"}}) for bad input; nothing a client sends can end
+// the process.
+#include <httplib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "continuo/audio.hpp"
+#include "continuo/error.hpp"
+#include "studio/api_json.hpp"
+#include "studio/assets.hpp"
+#include "studio/jobs.hpp"
+#include "studio/runner.hpp"
+#include "studio/store.hpp"
+#include "studio/studio.hpp"
+
+namespace continuo::studio {
+using nlohmann::json;
+
+namespace {
+
+// An answered error, with its HTTP status.
+struct HttpError {
+  int status;
+  std::string code, message;
+};
+
+void send_json(httplib::Response& res, int status, const json& j) {
+  res.status = status;
+  res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+  send_json(res, status, error_json(status, code, message));
+}
+
+const char* content_type(std::string_view path) {
+  auto ends = [&](std::string_view ext) { return path.ends_with(ext); };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".mid")) return "audio/midi";
+  return "application/octet-stream";
+}
+
+size_t rss_bytes() {
+  std::ifstream f("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * size_t(sysconf(_SC_PAGESIZE));
+}
+
+// A file name safe for Content-Disposition.
+std::string safe_name(const std::string& name, const std::string& ext) {
+  std::string out;
+  for (char c : name)
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') out.push_back(c);
+  if (out.empty() || out[0] == '.') out = "continuo" + out;
+  if (out.size() > 80) out.resize(80);
+  if (!ext.empty()) {
+    auto dot = out.rfind('.');
+    if (dot != std::string::npos) out.resize(dot);
+    out += ext;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Options opt;
+  httplib::Server http;
+  ScoreStore store;
+  AudioCache audio_cache;
+  ModelCache models;
+  std::mutex render_mu;
+  std::unique_ptr<audio::Renderer> renderer;
+  JobQueue jobs;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<uint64_t> requests{0}, errors{0};
+
+  explicit Impl(Options o)
+      : opt(std::move(o)),
+        store(opt.max_scores),
+        audio_cache(opt.audio_cache_bytes),
+        models(opt.models_dir),
+        jobs(opt.workers, opt.max_queue, [this](Job& j) { run_job(j, models, store); }) {
+    routes();
+  }
+
+  void routes();
+  std::shared_ptr<const StoredScore> score_or_404(const std::string& id);
+  std::shared_ptr<const StoredScore> add_upload(const std::string& bytes, const std::string& name);
+  JobRequest parse_generate(const std::string& body);
+  void handle_generate(const httplib::Request& req, httplib::Response& res);
+  void handle_upload(const httplib::Request& req, httplib::Response& res);
+  void handle_audio(const httplib::Request& req, httplib::Response& res);
+};
+
+std::shared_ptr<const StoredScore> Server::Impl::score_or_404(const std::string& id) {
+  auto s = store.get(id);
+  if (!s)
+    throw HttpError{404, "not_found",
+                    "score '" + id.substr(0, 40) + "' not found (the studio keeps the " +
+                        std::to_string(opt.max_scores) + " most recent scores; upload it again)"};
+  return s;
+}
+
+std::shared_ptr<const StoredScore> Server::Impl::add_upload(const std::string& bytes, const std::string& name) {
+  if (bytes.empty()) throw HttpError{400, "invalid_argument", "the upload is empty: send the bytes of a MIDI file"};
+  if (bytes.size() > opt.max_upload_bytes)
+    throw HttpError{413, "too_large", name + " is " + std::to_string(bytes.size() / 1024) + " KiB; the studio accepts MIDI files up to " +
+                                          std::to_string(opt.max_upload_bytes / 1024) + " KiB"};
+  std::span<const uint8_t> span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  score::Score s;
+  try {
+    s = score::parse(span, name);
+  } catch (const Error& e) {
+    throw HttpError{422, "corrupt_data", e.what()};
+  }
+  std::vector<uint8_t> midi(span.begin(), span.end());
+  return store.add(std::move(s), name, std::move(midi));
+}
+
+void Server::Impl::handle_upload(const httplib::Request& req, httplib::Response& res) {
+  std::string name = req.has_param("name") ? req.get_param_value("name") : "upload.mid";
+  name = safe_name(name, "");
+  const std::string type = req.get_header_value("Content-Type");
+  std::shared_ptr<const StoredScore> st;
+  if (type.starts_with("application/json")) {
+    json j;
+    try {
+      j = json::parse(req.body);
+    } catch (const json::exception& e) {
+      throw HttpError{400, "invalid_argument", std::string("the body is not valid JSON: ") + e.what()};
+    }
+    Fields f(j, "the upload");
+    auto example = f.string("example", 200);
+    auto b64 = f.string("midi_base64", opt.max_upload_bytes * 4 / 3 + 16);
+    if (auto n = f.string("name", 200)) name = safe_name(*n, "");
+    f.no_unknown_fields();
+    if (example.has_value() == b64.has_value())
+      throw HttpError{400, "invalid_argument", "give either 'example' (a bundled example's name) or 'midi_base64'"};
+    if (example) {
+      const Asset* a = find_asset("examples/" + *example + (example->ends_with(".mid") ? "" : ".mid"));
+      if (!a || example->find('/') != std::string::npos)
+        throw HttpError{404, "not_found", "no bundled example '" + example->substr(0, 60) + "' (see GET /api/examples)"};
+      std::string bytes(reinterpret_cast<const char*>(a->data), a->size);
+      std::string n = a->path;
+      st = add_upload(bytes, n.substr(n.find('/') + 1));
+    } else {
+      st = add_upload(base64_decode(*b64), name);
+    }
+  } else if (type.starts_with("multipart/form-data")) {
+    if (!req.has_file("file")) throw HttpError{400, "invalid_argument", "the form has no 'file' field"};
+    const auto file = req.get_file_value("file");
+    st = add_upload(file.content, safe_name(file.filename.empty() ? name : file.filename, ""));
+  } else {
+    st = add_upload(req.body, name);
+  }
+  send_json(res, 201, score_json(*st));
+}
+
+JobRequest Server::Impl::parse_generate(const std::string& body) {
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::exception& e) {
+    throw HttpError{400, "invalid_argument", std::string("the body is not valid JSON: ") + e.what()};
+  }
+  Fields f(j, "the request");
+  JobRequest r;
+  r.model = f.string("model", 100).value_or(models.default_name());
+  if (!models.find(r.model)) {
+    std::string names;
+    for (auto& m : models.list()) names += (names.empty() ? "" : ", ") + m.name;
+    throw HttpError{404, "not_found", "no model '" + r.model.substr(0, 60) + "'; available: " + (names.empty() ? "none" : names)};
+  }
+  if (auto id = f.string("score", 100)) r.prompt = score_or_404(*id);
+  r.prompt_events = size_t(f.integer("prompt_events", 0, 0, 10'000'000));
+  auto& s = r.sampling;
+  s.events = f.integer("events", 256, 1, opt.max_events);
+  s.variations = f.integer("variations", 1, 1, opt.max_variations);
+  s.temperature = float(f.number("temperature", 1.0, 0.0, 5.0));
+  s.top_p = float(f.number("top_p", 0.98, 0.01, 1.0));
+  s.top_k = f.integer("top_k", 0, 0, 1000);
+  s.allow_controls = f.boolean("allow_controls", true);
+  auto seed = f.seed("seed");
+  s.seed = seed ? *seed : std::random_device{}() % 1000000;
+  if (const json* start = f.raw("start"); start && !start->is_null()) {
+    Fields c(*start, "'start'");
+    auto& cond = r.conditioning;
+    if (const json* ins = c.raw("instruments"); ins && !ins->is_null()) {
+      std::string list;
+      if (ins->is_string()) list = ins->get<std::string>();
+      else if (ins->is_array() && ins->size() <= 16) {
+        for (const auto& x : *ins) {
+          if (x.is_string()) list += (list.empty() ? "" : ",") + x.get<std::string>();
+          else if (x.is_number_integer()) list += (list.empty() ? "" : ",") + std::to_string(x.get<int64_t>());
+          else throw HttpError{400, "invalid_argument", "'instruments' must hold GM names or program numbers"};
+        }
+      } else throw HttpError{400, "invalid_argument", "'instruments' must be a string or an array of at most 16 names or numbers"};
+      if (list.size() > 2000) throw HttpError{400, "invalid_argument", "'instruments' is too long"};
+      if (!list.empty()) cond.instruments = tasks::parse_instruments(list);
+    }
+    if (auto d = c.string("drums", 100); d && !d->empty() && *d != "none")
+      cond.instruments.push_back({tasks::parse_drum_kit(*d), true});
+    if (const json* bpm = c.raw("bpm"); bpm && !bpm->is_null()) cond.bpm = c.number("bpm", 120, 10, 1000);
+    if (auto ts = c.string("time_signature", 20); ts && !ts->empty()) cond.time_signature = tasks::parse_time_signature(*ts);
+    if (auto k = c.string("key", 40); k && !k->empty()) cond.key = tasks::parse_key(*k);
+    c.no_unknown_fields();
+    if (cond.instruments.size() > 16) throw HttpError{400, "invalid_argument", "at most 16 instruments"};
+    if (r.prompt && !cond.instruments.empty())
+      throw HttpError{400, "invalid_argument", "instruments and drums are for a new piece; leave out 'score' to start one"};
+  }
+  f.no_unknown_fields();
+  if (r.prompt) {
+    const auto& sc = r.prompt->score;
+    bool has_notes = false;
+    for (const auto& t : sc.tracks) has_notes = has_notes || !t.notes.empty();
+    if (!has_notes) throw HttpError{400, "invalid_argument", "the score '" + r.prompt->name + "' has no notes to continue"};
+  }
+  return r;
+}
+
+void Server::Impl::handle_generate(const httplib::Request& req, httplib::Response& res) {
+  JobRequest r = parse_generate(req.body);
+  // the prompt part shown in the roll: the notes the model sees
+  json prompt_notes = json::array();
+  double prompt_end = 0;
+  if (r.prompt) {
+    const auto& sc = r.prompt->score;
+    const auto full = tasks::prompt_events(sc, 0, true);
+    const auto ev = tasks::prompt_events(sc, r.prompt_events, true);
+    tokenizer::PositionTracker t;
+    for (const auto& e : ev) t.next(e);
+    prompt_end = double(t.now()) / tokenizer::kStepsPerBeat;
+    const bool cut = ev.size() < full.size();
+    const int64_t cut_step = cut ? t.now() + full[ev.size()][tokenizer::Field::kDt] : 0;
+    const int tpb = sc.ticks_per_beat > 0 ? sc.ticks_per_beat : 480;
+    for (size_t ti = 0; ti < sc.tracks.size(); ++ti)
+      for (const auto& n : sc.tracks[ti].notes) {
+        if (cut && (n.start.count() * tokenizer::kStepsPerBeat + tpb / 2) / tpb >= cut_step) continue;
+        if (prompt_notes.size() >= 200000) break;
+        prompt_notes.push_back({ti, n.pitch, std::round(double(n.start.count()) / tpb * 1000) / 1000,
+                                std::round(double(n.duration.count()) / tpb * 1000) / 1000, n.velocity});
+      }
+  }
+  std::shared_ptr<Job> job;
+  try {
+    job = jobs.submit(std::move(r));
+  } catch (const QueueFull&) {
+    auto st = jobs.stats();
+    res.set_header("Retry-After", "5");
+    throw HttpError{503, "busy", "the studio is busy (" + std::to_string(st.running) + " jobs running, " +
+                                     std::to_string(st.queued) + " waiting); try again in a few seconds"};
+  }
+  json first = {{"id", job->id}, {"model", job->req.model}, {"seed", job->req.sampling.seed},
+                {"variations", job->req.sampling.variations}, {"events", job->req.sampling.events},
+                {"score", job->req.prompt ? json(job->req.prompt->id) : json(nullptr)},
+                {"prompt_end", prompt_end}, {"prompt_notes", std::move(prompt_notes)},
+                {"queue_position", jobs.position(*job)}};
+  auto head = std::make_shared<std::string>("retry: 3600000\nevent: job\ndata: " + first.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n");
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Accel-Buffering", "no");
+  res.status = 200;
+  auto last_position = std::make_shared<int>(-1);
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, job, head, last_position](size_t, httplib::DataSink& sink) {
+        std::string text;
+        bool complete = false;
+        if (!head->empty()) {
+          text.swap(*head);
+        } else {
+          std::tie(text, complete) = job->drain(400);
+          if (!complete && job->state() == JobState::kQueued) {
+            const int p = jobs.position(*job);
+            if (p != *last_position) {
+              *last_position = p;
+              text += "event: queued\ndata: " + json{{"position", p}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+            }
+          }
+          if (text.empty()) text = ": ping\n\n";   // also how a vanished client is noticed
+        }
+        if (!sink.write(text.data(), text.size())) {
+          jobs.cancel(job);
+          return false;
+        }
+        if (complete) sink.done();
+        else if (job->state() == JobState::kRunning) std::this_thread::sleep_for(std::chrono::milliseconds(60));  // batch notes
+        return true;
+      },
+      [this, job](bool success) {
+        if (!success) jobs.cancel(job);
+      });
+}
+
+void Server::Impl::handle_audio(const httplib::Request& req, httplib::Response& res) {
+  auto st = score_or_404(req.matches[1]);
+  auto wav = audio_cache.get(st->id);
+  if (!wav) {
+    std::lock_guard lock(render_mu);   // one FluidSynth at a time (the soundfont is ~150 MB)
+    wav = audio_cache.get(st->id);
+    if (!wav) {
+      if (!renderer) {
+        audio::RenderOptions ro;
+        ro.soundfont = opt.soundfont;
+        ro.max_seconds = opt.max_audio_seconds;
+        renderer = std::make_unique<audio::Renderer>(ro);
+      }
+      auto bytes = std::make_shared<std::vector<uint8_t>>(audio::wav_bytes(renderer->render(st->score)));
+      wav = bytes;
+      audio_cache.put(st->id, wav);
+    }
+  }
+  res.set_header("Content-Disposition", "attachment; filename=\"" + safe_name(st->name, ".wav") + "\"");
+  res.set_header("Cache-Control", "private, max-age=3600");
+  // the cache may drop it: the response keeps its own reference
+  res.set_content_provider(
+      wav->size(), "audio/wav",
+      [wav](size_t offset, size_t length, httplib::DataSink& sink) {
+        return sink.write(reinterpret_cast<const char*>(wav->data()) + offset, length);
+      });
+}
+
+void Server::Impl::routes() {
+  auto wrap = [this](auto fn) {
+    return [this, fn](const httplib::Request& req, httplib::Response& res) {
+      ++requests;
+      try {
+        fn(req, res);
+      } catch (const HttpError& e) {
+        ++errors;
+        send_error(res, e.status, e.code, e.message);
+      } catch (const Error& e) {
+        ++errors;
+        const int code = int(e.code());
+        send_error(res, http_status_of(code), error_code_name(code), e.what());
+      } catch (const std::bad_alloc&) {
+        ++errors;
+        send_error(res, 500, "internal", "out of memory");
+      } catch (const std::exception& e) {
+        ++errors;
+        send_error(res, 500, "internal", std::string("internal error: ") + e.what());
+      }
+    };
+  };
+
+  http.Get("/", wrap([](const httplib::Request&, httplib::Response& res) {
+    const Asset* a = find_asset("web/index.html");
+    if (!a) throw HttpError{500, "internal", "the page was not embedded in this build"};
+    res.set_content(reinterpret_cast<const char*>(a->data), a->size, content_type(a->path));
+  }));
+  http.Get(R"(/static/([A-Za-z0-9_.-]+))", wrap([](const httplib::Request& req, httplib::Response& res) {
+    const Asset* a = find_asset("web/" + std::string(req.matches[1]));
+    if (!a) throw HttpError{404, "not_found", "no such file"};
+    res.set_content(reinterpret_cast<const char*>(a->data), a->size, content_type(a->path));
+  }));
+
+  http.Get("/api/health", wrap([](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, {{"ok", true}, {"version", "0.1.0"}});
+  }));
+  http.Get("/api/status", wrap([this](const httplib::Request&, httplib::Response& res) {
+    auto s = jobs.stats();
+    const double up = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    send_json(res, 200,
+              {{"uptime_seconds", std::round(up * 10) / 10},
+               {"rss_bytes", rss_bytes()},
+               {"requests", requests.load()},
+               {"errors", errors.load()},
+               {"scores", store.size()},
+               {"audio_cache_bytes", audio_cache.bytes()},
+               {"jobs", {{"running", s.running}, {"queued", s.queued}, {"workers", s.workers},
+                         {"max_queue", s.max_queue}, {"submitted", s.submitted}, {"completed", s.completed},
+                         {"cancelled", s.cancelled}, {"failed", s.failed}, {"rejected", s.rejected}}},
+               {"limits", {{"max_upload_bytes", opt.max_upload_bytes}, {"max_events", opt.max_events},
+                           {"max_variations", opt.max_variations}, {"max_audio_seconds", opt.max_audio_seconds}}}});
+  }));
+  http.Get("/api/models", wrap([this](const httplib::Request&, httplib::Response& res) {
+    json list = json::array();
+    for (const auto& m : models.list()) {
+      json x = {{"name", m.name}};
+      try {
+        auto c = model::load_config(m.config_path);
+        x["description"] = c.description;
+        x["d_model"] = c.d_model;
+        x["n_layers"] = c.n_layers;
+        x["max_len"] = c.max_len;
+      } catch (const Error& e) {
+        x["error"] = e.what();
+      }
+      list.push_back(std::move(x));
+    }
+    send_json(res, 200, {{"models", std::move(list)}, {"default", models.default_name()}});
+  }));
+  http.Get("/api/examples", wrap([](const httplib::Request&, httplib::Response& res) {
+    json list = json::array();
+    for (const Asset& a : assets()) {
+      std::string p = a.path;
+      if (!p.starts_with("examples/")) continue;
+      std::string name = p.substr(9, p.size() - 9 - 4);
+      list.push_back({{"name", name}, {"file", p.substr(9)}, {"bytes", a.size}});
+    }
+    send_json(res, 200, {{"examples", std::move(list)}});
+  }));
+
+  http.Post("/api/scores", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_upload(req, res); }));
+  http.Get(R"(/api/scores/([0-9a-f]{1,32}))", wrap([this](const httplib::Request& req, httplib::Response& res) {
+    send_json(res, 200, score_json(*score_or_404(req.matches[1])));
+  }));
+  http.Get(R"(/api/scores/([0-9a-f]{1,32})/midi)", wrap([this](const httplib::Request& req, httplib::Response& res) {
+    auto st = score_or_404(req.matches[1]);
+    res.set_header("Content-Disposition", "attachment; filename=\"" + safe_name(st->name, ".mid") + "\"");
+    res.set_content(reinterpret_cast<const char*>(st->midi.data()), st->midi.size(), "audio/midi");
+  }));
+  http.Get(R"(/api/scores/([0-9a-f]{1,32})/audio)", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_audio(req, res); }));
+
+  http.Post("/api/generate", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_generate(req, res); }));
+  http.Get(R"(/api/jobs/([0-9a-f]{1,32}))", wrap([this](const httplib::Request& req, httplib::Response& res) {
+    auto job = jobs.find(req.matches[1]);
+    if (!job) throw HttpError{404, "not_found", "no job '" + std::string(req.matches[1]) + "' (finished jobs are forgotten)"};
+    res.status = 200;
+    res.set_content(job->status_json(), "application/json");
+  }));
+  http.Post(R"(/api/jobs/([0-9a-f]{1,32})/stop)", wrap([this](const httplib::Request& req, httplib::Response& res) {
+    auto job = jobs.find(req.matches[1]);
+    if (!job) throw HttpError{404, "not_found", "no job '" + std::string(req.matches[1]) + "' (finished jobs are forgotten)"};
+    int variation = -1;
+    if (!req.body.empty()) {
+      json j;
+      try {
+        j = json::parse(req.body);
+      } catch (const json::exception& e) {
+        throw HttpError{400, "invalid_argument", std::string("the body is not valid JSON: ") + e.what()};
+      }
+      Fields f(j, "the request");
+      variation = f.integer("variation", -1, -1, job->req.sampling.variations - 1);
+      f.no_unknown_fields();
+    }
+    job->stop(variation);
+    send_json(res, 200, {{"id", job->id}, {"stopped", variation}, {"state", state_name(job->state())}});
+  }));
+
+  // errors httplib answers by itself (404 for unknown paths, 413 for oversized bodies, 400): JSON too
+  http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string msg;
+    switch (res.status) {
+      case 404: msg = "no such endpoint: " + req.method + " " + req.path.substr(0, 100) + " (see docs/API.md)"; break;
+      case 413: msg = "the request body is larger than the studio accepts (" + std::to_string(opt.max_upload_bytes / 1024) + " KiB of MIDI)"; break;
+      case 405: msg = "method not allowed"; break;
+      default: msg = "bad request"; break;
+    }
+    send_error(res, res.status, res.status == 413 ? "too_large" : res.status == 404 ? "not_found" : "bad_request", msg);
+  });
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    send_error(res, 500, "internal", "internal error");
+  });
+  http.set_default_headers({{"Content-Security-Policy",
+                             "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'"},
+                            {"X-Content-Type-Options", "nosniff"}});
+  // body limit: base64 JSON of the largest MIDI upload, plus room
+  http.set_payload_max_length(opt.max_upload_bytes * 4 / 3 + 65536);
+  http.set_keep_alive_timeout(2);
+  http.set_read_timeout(10);
+  http.set_write_timeout(10);
+  const int threads = std::max(4, opt.http_threads);
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
+}
+
+Server::Server(Options opt) : impl_(std::make_unique<Impl>(std::move(opt))) {}
+Server::~Server() = default;
+
+int Server::bind() {
+  auto& o = impl_->opt;
+  int port = o.port;
+  if (port == 0) port = impl_->http.bind_to_any_port(o.host);
+  else if (!impl_->http.bind_to_port(o.host, port)) port = -1;
+  if (port < 0)
+    throw Error(ErrorCode::kIo, "cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                                    " (in use, or not an address of this machine); try --port 0 for any free port");
+  return port;
+}
+
+void Server::run() { impl_->http.listen_after_bind(); }
+void Server::stop() { impl_->http.stop(); }
+
+}  // namespace continuo::studio

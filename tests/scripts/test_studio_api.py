@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Every endpoint of the studio API (docs/API.md), with good and bad requests: wrong types, huge
+numbers, broken and oversized files, unknown ids, a full queue, clients that go away. Each bad
+request must get a JSON error with the right status; the server must stay up throughout.
+
+    test_studio_api.py CONTINUO_BINARY SOURCE_ROOT SCRATCH_DIR"""
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "studio"))
+import harness  # noqa: E402
+from harness import get_json, post_json, request, run_to_end, Stream  # noqa: E402
+
+binary, root, scratch = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(scratch, exist_ok=True)
+models = os.path.join(scratch, "models")
+harness.make_model(models)
+example = open(os.path.join(root, "examples", "example.mid"), "rb").read()
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def expect_error(status, body, want_status, code=None, contains=None, what=""):
+    ok = status == want_status and isinstance(body, dict) and "error" in body
+    if ok:
+        e = body["error"]
+        ok = e.get("status") == want_status and isinstance(e.get("message"), str) and e["message"] != ""
+        if code:
+            ok = ok and e.get("code") == code
+        if contains:
+            ok = ok and contains.lower() in e["message"].lower()
+    check(ok, f"{what}: expected {want_status} {code or ''} '{contains or ''}', got {status} {body}")
+
+
+server = harness.Server(binary, "--models", models, "--max-upload-kib", "64", "--max-events", "1000",
+                        "--jobs", "1", "--queue", "1", "--max-scores", "64")
+port = server.port
+t0 = time.time()
+try:
+    # ---- page and static files
+    status, headers, body = request(port, "GET", "/")
+    check(status == 200 and b"Continuo" in body and headers["content-type"].startswith("text/html"), "GET / serves the page")
+    check("default-src 'self'" in headers.get("content-security-policy", ""), "the page forbids outside resources (CSP)")
+    status, headers, body = request(port, "GET", "/static/studio.js")
+    check(status == 200 and b"api/generate" in body and "javascript" in headers["content-type"], "GET /static/studio.js")
+    status, headers, body = request(port, "GET", "/static/studio.css")
+    check(status == 200 and "css" in headers["content-type"], "GET /static/studio.css")
+    for path in ["/static/nope.js", "/static/..%2Fsecret", "/nothing", "/api/scores/zzz"]:
+        status, _, body = request(port, "GET", path)
+        expect_error(status, json.loads(body), 404, what=f"GET {path}")
+    for asset in ["index.html", "studio.js", "studio.css"]:
+        page = request(port, "GET", "/static/" + asset if asset != "index.html" else "/")[2].decode()
+        check("http://" not in page.replace("http://127.0.0.1", "") and "https://" not in page, f"{asset} loads nothing from the internet")
+
+    # ---- health, status, models, examples
+    status, j = get_json(port, "/api/health")
+    check(status == 200 and j["ok"] is True, "GET /api/health")
+    status, j = get_json(port, "/api/status")
+    check(status == 200 and j["jobs"]["workers"] == 1 and j["limits"]["max_events"] == 1000 and j["rss_bytes"] > 0, "GET /api/status")
+    status, j = get_json(port, "/api/models")
+    check(status == 200 and [m["name"] for m in j["models"]] == ["tiny"] and j["default"] == "tiny", f"GET /api/models: {j}")
+    status, j = get_json(port, "/api/examples")
+    check(status == 200 and any(e["name"] == "example" for e in j["examples"]), "GET /api/examples")
+
+    # ---- uploads
+    status, headers, body = request(port, "POST", "/api/scores?name=my%20song.mid", body=example, headers={"Content-Type": "audio/midi"})
+    up = json.loads(body)
+    check(status == 201 and len(up["id"]) == 16 and up["events"] > 50 and len(up["notes"]) > 20 and up["name"] == "mysong.mid",
+          f"POST /api/scores (raw bytes): {status} {str(up)[:200]}")
+    check(abs(up["seconds"] - 19.2) < 1.0 and up["tracks"] and up["tempos"][0]["bpm"] > 0, "uploaded score JSON has length, tracks, tempo")
+    status, j = post_json(port, "/api/scores", {"example": "example"})
+    check(status == 201 and j["notes"] == up["notes"] and j["name"] == "example.mid", "POST /api/scores {example}")
+    status, j = post_json(port, "/api/scores", {"midi_base64": base64.b64encode(example).decode(), "name": "b64.mid"})
+    check(status == 201 and j["notes"] == up["notes"] and j["name"] == "b64.mid", "POST /api/scores {midi_base64}")
+    boundary = "XyZ123"
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"form.mid\"\r\n"
+            f"Content-Type: audio/midi\r\n\r\n").encode() + example + f"\r\n--{boundary}--\r\n".encode()
+    status, _, body = request(port, "POST", "/api/scores", body=form, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    check(status == 201 and json.loads(body)["name"] == "form.mid", f"POST /api/scores (multipart form): {status}")
+
+    bad_uploads = [
+        (b"", 400, "invalid_argument", "empty"),
+        (b"hello, this is not music", 422, "corrupt_data", "not a MIDI file"),
+        (example[:30], 422, "corrupt_data", None),
+        (b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\xff\xff\xff\xff", 422, "corrupt_data", None),
+        (os.urandom(70 * 1024), 413, "too_large", "64 KiB"),
+    ]
+    for data, want, code, text in bad_uploads:
+        status, _, body = request(port, "POST", "/api/scores?name=bad.mid", body=data, headers={"Content-Type": "audio/midi"})
+        expect_error(status, json.loads(body), want, code, text, what=f"upload of {len(data)} bad bytes")
+    corrupt_dir = os.path.join(root, "tests", "data", "corrupt")
+    n_corrupt = 0
+    for name in sorted(os.listdir(corrupt_dir)):
+        data = open(os.path.join(corrupt_dir, name), "rb").read()
+        status, _, body = request(port, "POST", "/api/scores", body=data, headers={"Content-Type": "audio/midi"})
+        j = json.loads(body)
+        # lenient reading may accept some damaged files; everything else must be a clear 4xx
+        check(status == 201 or (status in (400, 413, 422) and j["error"]["message"]), f"corrupt file {name}: {status} {j}")
+        n_corrupt += 1
+    check(n_corrupt > 10, "the corrupt corpus is there")
+    # 1 MiB body: beyond the payload limit (64 KiB of MIDI as base64 + room)
+    status, _, body = request(port, "POST", "/api/scores", body=b"\0" * (1 << 20), headers={"Content-Type": "audio/midi"})
+    expect_error(status, json.loads(body), 413, "too_large", what="1 MiB body")
+    for obj, want, code, what in [
+        ({"example": 5}, 400, "invalid_argument", "example of the wrong type"),
+        ({"example": "nope"}, 404, "not_found", "unknown example"),
+        ({"example": "../CMakeLists.txt"}, 404, "not_found", "example path traversal"),
+        ({}, 400, "invalid_argument", "neither example nor midi"),
+        ({"example": "example", "midi_base64": "AAAA"}, 400, "invalid_argument", "both example and midi"),
+        ({"midi_base64": "!!!notbase64"}, 400, "invalid_argument", "bad base64"),
+        ({"midi_base64": base64.b64encode(b"junk").decode()}, 422, "corrupt_data", "base64 junk"),
+        ({"example": "example", "colour": "red"}, 400, "invalid_argument", "unknown field"),
+        ([1, 2, 3], 400, "invalid_argument", "an array instead of an object"),
+    ]:
+        status, j = post_json(port, "/api/scores", obj)
+        expect_error(status, j, want, code, what=what)
+    status, j = post_json(port, "/api/scores", None, raw=b"{not json")
+    expect_error(status, j, 400, "invalid_argument", "not valid JSON", what="broken JSON upload")
+
+    # ---- scores, MIDI and audio
+    sid = up["id"]
+    status, j = get_json(port, f"/api/scores/{sid}")
+    check(status == 200 and j["notes"] == up["notes"], "GET /api/scores/<id>")
+    status, j = get_json(port, "/api/scores/0123456789abcdef")
+    expect_error(status, j, 404, "not_found", "upload it again", what="unknown score id")
+    status, headers, midi = request(port, "GET", f"/api/scores/{sid}/midi")
+    check(status == 200 and midi == example and headers["content-type"] == "audio/midi" and "mysong.mid" in headers.get("content-disposition", ""),
+          "GET /api/scores/<id>/midi returns the file")
+    status, headers, wav = request(port, "GET", f"/api/scores/{sid}/audio")
+    check(status == 200 and wav[:4] == b"RIFF" and wav[8:12] == b"WAVE" and headers["content-type"] == "audio/wav", "GET /api/scores/<id>/audio is a WAV")
+    frames = (len(wav) - 44) // 4
+    check(abs(frames / 44100 - (up["seconds"] + 1.0)) < 0.05, f"audio length {frames / 44100:.2f} s = score + 1 s tail")
+    status, _, wav2 = request(port, "GET", f"/api/scores/{sid}/audio")
+    check(wav2 == wav, "cached audio is the same")
+    status, _, body = request(port, "GET", "/api/scores/0123456789abcdef/audio")
+    expect_error(status, json.loads(body), 404, "not_found", what="audio of an unknown score")
+
+    # ---- generation
+    req = {"score": sid, "events": 40, "variations": 2, "seed": 11, "temperature": 0.9, "top_p": 0.95, "top_k": 50}
+    out = run_to_end(port, req)
+    check([k for k in ["job", "start", "notes", "result", "done"] if k not in out] == [], f"generate stream events: {list(out)}")
+    job = out["job"][0]
+    check(job["seed"] == 11 and job["variations"] == 2 and len(job["prompt_notes"]) == len(up["notes"]), "job event")
+    results = sorted(out["result"], key=lambda r: r["variation"])
+    check(len(results) == 2 and all(r["events"] == 40 and not r["stopped"] for r in results), "two results of 40 events")
+    streamed = {v: sum(len(n["notes"]) for n in out["notes"] if n["variation"] == v) for v in (0, 1)}
+    for r in results:
+        new_notes = r["score"]["notes_total"] - len(up["notes"])
+        check(new_notes == streamed[r["variation"]], f"variation {r['variation']}: {new_notes} new notes in the result, {streamed[r['variation']]} streamed")
+        status, _, m = request(port, "GET", f"/api/scores/{r['score']['id']}/midi")
+        path = os.path.join(scratch, f"v{r['variation']}.mid")
+        open(path, "wb").write(m)
+        info = subprocess.run([binary, "info", "--json", path], capture_output=True, text=True)
+        check(status == 200 and info.returncode == 0 and json.loads(info.stdout)["notes"] == r["score"]["notes_total"],
+              f"result MIDI of variation {r['variation']} parses with the right note count")
+    again = run_to_end(port, req)
+    check([r["score"]["notes"] for r in sorted(again["result"], key=lambda r: r["variation"])] == [r["score"]["notes"] for r in results],
+          "same seed, same music")
+    check(out["done"][0]["events"] == 80, "done counts all events")
+
+    # prompt: the first n events
+    out = run_to_end(port, {"score": sid, "events": 10, "prompt_events": 20, "seed": 1})
+    check(0 < len(out["job"][0]["prompt_notes"]) < len(up["notes"]) and out["job"][0]["prompt_end"] < up["beats"], "prompt_events cuts the prompt")
+
+    # a new piece from a custom start
+    out = run_to_end(port, {"events": 60, "seed": 5, "start": {"instruments": ["piano", "violin"], "drums": "jazz", "bpm": 90,
+                                                              "time_signature": "3/4", "key": "D minor"}, "allow_controls": False})
+    check("result" in out, f"new piece: {list(out)}")
+    if "result" in out:
+        s = out["result"][0]["score"]
+        check(abs(s["tempos"][0]["bpm"] - 90) < 3 and s["time_signatures"][0]["numerator"] == 3 and s["keys"][0] == "D minor",
+              f"new piece keeps BPM, metre and key: {s['tempos'][:1]} {s['time_signatures'][:1]} {s['keys'][:1]}")
+    out = run_to_end(port, {"events": 30, "seed": "random"})
+    check("result" in out and out["job"][0]["seed"] >= 0, "random seed, no conditioning")
+
+    bad_generate = [
+        ({"events": "x"}, 400, "'events' must be an integer"),
+        ({"events": 1e40}, 400, "between 1 and 1000"),
+        ({"events": 0}, 400, "between 1 and 1000"),
+        ({"events": 1001}, 400, "between 1 and 1000"),
+        ({"events": 2.5}, 400, "whole number"),
+        ({"variations": 5}, 400, "between 1 and 4"),
+        ({"temperature": -1}, 400, "temperature"),
+        ({"temperature": "hot"}, 400, "temperature"),
+        ({"top_p": 0}, 400, "top_p"),
+        ({"top_k": 10**30}, 400, "top_k"),
+        ({"seed": -1}, 400, "seed"),
+        ({"seed": "abc"}, 400, "seed"),
+        ({"seed": 2**70}, 400, "seed"),
+        ({"allow_controls": "yes"}, 400, "allow_controls"),
+        ({"model": "nope"}, 404, "no model 'nope'"),
+        ({"model": "../tiny"}, 404, "no model"),
+        ({"model": 7}, 400, "model"),
+        ({"score": "0123456789abcdef"}, 404, "not found"),
+        ({"score": sid, "start": {"instruments": "piano"}}, 400, "new piece"),
+        ({"start": {"time_signature": "7/5"}}, 400, "time signature"),
+        ({"start": {"key": "H major"}}, 400, "key"),
+        ({"start": {"instruments": "kazoo-9000"}}, 400, "kazoo"),
+        ({"start": {"bpm": 5000}}, 400, "bpm"),
+        ({"start": {"tempo": 100}}, 400, "unknown field 'tempo'"),
+        ({"start": "piano"}, 400, "must be a JSON object"),
+        ({"prompt_events": -3}, 400, "prompt_events"),
+        ({"colour": "blue"}, 400, "unknown field 'colour'"),
+    ]
+    for obj, want, text in bad_generate:
+        status, j = post_json(port, "/api/generate", obj)
+        expect_error(status, j, want, contains=text, what=f"POST /api/generate {obj}")
+    for raw in [b"", b"[]", b"nul", b"{\"events\": }", b"\xff\xfe"]:
+        status, j = post_json(port, "/api/generate", None, raw=raw)
+        expect_error(status, j, 400, "invalid_argument", what=f"POST /api/generate body {raw!r}")
+
+    # ---- stop one variation early; job status while running
+    s = Stream(port, {"score": sid, "events": 1000, "variations": 2, "seed": 3})
+    job_id, seen, stopped_at, status_seen = None, {0: 0, 1: 0}, None, None
+    results = {}
+    for name, d in s.events():
+        if name == "job":
+            job_id = d["id"]
+        elif name == "notes":
+            seen[d["variation"]] = d["events"]
+            if stopped_at is None and d["variation"] == 1 and d["events"] >= 20:
+                status, j = post_json(port, f"/api/jobs/{job_id}/stop", {"variation": 1})
+                check(status == 200 and j["stopped"] == 1, f"POST /api/jobs/<id>/stop {{variation: 1}}: {status} {j}")
+                stopped_at = d["events"]
+                status_seen = get_json(port, f"/api/jobs/{job_id}")
+        elif name == "result":
+            results[d["variation"]] = d
+    s.close()
+    check(stopped_at is not None, "variation 1 streamed before the stop")
+    if stopped_at is not None:
+        check(status_seen[0] == 200 and status_seen[1]["state"] == "running", f"GET /api/jobs/<id> while running: {status_seen}")
+        check(results[1]["stopped"] and results[1]["events"] < 1000, f"stopped variation kept what it made: {results[1]['events']} events")
+        check(not results[0]["stopped"] and results[0]["events"] == 1000, "the other variation went on to the end")
+        check(results[1]["events"] <= seen[1] + 40, "variation 1 stopped soon after the request")
+    status, j = post_json(port, "/api/jobs/0123456789abcdef/stop", {})
+    expect_error(status, j, 404, "not_found", what="stop of an unknown job")
+    status, j = get_json(port, "/api/jobs/0123456789abcdef")
+    expect_error(status, j, 404, "not_found", what="status of an unknown job")
+
+    # ---- a full queue (1 running + 1 waiting) refuses more with 503; clients that go away cancel their jobs
+    long_req = {"score": sid, "events": 1000, "variations": 4, "seed": 1}
+    a = Stream(port, long_req)
+    next(a.events())   # job event
+    b = Stream(port, long_req)
+    next(b.events())
+    time.sleep(0.3)
+    c = Stream(port, long_req)
+    expect_error(c.status, c.error, 503, "busy", "busy", what="third job with a queue of one")
+    c.close()
+    # invalid stop on a live job: variation out of range, wrong type
+    st_before = get_json(port, "/api/status")[1]["jobs"]
+    a.close()
+    b.close()
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        st = get_json(port, "/api/status")[1]["jobs"]
+        if st["running"] == 0 and st["queued"] == 0:
+            break
+        time.sleep(0.2)
+    check(st["running"] == 0 and st["queued"] == 0, f"closed streams cancel their jobs: {st}")
+    check(st["cancelled"] >= st_before["cancelled"] + 2, f"both jobs counted as cancelled: {st_before} -> {st}")
+    check(st["rejected"] >= 1, "the refused job is counted")
+
+    # ---- the server is still fine
+    status, j = get_json(port, "/api/health")
+    check(status == 200 and server.alive(), "the server is still up after all of this")
+finally:
+    rc = server.stop()
+check(rc == 0, f"SIGTERM stops the server cleanly (exit status {rc})")
+print(f"studio API test: {time.time() - t0:.1f} s, {len(failures)} failures")
+sys.exit(1 if failures else 0)

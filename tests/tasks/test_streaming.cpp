@@ -1,0 +1,132 @@
+// Streaming hooks used by the studio: tasks::continue_score / generate_score report every event
+// through `on_event`, and SampleOptions::stop_variation stops one variation while the others go on.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "continuo/engine.hpp"
+#include "continuo/tasks.hpp"
+
+namespace continuo {
+namespace {
+using tokenizer::kFieldSizes;
+using tokenizer::kNumFields;
+
+// A random-weight model (no libtorch needed), shapes as model::check_weights wants them.
+engine::Model random_model() {
+  model::Config c;
+  c.name = "random";
+  c.d_model = 32;
+  c.n_layers = 1;
+  c.n_heads = 2;
+  c.d_ff = 48;
+  c.d_head = 24;
+  c.max_len = 64;   // short: generation slides its window too
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 0.3f);
+  model::Weights w;
+  auto add = [&](const std::string& name, std::vector<int64_t> shape, bool ones = false) {
+    model::Tensor t;
+    t.shape = shape;
+    t.data.resize(size_t(t.numel()));
+    for (auto& x : t.data) x = ones ? 1.0f : normal(rng);
+    w[name] = std::move(t);
+  };
+  const int64_t d = c.d_model;
+  for (int f = 0; f < kNumFields; ++f) add("model.embed_fields." + std::to_string(f) + ".weight", {kFieldSizes[f], d});
+  add("model.embed_beat_pos.weight", {tokenizer::kBeatPosSize, d});
+  add("model.embed_bar_pos.weight", {tokenizer::kBarPosSize, d});
+  for (int i = 0; i < c.n_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    add(p + "input_layernorm.weight", {d}, true);
+    for (const char* n : {"q", "k", "v", "o"}) add(p + "self_attn." + n + "_proj.weight", {d, d});
+    add(p + "post_attention_layernorm.weight", {d}, true);
+    add(p + "mlp.gate_proj.weight", {c.d_ff, d});
+    add(p + "mlp.up_proj.weight", {c.d_ff, d});
+    add(p + "mlp.down_proj.weight", {d, c.d_ff});
+  }
+  add("model.norm.weight", {d}, true);
+  for (int g = 0; g < kNumFields - 1; ++g) add("heads.embed." + std::to_string(g) + ".weight", {kFieldSizes[g], d});
+  for (int f = 0; f < kNumFields; ++f) {
+    const std::string p = "heads." + std::to_string(f) + ".";
+    add(p + "norm.weight", {d}, true);
+    add(p + "proj.weight", {c.d_head, d});
+    add(p + "out.weight", {kFieldSizes[f], c.d_head});
+  }
+  model::check_weights(c, w);
+  return engine::Model::from_weights(c, w, engine::WeightFormat::kF32);
+}
+
+score::Score example() { return score::load(std::string(CONTINUO_SOURCE_DIR) + "/examples/example.mid"); }
+
+TEST(Streaming, ContinueReportsEveryEventAndKeepsTheResult) {
+  const auto m = random_model();
+  tasks::ContinueOptions opt;
+  opt.sampling.events = 60;
+  opt.sampling.variations = 2;
+  opt.sampling.seed = 9;
+  std::vector<std::vector<tokenizer::Event>> seen(2), raw;
+  auto outs = tasks::continue_score(m, example(), opt, {}, &raw, [&](int v, const tokenizer::Event& e) {
+    seen[size_t(v)].push_back(e);
+    return true;
+  });
+  EXPECT_EQ(seen, raw);
+  EXPECT_EQ(raw[0].size(), 60u);
+  // the hook changes nothing: same seed without it gives the same scores
+  auto plain = tasks::continue_score(m, example(), opt);
+  ASSERT_EQ(plain.size(), outs.size());
+  EXPECT_TRUE(plain[0] == outs[0]);
+  EXPECT_TRUE(plain[1] == outs[1]);
+}
+
+TEST(Streaming, ProgressAndEventHooksTogether) {
+  const auto m = random_model();
+  tasks::ContinueOptions opt;
+  opt.sampling.events = 30;
+  int progress_calls = 0, event_calls = 0;
+  tasks::continue_score(m, example(), opt, [&](int, int n) { progress_calls = n; return true; }, nullptr,
+                        [&](int, const tokenizer::Event&) { ++event_calls; return event_calls < 10; });
+  EXPECT_EQ(event_calls, 10);       // false from the hook stops generation
+  EXPECT_EQ(progress_calls, 10);
+}
+
+TEST(Streaming, StopOneVariationOthersGoOn) {
+  const auto m = random_model();
+  tasks::ContinueOptions opt;
+  opt.sampling.events = 80;
+  opt.sampling.variations = 3;
+  opt.sampling.seed = 4;
+  std::vector<int> count(3, 0);
+  opt.sampling.stop_variation = [&](int v) { return v == 1 && count[1] >= 7; };
+  std::vector<std::vector<tokenizer::Event>> raw;
+  tasks::continue_score(m, example(), opt, {}, &raw, [&](int v, const tokenizer::Event&) {
+    ++count[size_t(v)];
+    return true;
+  });
+  ASSERT_EQ(raw.size(), 3u);
+  EXPECT_EQ(raw[0].size(), 80u);
+  EXPECT_EQ(raw[1].size(), 7u);     // what it made before the stop, nothing after
+  EXPECT_EQ(raw[2].size(), 80u);
+  // the other variations are the ones an unstopped run makes
+  tasks::ContinueOptions plain = opt;
+  plain.sampling.stop_variation = nullptr;
+  std::vector<std::vector<tokenizer::Event>> raw2;
+  tasks::continue_score(m, example(), plain, {}, &raw2);
+  EXPECT_EQ(raw[0], raw2[0]);
+  EXPECT_EQ(raw[2], raw2[2]);
+  EXPECT_TRUE(std::equal(raw[1].begin(), raw[1].end(), raw2[1].begin()));
+}
+
+TEST(Streaming, GenerateReportsEvents) {
+  const auto m = random_model();
+  tasks::GenerateOptions opt;
+  opt.sampling.events = 25;
+  opt.conditioning.instruments = {{0, false}};
+  int calls = 0;
+  auto outs = tasks::generate_score(m, opt, {}, [&](int, const tokenizer::Event&) { ++calls; return true; });
+  EXPECT_EQ(calls, 25);
+  EXPECT_EQ(outs.size(), 1u);
+}
+
+}  // namespace
+}  // namespace continuo

@@ -1,0 +1,596 @@
+// Continuo studio: the page. Talks to the server's JSON API (docs/API.md); no external resources.
+'use strict';
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const HISTORY_KEY = 'continuo.history.v1';
+
+// ---- API -----------------------------------------------------------------------------------------
+
+async function api(path, options = {}) {
+  const res = await fetch(path, options);
+  let body = null;
+  const type = res.headers.get('Content-Type') || '';
+  if (type.startsWith('application/json')) body = await res.json();
+  if (!res.ok) {
+    const msg = body && body.error ? body.error.message : `${res.status} ${res.statusText}`;
+    const err = new Error(msg);
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}
+
+// Reads a server-sent event stream from a fetch() response; calls onEvent(name, data).
+async function readEvents(res, onEvent) {
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true });
+    let at;
+    while ((at = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, at);
+      buf = buf.slice(at + 2);
+      let name = 'message', data = '';
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) name = line.slice(7);
+        else if (line.startsWith('data: ')) data += line.slice(6);
+      }
+      if (data) onEvent(name, JSON.parse(data));
+    }
+  }
+}
+
+function toBase64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+// ---- time: beats <-> seconds through a tempo map [{beat, bpm}] -----------------------------------
+
+function secondsToBeat(tempos, sec) {
+  let beat = 0, t = 0;
+  const list = tempos && tempos.length ? tempos : [{ beat: 0, bpm: 120 }];
+  for (let i = 0; i < list.length; i++) {
+    const next = list[i + 1];
+    const spb = 60 / list[i].bpm;
+    const segBeats = next ? next.beat - list[i].beat : Infinity;
+    if (sec <= t + segBeats * spb) return list[i].beat + (sec - t) / spb;
+    t += segBeats * spb;
+    beat = next.beat;
+  }
+  return beat;
+}
+
+// ---- colours and the track legend ------------------------------------------------------------
+
+const PALETTE = ['#f2b134', '#4fc1e9', '#ed5565', '#a0d468', '#ac92ec', '#ffce54', '#48cfad', '#ec87c0',
+  '#5d9cec', '#fc6e51', '#8cc152', '#d770ad', '#37bc9b', '#e8ce4d', '#967adc', '#f6bb42'];
+const trackColour = (t) => PALETTE[t % PALETTE.length];
+const hidden = new Set();
+
+function renderLegend(tracks) {
+  const el = $('#legend');
+  el.innerHTML = '';
+  (tracks || []).forEach((t, i) => {
+    const label = document.createElement('label');
+    label.title = `channel ${t.channel + 1}, ${t.notes} notes`;
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.checked = !hidden.has(i);
+    box.dataset.track = i;
+    box.addEventListener('change', () => {
+      if (box.checked) hidden.delete(i); else hidden.add(i);
+      allRolls().forEach((r) => r.draw());
+    });
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.background = trackColour(i);
+    label.append(box, sw, document.createTextNode(`${t.name || 'Track ' + (i + 1)} · ${t.instrument}`));
+    el.append(label);
+  });
+}
+
+// ---- piano roll ----------------------------------------------------------------------------------
+
+class Roll {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.prompt = [];      // [track, pitch, start, duration, velocity] in beats
+    this.notes = [];       // new notes
+    this.promptEnd = 0;
+    this.beatsPerBar = 4;
+    this.playhead = null;
+    this.minBeats = 8;
+    new ResizeObserver(() => this.draw()).observe(canvas);
+  }
+  set(prompt, notes, promptEnd) {
+    this.prompt = prompt || [];
+    this.notes = notes || [];
+    this.promptEnd = promptEnd || 0;
+    this.canvas.dataset.notes = String(this.notes.length);
+    this.draw();
+  }
+  add(notes) {
+    for (const n of notes) this.notes.push(n);
+    this.canvas.dataset.notes = String(this.notes.length);
+    this.scheduleDraw();
+  }
+  scheduleDraw() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => { this.pending = false; this.draw(); });
+  }
+  setPlayhead(beat) {
+    this.playhead = beat;
+    this.canvas.dataset.playhead = beat == null ? '' : beat.toFixed(2);
+    this.scheduleDraw();
+  }
+  draw() {
+    const c = this.canvas, dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, c.clientWidth), h = Math.max(1, c.clientHeight);
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr);
+      c.height = Math.round(h * dpr);
+    }
+    const g = c.getContext('2d');
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    const all = this.prompt.concat(this.notes);
+    let lo = 127, hi = 0, end = Math.max(this.minBeats, this.promptEnd);
+    for (const n of all) {
+      lo = Math.min(lo, n[1]); hi = Math.max(hi, n[1]);
+      end = Math.max(end, n[2] + n[3]);
+    }
+    if (lo > hi) { lo = 48; hi = 72; }
+    lo = Math.max(0, lo - 2); hi = Math.min(127, hi + 2);
+    if (hi - lo < 24) { const pad = (24 - (hi - lo)) / 2; lo = Math.max(0, Math.floor(lo - pad)); hi = Math.min(127, Math.ceil(hi + pad)); }
+    end *= 1.02;
+    const x = (b) => (b / end) * w;
+    const rowH = h / (hi - lo + 1);
+    const y = (p) => h - (p - lo + 1) * rowH;
+    // prompt region, bar lines, C rows
+    g.fillStyle = '#2a2e37';
+    g.fillRect(0, 0, x(this.promptEnd), h);
+    g.strokeStyle = 'rgba(255,255,255,0.07)';
+    g.lineWidth = 1;
+    const barStep = end / this.beatsPerBar > 64 ? this.beatsPerBar * 4 : this.beatsPerBar;
+    for (let b = 0; b < end; b += barStep) { g.beginPath(); g.moveTo(x(b) + 0.5, 0); g.lineTo(x(b) + 0.5, h); g.stroke(); }
+    g.fillStyle = 'rgba(255,255,255,0.04)';
+    for (let p = lo; p <= hi; p++) if (p % 12 === 0) g.fillRect(0, y(p), w, rowH);
+    const drawNotes = (list, alpha) => {
+      for (const n of list) {
+        if (hidden.has(n[0])) continue;
+        g.globalAlpha = alpha * (0.45 + 0.55 * (n[4] / 127));
+        g.fillStyle = trackColour(n[0]);
+        g.fillRect(x(n[2]), y(n[1]), Math.max(1.5, x(n[3])), Math.max(1.5, rowH - 0.5));
+      }
+      g.globalAlpha = 1;
+    };
+    drawNotes(this.prompt, 0.55);
+    drawNotes(this.notes, 1);
+    if (this.playhead != null) {
+      g.strokeStyle = '#ffffff';
+      g.lineWidth = 1.5;
+      g.beginPath(); g.moveTo(x(this.playhead), 0); g.lineTo(x(this.playhead), h); g.stroke();
+    }
+  }
+}
+
+// ---- state ---------------------------------------------------------------------------------------
+
+const state = {
+  input: null,          // score JSON of the piece to continue
+  history: [],          // [{id, name, b64}]: the piece step by step; the last one is the input
+  job: null,            // {id, controller}
+  cards: [],            // variation cards
+};
+const inputRoll = new Roll($('#input-card canvas'));
+const allRolls = () => [inputRoll, ...state.cards.map((c) => c.roll)];
+
+function showError(msg) {
+  const el = $('#error');
+  el.textContent = msg;
+  el.hidden = !msg;
+}
+
+function setJobStatus(text) { $('#job-status').textContent = text; }
+
+function meta(score) {
+  const ts = score.time_signatures && score.time_signatures[0];
+  const bpm = score.tempos && score.tempos[0] ? Math.round(score.tempos[0].bpm) : 120;
+  return `${score.tracks.length} tracks · ${score.notes_total} notes · ${score.seconds.toFixed(1)} s · ${bpm} BPM` +
+    (ts ? ` · ${ts.numerator}/${ts.denominator}` : '') + (score.keys && score.keys[0] ? ` · ${score.keys[0]}` : '');
+}
+
+function beatsPerBar(score) {
+  const ts = score && score.time_signatures && score.time_signatures[0];
+  return ts ? ts.numerator * 4 / ts.denominator : 4;
+}
+
+function setInput(score) {
+  state.input = score;
+  $('#score-info').textContent = score ? `${score.name}: ${meta(score)}` : 'No piece loaded: load one, or make a new piece.';
+  const card = $('#input-card');
+  $('.meta', card).textContent = score ? score.name : '';
+  $('.play', card).disabled = !score;
+  const dl = $('.dl-midi', card);
+  dl.hidden = !score;
+  if (score) { dl.href = `/api/scores/${score.id}/midi`; dl.download = score.name; }
+  inputRoll.beatsPerBar = beatsPerBar(score);
+  inputRoll.set(score ? score.notes : [], [], 0);
+  renderLegend(score ? score.tracks : []);
+  const total = score ? score.events : 0;
+  $('#prompt-range').max = String(total);
+  $('#prompt-total').textContent = score ? `of ${total}` : '';
+  $('#prompt-events').max = String(total);
+  if (score && Number($('#prompt-events').value) > total) $('#prompt-events').value = '0';
+  $('#prompt-range').value = $('#prompt-events').value;
+  if (score) document.querySelector('input[name=mode][value=continue]').checked = true;
+  updateMode();
+}
+
+// ---- history (kept in localStorage, re-uploaded when the server no longer knows a score) -----
+
+function saveHistory() {
+  try { localStorage.setItem(HISTORY_KEY, JSON.stringify(state.history)); } catch (e) { /* full: keep going */ }
+  renderHistory();
+}
+
+function renderHistory() {
+  const ol = $('#history');
+  ol.innerHTML = '';
+  state.history.forEach((h, i) => {
+    const li = document.createElement('li');
+    li.textContent = h.name;
+    if (i === state.history.length - 1) li.className = 'current';
+    ol.append(li);
+  });
+  $('#undo').disabled = state.history.length < 2;
+}
+
+async function scoreFromStep(step) {
+  try {
+    return await api(`/api/scores/${step.id}`);
+  } catch (e) {
+    if (e.status !== 404 || !step.b64) throw e;
+    const s = await api('/api/scores', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ midi_base64: step.b64, name: step.name }) });
+    step.id = s.id;
+    saveHistory();
+    return s;
+  }
+}
+
+async function pushStep(score, reset) {
+  const bytes = new Uint8Array(await (await fetch(`/api/scores/${score.id}/midi`)).arrayBuffer());
+  const step = { id: score.id, name: score.name, b64: toBase64(bytes) };
+  state.history = reset ? [step] : state.history.concat([step]);
+  saveHistory();
+  setInput(score);
+}
+
+async function restoreHistory() {
+  try { state.history = JSON.parse(localStorage.getItem(HISTORY_KEY) || '[]'); } catch (e) { state.history = []; }
+  if (!Array.isArray(state.history)) state.history = [];
+  renderHistory();
+  if (!state.history.length) return;
+  try {
+    setInput(await scoreFromStep(state.history[state.history.length - 1]));
+  } catch (e) {
+    showError(`Could not restore the last piece: ${e.message}`);
+  }
+}
+
+// ---- loading pieces ----------------------------------------------------------------------------
+
+async function upload(file) {
+  showError('');
+  if (!file) return;
+  try {
+    const score = await api(`/api/scores?name=${encodeURIComponent(file.name)}`, {
+      method: 'POST', headers: { 'Content-Type': 'audio/midi' }, body: file });
+    await pushStep(score, true);
+  } catch (e) {
+    showError(`${file.name}: ${e.message}`);
+  }
+}
+
+async function loadExample() {
+  showError('');
+  const name = $('#example').value;
+  if (!name) return;
+  try {
+    const score = await api('/api/scores', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ example: name }) });
+    await pushStep(score, true);
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+// ---- variations --------------------------------------------------------------------------------
+
+function makeCard(v, n) {
+  const card = document.createElement('div');
+  card.className = 'card variation';
+  card.dataset.variation = v;
+  card.dataset.state = 'queued';
+  card.innerHTML = `<header><strong>Variation ${v + 1}</strong> <span class="badge">queued</span>
+    <span class="meta"></span>
+    <span class="tools">
+      <button type="button" class="stop">■ Stop</button>
+      <button type="button" class="play" disabled>▶ Play</button>
+      <a class="dl-midi" hidden download>MIDI</a>
+      <a class="dl-wav" hidden download>WAV</a>
+      <button type="button" class="keep" disabled title="continue from this variation">Keep</button>
+    </span></header><canvas class="roll"></canvas><div class="err"></div>`;
+  const c = { v, el: card, roll: new Roll($('canvas', card)), result: null };
+  c.roll.beatsPerBar = inputRoll.beatsPerBar;
+  $('.stop', card).addEventListener('click', () => stopJob(v));
+  $('.play', card).addEventListener('click', () => togglePlay(c));
+  $('.keep', card).addEventListener('click', () => keep(c));
+  return c;
+}
+
+function setCardState(c, s, text) {
+  c.el.dataset.state = s;
+  const b = $('.badge', c.el);
+  b.className = `badge ${s}`;
+  b.textContent = text || s;
+  $('.stop', c.el).disabled = s !== 'streaming' && s !== 'queued';
+}
+
+function layoutCards() {
+  const tabs = $('#layout').value === 'tabs' && state.cards.length > 1;
+  const box = $('#variations');
+  box.className = tabs ? 'tabs' : 'side';
+  const nav = $('#tabs');
+  nav.hidden = !tabs;
+  nav.innerHTML = '';
+  if (!tabs) return;
+  const active = state.cards.findIndex((c) => c.el.classList.contains('active'));
+  state.cards.forEach((c, i) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = `Variation ${i + 1}`;
+    b.addEventListener('click', () => {
+      state.cards.forEach((x, j) => { x.el.classList.toggle('active', i === j); nav.children[j].classList.toggle('active', i === j); });
+      c.roll.draw();
+    });
+    nav.append(b);
+  });
+  const pick = active >= 0 ? active : 0;
+  state.cards.forEach((c, j) => { c.el.classList.toggle('active', j === pick); nav.children[j].classList.toggle('active', j === pick); });
+}
+
+function requestBody() {
+  const num = (id) => Number($(id).value);
+  const body = {
+    model: $('#model').value || undefined,
+    events: num('#events'), variations: num('#variations'),
+    temperature: num('#temperature'), top_p: num('#top-p'), top_k: num('#top-k'),
+    allow_controls: $('#controls').checked,
+    seed: $('#seed-random').checked ? 'random' : num('#seed'),
+  };
+  const mode = document.querySelector('input[name=mode]:checked').value;
+  if (mode === 'continue') {
+    if (!state.input) throw new Error('Load a MIDI file or an example first, or choose “New piece”.');
+    body.score = state.input.id;
+    body.prompt_events = num('#prompt-events');
+  } else {
+    const start = {};
+    const ins = $('#instruments').value.trim();
+    if (ins) start.instruments = ins;
+    if ($('#drums').value) start.drums = $('#drums').value;
+    if ($('#bpm').value) start.bpm = num('#bpm');
+    if ($('#time-signature').value.trim()) start.time_signature = $('#time-signature').value.trim();
+    if ($('#key').value.trim()) start.key = $('#key').value.trim();
+    body.start = start;
+  }
+  return body;
+}
+
+async function generate() {
+  showError('');
+  let body;
+  try { body = requestBody(); } catch (e) { showError(e.message); return; }
+  if (state.job) return;
+  stopPlayback();
+  const controller = new AbortController();
+  state.job = { id: null, controller };
+  $('#generate').disabled = true;
+  $('#stop-all').disabled = false;
+  $('#variations').innerHTML = '';
+  state.cards = [];
+  for (let v = 0; v < body.variations; v++) {
+    const c = makeCard(v, body.variations);
+    state.cards.push(c);
+    $('#variations').append(c.el);
+  }
+  layoutCards();
+  setJobStatus('Sending…');
+  let prompt = [], promptEnd = 0;
+  try {
+    const res = await fetch('/api/generate', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body), signal: controller.signal });
+    if (!res.ok) {
+      const j = await res.json().catch(() => null);
+      throw new Error(j && j.error ? j.error.message : `${res.status} ${res.statusText}`);
+    }
+    await readEvents(res, (name, d) => {
+      if (name === 'job') {
+        state.job.id = d.id;
+        prompt = d.prompt_notes; promptEnd = d.prompt_end;
+        if ($('#seed-random').checked) $('#seed').value = d.seed;
+        state.cards.forEach((c) => c.roll.set(prompt, [], promptEnd));
+        setJobStatus(d.queue_position > 0 ? `Waiting (place ${d.queue_position} in the queue)…` : 'Starting…');
+      } else if (name === 'queued') {
+        setJobStatus(`Waiting (place ${d.position} in the queue)…`);
+      } else if (name === 'start') {
+        setJobStatus(`Generating with ${d.model}, seed ${$('#seed').value}…`);
+        state.cards.forEach((c) => setCardState(c, 'streaming'));
+      } else if (name === 'notes') {
+        const c = state.cards[d.variation];
+        c.roll.add(d.notes);
+        c.el.dataset.events = d.events;
+        $('.meta', c.el).textContent = `${d.events} events`;
+      } else if (name === 'result') {
+        const c = state.cards[d.variation];
+        c.result = d.score;
+        c.el.dataset.events = d.events;
+        c.roll.set(prompt, d.score.notes.filter((n) => n[2] >= promptEnd - 1e-9 && !isPromptNote(prompt, n)), promptEnd);
+        setCardState(c, d.stopped ? 'stopped' : 'done', d.stopped ? `stopped at ${d.events}` : 'done');
+        $('.meta', c.el).textContent = `${d.events} events · ${d.score.seconds.toFixed(1)} s`;
+        $('.play', c.el).disabled = false;
+        $('.keep', c.el).disabled = false;
+        const m = $('.dl-midi', c.el), w = $('.dl-wav', c.el);
+        m.href = `/api/scores/${d.score.id}/midi`; m.download = d.score.name; m.hidden = false;
+        w.href = `/api/scores/${d.score.id}/audio`; w.download = d.score.name.replace(/\.mid$/, '.wav'); w.hidden = false;
+      } else if (name === 'done') {
+        setJobStatus(`Done: ${d.events} events in ${d.seconds.toFixed(1)} s (${d.events_per_second} events/s), seed ${$('#seed').value}.`);
+      } else if (name === 'error') {
+        showError(d.error.message);
+        state.cards.forEach((c) => { if (!c.result) setCardState(c, 'error'); });
+        setJobStatus('');
+      }
+    });
+  } catch (e) {
+    if (e.name !== 'AbortError') showError(e.message);
+    state.cards.forEach((c) => { if (!c.result) setCardState(c, 'error', 'failed'); });
+    setJobStatus('');
+  } finally {
+    state.job = null;
+    $('#generate').disabled = false;
+    $('#stop-all').disabled = true;
+  }
+}
+
+// A result note that is one of the prompt's own notes (the result holds the prompt, then the new part).
+function isPromptNote(prompt, n) {
+  if (!isPromptNote.cache || isPromptNote.cache.src !== prompt) {
+    isPromptNote.cache = { src: prompt, keys: new Set(prompt.map((p) => `${p[0]}:${p[1]}:${p[2]}`)) };
+  }
+  return isPromptNote.cache.keys.has(`${n[0]}:${n[1]}:${n[2]}`);
+}
+
+async function stopJob(variation) {
+  if (!state.job || !state.job.id) return;
+  const body = variation == null ? {} : { variation };
+  if (variation != null) setCardState(state.cards[variation], 'stopped', 'stopping…');
+  try {
+    await api(`/api/jobs/${state.job.id}/stop`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body) });
+  } catch (e) { showError(e.message); }
+}
+
+async function keep(c) {
+  if (!c.result) return;
+  try {
+    await pushStep(c.result, false);
+    $('#prompt-events').value = '0';
+    $('#prompt-range').value = '0';
+    $('#variations').innerHTML = '';
+    state.cards = [];
+    layoutCards();
+  } catch (e) { showError(e.message); }
+}
+
+async function undo() {
+  if (state.history.length < 2) return;
+  state.history.pop();
+  saveHistory();
+  try { setInput(await scoreFromStep(state.history[state.history.length - 1])); } catch (e) { showError(e.message); }
+}
+
+// ---- playback ------------------------------------------------------------------------------------
+
+const player = $('#player');
+let playing = null;   // {roll, score, button}
+
+function stopPlayback() {
+  if (!playing) return;
+  player.pause();
+  playing.roll.setPlayhead(null);
+  playing.button.textContent = '▶ Play';
+  playing = null;
+}
+
+function togglePlay(target) {
+  const score = target.result;
+  const button = $('.play', target.el);
+  if (playing && playing.button === button) { stopPlayback(); return; }
+  stopPlayback();
+  playing = { roll: target.roll, score, button };
+  button.textContent = '■ Pause';
+  player.src = `/api/scores/${score.id}/audio`;
+  player.play().catch((e) => { showError(`Cannot play: ${e.message}`); stopPlayback(); });
+  const tick = () => {
+    if (!playing || playing.button !== button) return;
+    playing.roll.setPlayhead(secondsToBeat(score.tempos, player.currentTime));
+    document.body.dataset.audioTime = player.currentTime.toFixed(2);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+player.addEventListener('ended', stopPlayback);
+player.addEventListener('error', () => { if (playing) { showError('The audio could not be rendered or played.'); stopPlayback(); } });
+
+// ---- wiring --------------------------------------------------------------------------------------
+
+function updateMode() {
+  const mode = document.querySelector('input[name=mode]:checked').value;
+  $('#continue-opts').hidden = mode !== 'continue';
+  $('#start-opts').hidden = mode !== 'new';
+}
+
+async function init() {
+  try {
+    const m = await api('/api/models');
+    const sel = $('#model');
+    for (const x of m.models) {
+      const o = document.createElement('option');
+      o.value = x.name; o.textContent = x.name; o.title = x.description || '';
+      sel.append(o);
+    }
+    sel.value = m.default;
+    const info = () => { const x = m.models.find((y) => y.name === sel.value); $('#model-info').textContent = x ? x.description || '' : ''; };
+    sel.addEventListener('change', info);
+    info();
+    if (!m.models.length) showError('No models are installed: see models/README or `continuo models`.');
+    const ex = await api('/api/examples');
+    for (const e of ex.examples) {
+      const o = document.createElement('option');
+      o.value = e.name; o.textContent = e.file;
+      $('#example').append(o);
+    }
+    const st = await api('/api/status');
+    $('#events').max = String(st.limits.max_events);
+    $('#server-status').textContent = `${st.jobs.workers} generation slots`;
+  } catch (e) {
+    showError(`The studio server does not answer: ${e.message}`);
+  }
+  await restoreHistory();
+}
+
+$('#file').addEventListener('change', (e) => upload(e.target.files[0]));
+const drop = $('#drop');
+drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); upload(e.dataTransfer.files[0]); });
+$('#load-example').addEventListener('click', loadExample);
+$('#generate').addEventListener('click', generate);
+$('#stop-all').addEventListener('click', () => stopJob(null));
+$('#undo').addEventListener('click', undo);
+$('#clear').addEventListener('click', () => { state.history = []; saveHistory(); setInput(null); $('#variations').innerHTML = ''; state.cards = []; layoutCards(); });
+$('#layout').addEventListener('change', layoutCards);
+$('#seed-random').addEventListener('change', (e) => { $('#seed').disabled = e.target.checked; });
+document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', updateMode));
+$('#prompt-range').addEventListener('input', (e) => { $('#prompt-events').value = e.target.value; });
+$('#prompt-events').addEventListener('input', (e) => { $('#prompt-range').value = e.target.value; });
+$('.play', $('#input-card')).addEventListener('click', () => togglePlay({ result: state.input, roll: inputRoll, el: $('#input-card') }));
+window.addEventListener('beforeunload', () => { if (state.job) state.job.controller.abort(); });
+init();
