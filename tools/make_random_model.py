@@ -18,6 +18,18 @@ FIELD_SIZES = [10, 192, 16, 592, 128, 384]   # tokenizer::kFieldSizes
 BEAT_POS, BAR_POS = 24, 32
 
 
+# favoured values per head: mostly notes (kind 3), time steps of 0..12 grid steps (a 16th is 6),
+# durations of 6..24 steps, tracks 0..3, pitches 48..84, velocities 60..100
+PRIOR = {
+    "heads.0.out.weight": [3],
+    "heads.1.out.weight": [0, 0, 3, 6, 6, 12],
+    "heads.2.out.weight": [0, 1, 2, 3],
+    "heads.3.out.weight": list(range(48, 85)),
+    "heads.4.out.weight": list(range(60, 101)),
+    "heads.5.out.weight": [5, 11, 11, 17, 23],
+}
+
+
 def tensors(d, layers, d_ff, d_head):
     t = []
     for f, v in enumerate(FIELD_SIZES):
@@ -53,6 +65,8 @@ def main():
     ap.add_argument("--max-len", type=int, default=256)
     ap.add_argument("--scale", type=float, default=0.5, help="weight scale (larger: peakier choices)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-prior", action="store_true",
+                    help="plain random heads (uniform-ish choices: long, sparse pieces)")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     d, d_ff, d_head = a.d_model, 2 * a.d_model, a.d_model
@@ -65,7 +79,16 @@ def main():
             data = array.array("f", [1.0] * n)
         else:
             std = a.scale / (shape[-1] ** 0.5)
+            if not a.no_prior and name.startswith("heads.") and name.endswith(".proj.weight"):
+                std = 3.0 / (shape[-1] ** 0.5)   # wide pre-activations: silu() averages well above 0
             data = array.array("f", (rng.gauss(0.0, std) for _ in range(n)))
+            if not a.no_prior and name in PRIOR:
+                # A "musical prior" without biases: out rows of favoured values get a positive
+                # constant, and since sum_j silu(z_j) > 0 on average, their logits rise by ~8.
+                rows, cols = shape
+                for r in PRIOR[name]:
+                    for c in range(cols):
+                        data[r * cols + c] += 0.12
         if sys.byteorder != "little":
             data.byteswap()
         raw = data.tobytes()

@@ -112,6 +112,7 @@ class Roll {
     this.notes = notes || [];
     this.promptEnd = promptEnd || 0;
     this.canvas.dataset.notes = String(this.notes.length);
+    this.canvas.dataset.promptNotes = String(this.prompt.length);
     this.draw();
   }
   add(notes) {
@@ -295,7 +296,7 @@ async function upload(file) {
       method: 'POST', headers: { 'Content-Type': 'audio/midi' }, body: file });
     await pushStep(score, true);
   } catch (e) {
-    showError(`${file.name}: ${e.message}`);
+    showError(e.message.startsWith(file.name) ? e.message : `${file.name}: ${e.message}`);
   }
 }
 
@@ -346,7 +347,7 @@ function setCardState(c, s, text) {
 
 function layoutCards() {
   const tabs = $('#layout').value === 'tabs' && state.cards.length > 1;
-  const box = $('#variations');
+  const box = $('#results');
   box.className = tabs ? 'tabs' : 'side';
   const nav = $('#tabs');
   nav.hidden = !tabs;
@@ -404,12 +405,12 @@ async function generate() {
   state.job = { id: null, controller };
   $('#generate').disabled = true;
   $('#stop-all').disabled = false;
-  $('#variations').innerHTML = '';
+  $('#results').innerHTML = '';
   state.cards = [];
   for (let v = 0; v < body.variations; v++) {
     const c = makeCard(v, body.variations);
     state.cards.push(c);
-    $('#variations').append(c.el);
+    $('#results').append(c.el);
   }
   layoutCards();
   setJobStatus('Sending…');
@@ -493,7 +494,7 @@ async function keep(c) {
     await pushStep(c.result, false);
     $('#prompt-events').value = '0';
     $('#prompt-range').value = '0';
-    $('#variations').innerHTML = '';
+    $('#results').innerHTML = '';
     state.cards = [];
     layoutCards();
   } catch (e) { showError(e.message); }
@@ -585,7 +586,7 @@ $('#load-example').addEventListener('click', loadExample);
 $('#generate').addEventListener('click', generate);
 $('#stop-all').addEventListener('click', () => stopJob(null));
 $('#undo').addEventListener('click', undo);
-$('#clear').addEventListener('click', () => { state.history = []; saveHistory(); setInput(null); $('#variations').innerHTML = ''; state.cards = []; layoutCards(); });
+$('#clear').addEventListener('click', () => { state.history = []; saveHistory(); setInput(null); $('#results').innerHTML = ''; state.cards = []; layoutCards(); });
 $('#layout').addEventListener('change', layoutCards);
 $('#seed-random').addEventListener('change', (e) => { $('#seed').disabled = e.target.checked; });
 document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', updateMode));
