@@ -124,6 +124,7 @@ Verb drumify_verb{"drumify", "Write a drum track that follows the rhythm of a me
 
 struct EvalArgs {
   std::string data, model, split = "test";
+  bool with_style = false;
 };
 
 std::string default_gmd() {
@@ -157,11 +158,12 @@ Verb eval_groove_verb{"eval-groove", "Held-out Groove numbers on the Groove MIDI
 Verb eval_drumify_verb{"eval-drumify", "Held-out Drumify numbers on the Groove MIDI Dataset vs a baseline (JSON)", [](CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   add_eval(app, *a, "drumify");
+  app.add_flag("--with-style", a->with_style, "tell the model each groove's style (default: style 'any')");
   return [a] {
     auto net = drums::Net::load(model::find_model(a->model));
     auto train = drums::load_gmd(a->data, "train");
     auto test = drums::load_gmd(a->data, a->split);
-    auto r = drums::eval_drumify(net, train, test);
+    auto r = drums::eval_drumify(net, train, test, a->with_style);
     std::cout << r.to_json() << "\n";
     return 0;
   };

@@ -112,6 +112,11 @@ class Net {
   model::Weights w_;
 };
 
+// Drumify's decision at temperature 0 for one step: the classes whose hit probability is over 0.5,
+// and on a tapped step at least the likeliest class (every onset of the part gets a drum).
+// `row` = one step of Net outputs; returns a bit mask over the nine classes.
+unsigned drumify_decide(const float* row, bool tapped);
+
 // ---- the tools -------------------------------------------------------------------------------
 struct GrooveOptions {
   double strength = 1.0;   // 0 = unchanged, 1 = as learned; up to 2 exaggerates timing and dynamics
@@ -167,14 +172,17 @@ GrooveEval eval_groove(const Net& net, const std::vector<GmdPiece>& train, const
 
 struct DrumifyEval {
   size_t pieces = 0, cells = 0, true_hits = 0;
+  bool with_style = false;
   double model_precision = 0, model_recall = 0, model_f1 = 0, model_accuracy = 0;
   double prior_precision = 0, prior_recall = 0, prior_f1 = 0, prior_accuracy = 0;   // baseline
   double model_ms = 0, model_vel = 0;    // on hits both have
   std::string to_json() const;
 };
-// Held-out Drumify: taps of each test groove -> drums (temperature 0, no style) against the true
-// drums, cell by cell (step x class). Baseline: per (class, step in bar, tap or not) the majority
-// hit/no-hit of the training set.
-DrumifyEval eval_drumify(const Net& net, const std::vector<GmdPiece>& train, const std::vector<GmdPiece>& test);
+// Held-out Drumify: taps of each test groove -> drums (temperature 0; no style, or with
+// `with_style` the piece's own style when the model knows it) against the true drums, cell by cell
+// (step x class). Baseline: per (class, step in bar, tap or not) the majority hit/no-hit of the
+// training set.
+DrumifyEval eval_drumify(const Net& net, const std::vector<GmdPiece>& train, const std::vector<GmdPiece>& test,
+                         bool with_style = false);
 
 }  // namespace continuo::drums

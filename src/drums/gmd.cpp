@@ -182,7 +182,7 @@ GrooveEval eval_groove(const Net& net, const std::vector<GmdPiece>& train, const
 
 std::string DrumifyEval::to_json() const {
   nlohmann::json j = {
-      {"pieces", pieces}, {"cells", cells}, {"true_hits", true_hits},
+      {"pieces", pieces}, {"cells", cells}, {"true_hits", true_hits}, {"with_style", with_style},
       {"model", {{"precision", model_precision}, {"recall", model_recall}, {"f1", model_f1}, {"accuracy", model_accuracy},
                  {"timing_mae_ms_on_true_positives", model_ms}, {"velocity_mae_on_true_positives", model_vel}}},
       {"baseline_prior", {{"precision", prior_precision}, {"recall", prior_recall}, {"f1", prior_f1},
@@ -190,7 +190,8 @@ std::string DrumifyEval::to_json() const {
   return j.dump(2);
 }
 
-DrumifyEval eval_drumify(const Net& net, const std::vector<GmdPiece>& train, const std::vector<GmdPiece>& test) {
+DrumifyEval eval_drumify(const Net& net, const std::vector<GmdPiece>& train, const std::vector<GmdPiece>& test,
+                         bool with_style) {
   // Baseline: P(hit | class, step in bar, tap) from the training split.
   std::vector<double> hits(kMaxBarSteps * 2 * kClasses, 0), seen(kMaxBarSteps * 2 * kClasses, 0);
   for (const auto& p : train) {
@@ -204,20 +205,25 @@ DrumifyEval eval_drumify(const Net& net, const std::vector<GmdPiece>& train, con
       }
   }
   DrumifyEval r;
+  r.with_style = with_style;
   double tp = 0, fp = 0, fn = 0, tn = 0, btp = 0, bfp = 0, bfn = 0, btn = 0;
   const int S = int(net.config().styles.size());
   for (const auto& p : test) {
     const auto pos = bar_positions(p.grid);
     const auto ms = step_ms(p.score, p.grid.steps);
     const Taps t = taps_from_grid(p.grid);
-    const auto y = net.run(drumify_features(p.grid, t, -1, S), p.grid.steps);
+    const auto& styles = net.config().styles;
+    const auto st = std::find(styles.begin(), styles.end(), p.item.style);
+    const int style = with_style && st != styles.end() ? int(st - styles.begin()) : -1;
+    const auto y = net.run(drumify_features(p.grid, t, style, S), p.grid.steps);
     ++r.pieces;
-    for (int64_t s = 0; s < p.grid.steps; ++s)
+    for (int64_t s = 0; s < p.grid.steps; ++s) {
+      const unsigned decided = drumify_decide(&y[size_t(s) * kOutputs], t.hit[size_t(s)] > 0);
       for (int c = 0; c < kClasses; ++c) {
         const size_t i = p.grid.at(s, c);
         const bool truth = p.grid.hit[i] > 0;
         const float* o = &y[size_t(s) * kOutputs];
-        const bool pred = o[c] > 0;
+        const bool pred = (decided >> c) & 1u;
         const size_t k = size_t((pos[size_t(s)] * 2 + (t.hit[size_t(s)] > 0)) * kClasses + c);
         const bool base = seen[k] > 0 && hits[k] * 2 > seen[k];
         (truth ? (pred ? tp : fn) : (pred ? fp : tn)) += 1;
@@ -229,6 +235,7 @@ DrumifyEval eval_drumify(const Net& net, const std::vector<GmdPiece>& train, con
         ++r.cells;
         r.true_hits += truth;
       }
+    }
   }
   auto prf = [](double tp, double fp, double fn, double tn, double& P, double& R, double& F, double& A) {
     P = tp + fp > 0 ? tp / (tp + fp) : 0;

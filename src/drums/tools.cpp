@@ -50,6 +50,17 @@ score::Score groove(const Net& net, const score::Score& s, const GrooveOptions& 
   return out;
 }
 
+unsigned drumify_decide(const float* row, bool tapped) {
+  unsigned mask = 0;
+  int best = 0;
+  for (int c = 0; c < kClasses; ++c) {
+    if (row[c] > 0) mask |= 1u << c;
+    if (row[c] > row[best]) best = c;
+  }
+  if (tapped && mask == 0) mask = 1u << best;
+  return mask;
+}
+
 std::vector<score::Score> drumify(const Net& net, const score::Score& s, const DrumifyOptions& opt) {
   const NetConfig& cfg = net.config();
   if (cfg.task != Task::kDrumify)
@@ -94,12 +105,13 @@ std::vector<score::Score> drumify(const Net& net, const score::Score& s, const D
     tr.name = "Drums (drumify)";
     tr.channel = 9;
     tr.is_drum = true;
-    for (int64_t t = 0; t < taps.steps; ++t)
+    for (int64_t t = 0; t < taps.steps; ++t) {
+      const unsigned decided = drumify_decide(&y[size_t(t) * kOutputs], taps.hit[size_t(t)] > 0);
       for (int c = 0; c < kClasses; ++c) {
         const float* r = &y[size_t(t) * kOutputs];
         bool hit;
         if (opt.temperature <= 0) {
-          hit = r[c] > 0;
+          hit = (decided >> c) & 1u;
         } else {
           const double p = 1.0 / (1.0 + std::exp(-double(r[c]) / opt.temperature));
           hit = U(rng) < p;
@@ -112,6 +124,7 @@ std::vector<score::Score> drumify(const Net& net, const score::Score& s, const D
         n.velocity = uint8_t(std::clamp<long>(std::lround(double(r[kClasses + c]) * 127.0), 1, 127));
         tr.notes.push_back(n);
       }
+    }
     score::Score out = s;
     if (!opt.keep_input)
       out.tracks.clear();
