@@ -75,7 +75,8 @@ Verb drumify_verb{"drumify", "Write a drum track that follows the rhythm of a me
   app.add_option("-m,--model", a->model, "drumify model name or folder");
   app.add_option("--style", a->style, "drum style (e.g. rock, funk, jazz, latin, hiphop; 'any' = let the model choose)");
   app.add_option("--track", a->tracks, "track(s) to follow, numbered from 0 as `continuo info` lists them (default: every non-drum track)");
-  app.add_option("-v,--variations", a->variations, "variations")->check(CLI::Range(1, 16));
+  app.add_option("-v,--variations", a->variations, "variations (several are sampled: -t 0 then means 0.5)")
+      ->check(CLI::Range(1, 16));
   app.add_option("-t,--temperature", a->temperature, "0 = the hits the model is sure of; higher = more varied")
       ->check(CLI::Range(0.0, 5.0));
   app.add_option("-s,--seed", a->seed, "random seed (a number, or 'random')");
