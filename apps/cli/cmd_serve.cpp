@@ -1,4 +1,5 @@
 // `continuo serve`: the web studio on http://127.0.0.1:PORT/ (apps/studio, docs/API.md).
+#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
@@ -24,14 +25,17 @@ Verb serve_verb{"serve", "Run the web studio (page and HTTP API) on this machine
   app.add_option("--max-events", o->max_events, "most events a request may ask for, per variation")->check(CLI::Range(1, 100000));
   app.add_option("--max-upload-kib", *upload_kib, "largest MIDI upload")->check(CLI::Range(1, 1 << 20));
   app.add_option("--max-scores", o->max_scores, "scores kept in memory (the oldest are dropped)")->check(CLI::Range(8, 1000000));
-  app.add_option("--audio-cache-mib", o->audio_cache_bytes, "memory for rendered audio, MiB")
-      ->check(CLI::Range(0, 1 << 20))->transform([](std::string s) { return std::to_string(std::stoull(s) << 20); });
+  auto audio_mib = std::make_shared<size_t>(o->audio_cache_bytes >> 20);
+  app.add_option("--audio-cache-mib", *audio_mib, "memory for rendered audio, MiB")->check(CLI::Range(0, 1 << 20));
   app.add_option("--http-threads", o->http_threads, "connections served at once")->check(CLI::Range(4, 1024));
   app.add_option("--soundfont", o->soundfont, "SF2 soundfont for audio (default: FluidR3_GM.sf2)");
-  return [o, upload_kib] {
+  return [o, upload_kib, audio_mib] {
     o->max_upload_bytes = *upload_kib * 1024;
+    o->audio_cache_bytes = *audio_mib << 20;
     // A vanished client must not kill the server with SIGPIPE; SIGINT / SIGTERM stop it cleanly.
     ::signal(SIGPIPE, SIG_IGN);
+    // dozens of connection threads would each get a malloc arena and keep its free memory
+    mallopt(M_ARENA_MAX, 4);
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);

@@ -72,6 +72,24 @@ std::string safe_name(const std::string& name, const std::string& ext) {
   return out;
 }
 
+// cpp-httplib 0.11 listens with a backlog of 5 connections: under load (and with the CPUs busy
+// generating) further connection attempts are dropped and the client's retry comes a second
+// later. Linux lets listen() be called again on the listening socket to raise the backlog; the
+// library does not expose the socket, so it is found by its port.
+void widen_listen_backlog(int port) {
+  for (int fd = 0; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int p = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+            : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port) : -1;
+    if (p == port) ::listen(fd, 512);
+  }
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -487,6 +505,7 @@ int Server::bind() {
   if (port < 0)
     throw Error(ErrorCode::kIo, "cannot listen on " + o.host + ":" + std::to_string(o.port) +
                                     " (in use, or not an address of this machine); try --port 0 for any free port");
+  widen_listen_backlog(port);
   return port;
 }
 
