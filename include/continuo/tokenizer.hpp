@@ -71,6 +71,7 @@ struct Event {
 struct Position {
   uint16_t beat_pos = 0;   // 0..23
   uint16_t bar_pos = 0;    // 0..31
+  bool operator==(const Position&) const = default;
 };
 
 // Computes position features one event at a time (for generation).
