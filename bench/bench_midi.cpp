@@ -5,6 +5,9 @@
 // Compare with python3-mido on the same files: /usr/bin/python3 tools/bench_mido.py
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <thread>
+
 #include <cstdio>
 #include <string>
 
@@ -123,6 +126,45 @@ BENCHMARK_CAPTURE(BM_score_parse, tegridy, std::vector<std::string>{"tegridy-sel
 BENCHMARK_CAPTURE(BM_score_parse, pop909, std::vector<std::string>{"pop909"})->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_score_from_midi_parse, multitrack, kMultiTrack)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_score_serialize, multitrack, kMultiTrack)->Unit(benchmark::kMillisecond);
+
+// ---- whole corpus: every MIDI file of every unpacked corpus, score::parse, 1 and 2 threads -----
+// Threads take files from a shared counter (as `continuo dataset build` does); bytes/s and
+// notes/s are for the whole set. Run with --benchmark_filter=corpus.
+
+const std::vector<std::string> kAllCorpora = {
+    "asap", "bach-chorales", "folk-abc-music21", "groove-midi", "nottingham", "openscore-lieder-midi",
+    "openscore-quartets-midi", "piano-midi-de", "polish-scores-midi", "pop909", "tegridy-selected"};
+
+void BM_corpus_score_parse(benchmark::State& state) {
+  const Corpus& c = corpus(kAllCorpora);
+  if (c.files.empty()) return state.SkipWithError("corpora not unpacked (run ../shared/data/unpack)");
+  const int threads = int(state.range(0));
+  std::atomic<size_t> notes{0}, failed{0};
+  for (auto _ : state) {
+    notes = 0;
+    failed = 0;
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      size_t local = 0;
+      for (size_t i = next++; i < c.files.size(); i = next++) {
+        try {
+          score::Score s = score::parse(c.files[i].bytes, c.files[i].name);
+          for (const auto& t : s.tracks) local += t.notes.size();
+        } catch (const std::exception&) {
+          ++failed;
+        }
+      }
+      notes += local;
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+  }
+  report_notes(state, c, notes.load());
+  state.counters["unreadable"] = double(failed.load());
+}
+BENCHMARK(BM_corpus_score_parse)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
 }  // namespace
 }  // namespace continuo::bench
