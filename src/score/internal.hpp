@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -41,6 +42,35 @@ inline void sort_notes(std::vector<Note>& notes) {
     }
     notes[j] = x;
   }
+}
+
+// Sorts a track's notes in the score model's order, keeps one note per (start, pitch), and gives
+// overlapping notes of one pitch the ends a MIDI reader would pair them with (first on, first
+// off): a note that starts later never ends earlier. Keeps the set of note-on and note-off times,
+// and no duration grows past the longest one (the k-th smallest end is one of the first k+1 notes'
+// ends or earlier). Afterwards writing to MIDI and reading back changes nothing.
+inline void settle_notes(std::vector<Note>& notes) {
+  std::sort(notes.begin(), notes.end(), note_less);
+  notes.erase(std::unique(notes.begin(), notes.end(),
+                          [](const auto& x, const auto& y) { return x.start == y.start && x.pitch == y.pitch; }),
+              notes.end());
+  std::array<std::vector<size_t>, 128> by_pitch;
+  for (size_t i = 0; i < notes.size(); ++i) by_pitch[notes[i].pitch].push_back(i);
+  std::vector<int64_t> ends;
+  for (const auto& idx : by_pitch) {
+    if (idx.size() < 2) continue;
+    ends.clear();
+    bool sorted = true;
+    for (size_t k = 0; k < idx.size(); ++k) {
+      ends.push_back(notes[idx[k]].start.count() + notes[idx[k]].duration.count());
+      if (k > 0 && ends[k] < ends[k - 1]) sorted = false;
+    }
+    if (sorted) continue;
+    std::sort(ends.begin(), ends.end());
+    for (size_t k = 0; k < idx.size(); ++k) notes[idx[k]].duration = Ticks{ends[k] - notes[idx[k]].start.count()};
+  }
+  // durations changed only within one (start, pitch) group's order: re-sort ties by duration
+  std::sort(notes.begin(), notes.end(), note_less);
 }
 
 // Integer division rounding toward minus infinity / plus infinity / to nearest (halves up).

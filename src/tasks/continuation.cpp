@@ -5,6 +5,7 @@
 
 #include "continuo/error.hpp"
 #include "continuo/tasks.hpp"
+#include "score/internal.hpp"
 
 namespace continuo::tasks {
 using tokenizer::Event;
@@ -183,6 +184,8 @@ std::vector<score::Score> continue_score(const engine::Model& m, const score::Sc
         default: break;
       }
     }
+    // one note per (start, pitch) in a track, overlapping ones as a MIDI reader pairs them
+    for (auto& tr : s.tracks) score::detail::settle_notes(tr.notes);
     score::normalize(s);
     outs.push_back(std::move(s));
   }

@@ -14,34 +14,6 @@ namespace {
 
 using score::Score;
 
-// Sorts a track's notes in the score model's order, keeps one note per (start, pitch), and gives
-// overlapping notes of one pitch the ends a MIDI reader would pair them with (first on, first
-// off): a note that starts later never ends earlier. Keeps the set of note-on and note-off times,
-// and every duration stays within 1..kMaxDuration steps (the k-th end is one of the first k+1
-// notes' ends or earlier). Afterwards writing to MIDI and reading back changes nothing.
-void settle_notes(std::vector<score::Note>& notes) {
-  std::sort(notes.begin(), notes.end(), score::detail::note_less);
-  notes.erase(std::unique(notes.begin(), notes.end(),
-                          [](const auto& x, const auto& y) { return x.start == y.start && x.pitch == y.pitch; }),
-              notes.end());
-  std::array<std::vector<size_t>, 128> by_pitch;
-  for (size_t i = 0; i < notes.size(); ++i) by_pitch[notes[i].pitch].push_back(i);
-  std::vector<int64_t> ends;
-  for (const auto& idx : by_pitch) {
-    if (idx.size() < 2) continue;
-    ends.clear();
-    bool sorted = true;
-    for (size_t k = 0; k < idx.size(); ++k) {
-      ends.push_back(notes[idx[k]].start.count() + notes[idx[k]].duration.count());
-      if (k > 0 && ends[k] < ends[k - 1]) sorted = false;
-    }
-    if (sorted) continue;
-    std::sort(ends.begin(), ends.end());
-    for (size_t k = 0; k < idx.size(); ++k) notes[idx[k]].duration = Ticks{ends[k] - notes[idx[k]].start.count()};
-  }
-  // durations changed only within one (start, pitch) group's order: re-sort ties by duration
-  std::sort(notes.begin(), notes.end(), score::detail::note_less);
-}
 
 int64_t to_step(int64_t tick, int tpb) {
   // round half up, also for the (invalid) negative ticks
@@ -142,7 +114,7 @@ Score Tokenizer::canonical(const Score& in) const {
         }
       }
     }
-    settle_notes(t.notes);
+    score::detail::settle_notes(t.notes);
     // controls: one value per (time, controller): the last one given
     std::stable_sort(t.controls.begin(), t.controls.end(), [](const auto& x, const auto& y) {
       return std::pair(x.time, x.controller) < std::pair(y.time, y.controller);
@@ -343,7 +315,7 @@ Score Tokenizer::decode(const std::vector<Event>& events) const {
   std::vector<score::Track> kept;
   for (auto& t : s.tracks) {
     if (t.notes.empty()) continue;
-    settle_notes(t.notes);
+    score::detail::settle_notes(t.notes);
     kept.push_back(std::move(t));
   }
   s.tracks = std::move(kept);
