@@ -6,6 +6,7 @@
 #include <random>
 
 #include "cli/cli.hpp"
+#include "cli/vae_cli.hpp"
 #include "continuo/error.hpp"
 #include "continuo/tasks.hpp"
 
@@ -145,6 +146,8 @@ Verb continue_verb{"continue", "Continue a MIDI file with the model", [](CLI::Ap
 struct GenerateArgs : SamplingArgs {
   std::string instruments;
   std::string drums;
+  std::string clip;   // melody / drums: a short clip from the clip VAEs (cli/vae_cli.hpp)
+  int bars = 2;
 };
 
 Verb generate_verb{"generate", "Generate a new piece (optionally with instruments, drums, tempo, metre, key)", [](CLI::App& app) {
@@ -153,7 +156,16 @@ Verb generate_verb{"generate", "Generate a new piece (optionally with instrument
   app.add_option("--instruments", a->instruments, "comma-separated GM instruments, names or numbers (e.g. 'piano,acoustic bass,33')");
   app.add_option("--drums", a->drums, "add a drum kit: standard, room, power, electronic, tr-808, jazz, brush, orchestra")
       ->expected(0, 1)->default_str("standard");
+  app.add_option("--clip", a->clip, "a short clip from the clip VAEs instead: melody or drums")
+      ->check(CLI::IsMember({"melody", "drums"}));
+  app.add_option("--bars", a->bars, "bars of a --clip (4/4)")->check(CLI::Range(1, 16));
   return [a] {
+    if (!a->clip.empty()) {
+      uint64_t clip_seed = 0;
+      sampling(*a, &clip_seed);
+      return generate_clip(a->clip, a->bars, a->model == "default" ? "" : a->model, a->out, a->variations,
+                           a->temperature, clip_seed, a->bpm);
+    }
     check_output(a->out);
     tasks::GenerateOptions opt;
     uint64_t seed = 0;

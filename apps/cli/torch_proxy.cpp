@@ -51,6 +51,8 @@ Verb dataset_proxy{"dataset", "Build token shards from folders of MIDI files", f
 Verb train_proxy{"train", "Train a model on token shards (resumes from a checkpoint)", forward("train"), 61};
 Verb train_drums_proxy{"train-drums", "Train the Groove or Drumify network on the Groove MIDI Dataset",
                        forward("train-drums"), 62};
+Verb train_vae_proxy{"train-vae", "Train the melody or drum clip VAE (interpolate, generate --clip)", forward("train-vae"),
+                     63};
 Verb score_proxy{"score", "How likely the model finds a MIDI file (bits per note and per event)", forward("score"), 20};
 Verb eval_proxy{"eval", "Validation bits per note of a model beside an n-gram baseline; continuation statistics",
                 forward("eval"), 21};
