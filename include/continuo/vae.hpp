@@ -159,7 +159,7 @@ struct VaeEval {
   double accuracy = 0;            // melody: tokens right; drums: cells right (step x class)
   double onset_accuracy = 0;      // melody: onset steps with the right pitch
   double precision = 0, recall = 0, f1 = 0;   // drums: hits
-  double baseline_accuracy = 0;   // melody: all hold after the first onset... see to_json
+  double baseline_accuracy = 0;   // of an all-rest (melody) / silent (drums) output
   double exact = 0;               // share of clips reconstructed exactly
   std::string to_json() const;
 };
