@@ -12,6 +12,8 @@
 
 #include "continuo/audio.hpp"
 #include "continuo/error.hpp"
+#include "continuo/midi.hpp"
+#include "continuo/model.hpp"
 #include "studio/api_json.hpp"
 #include "studio/assets.hpp"
 #include "studio/jobs.hpp"
@@ -405,6 +407,14 @@ void Server::Impl::routes() {
   http.Get("/api/models", wrap([this](const httplib::Request&, httplib::Response& res) {
     json list = json::array();
     for (const auto& m : models.list()) {
+      // only continuation models: the Groove/Drumify nets and clip VAEs in models/ are for other verbs
+      try {
+        const std::vector<uint8_t> bytes = midi::read_file_bytes(m.config_path);
+        const json raw = json::parse(bytes.begin(), bytes.end());
+        if (raw.is_object() && raw.contains("format") && raw["format"] != model::kFormat) continue;
+      } catch (const std::exception&) {
+        // unreadable config: listed below with its error
+      }
       json x = {{"name", m.name}};
       try {
         auto c = model::load_config(m.config_path);
