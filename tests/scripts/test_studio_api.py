@@ -42,7 +42,7 @@ def expect_error(status, body, want_status, code=None, contains=None, what=""):
     check(ok, f"{what}: expected {want_status} {code or ''} '{contains or ''}', got {status} {body}")
 
 
-server = harness.Server(binary, "--models", models, "--max-upload-kib", "64", "--max-events", "1000",
+server = harness.Server(binary, "--models", models, "--max-upload-kib", "64", "--max-events", "8000",
                         "--jobs", "1", "--queue", "1", "--max-scores", "64")
 port = server.port
 t0 = time.time()
@@ -66,7 +66,7 @@ try:
     status, j = get_json(port, "/api/health")
     check(status == 200 and j["ok"] is True, "GET /api/health")
     status, j = get_json(port, "/api/status")
-    check(status == 200 and j["jobs"]["workers"] == 1 and j["limits"]["max_events"] == 1000 and j["rss_bytes"] > 0, "GET /api/status")
+    check(status == 200 and j["jobs"]["workers"] == 1 and j["limits"]["max_events"] == 8000 and j["rss_bytes"] > 0, "GET /api/status")
     status, j = get_json(port, "/api/models")
     check(status == 200 and [m["name"] for m in j["models"]] == ["tiny"] and j["default"] == "tiny", f"GET /api/models: {j}")
     status, j = get_json(port, "/api/examples")
@@ -189,9 +189,9 @@ try:
 
     bad_generate = [
         ({"events": "x"}, 400, "'events' must be an integer"),
-        ({"events": 1e40}, 400, "between 1 and 1000"),
-        ({"events": 0}, 400, "between 1 and 1000"),
-        ({"events": 1001}, 400, "between 1 and 1000"),
+        ({"events": 1e40}, 400, "between 1 and 8000"),
+        ({"events": 0}, 400, "between 1 and 8000"),
+        ({"events": 8001}, 400, "between 1 and 8000"),
         ({"events": 2.5}, 400, "whole number"),
         ({"variations": 5}, 400, "between 1 and 4"),
         ({"temperature": -1}, 400, "temperature"),
@@ -224,7 +224,9 @@ try:
         expect_error(status, j, 400, "invalid_argument", what=f"POST /api/generate body {raw!r}")
 
     # ---- stop one variation early; job status while running
-    s = Stream(port, {"score": sid, "events": 1000, "variations": 2, "seed": 3})
+    # long enough that the job is still running when the client has read 20 events, even on a
+    # fast machine with the tiny model (1000 events used to finish before the stop arrived)
+    s = Stream(port, {"score": sid, "events": 8000, "variations": 2, "seed": 3})
     job_id, seen, stopped_at, status_seen = None, {0: 0, 1: 0}, None, None
     results = {}
     for name, d in s.events():
@@ -243,8 +245,8 @@ try:
     check(stopped_at is not None, "variation 1 streamed before the stop")
     if stopped_at is not None:
         check(status_seen[0] == 200 and status_seen[1]["state"] == "running", f"GET /api/jobs/<id> while running: {status_seen}")
-        check(results[1]["stopped"] and results[1]["events"] < 1000, f"stopped variation kept what it made: {results[1]['events']} events")
-        check(not results[0]["stopped"] and results[0]["events"] == 1000, "the other variation went on to the end")
+        check(results[1]["stopped"] and results[1]["events"] < 8000, f"stopped variation kept what it made: {results[1]['events']} events")
+        check(not results[0]["stopped"] and results[0]["events"] == 8000, "the other variation went on to the end")
         check(results[1]["events"] <= seen[1] + 40, "variation 1 stopped soon after the request")
     status, j = post_json(port, "/api/jobs/0123456789abcdef/stop", {})
     expect_error(status, j, 404, "not_found", what="stop of an unknown job")
