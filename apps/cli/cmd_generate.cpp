@@ -104,7 +104,7 @@ int write_outputs(const std::vector<score::Score>& outs, const SamplingArgs& a, 
     score::save(outs[i], paths[i]);
     std::cout << "wrote " << paths[i] << "\n";
   }
-  std::fprintf(stderr, "%d new events in %.1f s (%.0f events/s), seed %llu\n", new_events, secs,
+  std::fprintf(stderr, "%d new events in %.3f s (%.0f events/s), seed %llu\n", new_events, secs,
                new_events / std::max(secs, 1e-9), (unsigned long long)seed);
   return 0;
 }
