@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <random>
 
@@ -109,6 +110,24 @@ int write_outputs(const std::vector<score::Score>& outs, const SamplingArgs& a, 
   return 0;
 }
 
+// Runs `sample` with a progress bar counting new events over all variations, times it, and
+// writes the results.
+int sample_and_write(const char* label, const engine::SampleOptions& so, const SamplingArgs& a, uint64_t seed,
+                     const std::function<std::vector<score::Score>(const tasks::ProgressFn&)>& sample) {
+  ProgressBar bar(label);
+  const double total = double(so.events) * so.variations;
+  int done = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto outs = sample([&](int, int) {
+    ++done;
+    bar.update(done / total, std::to_string(done) + " events");
+    return true;
+  });
+  bar.finish();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return write_outputs(outs, a, seed, secs, done);
+}
+
 struct ContinueArgs : SamplingArgs {
   std::string in;
   size_t prompt_events = 0;
@@ -128,18 +147,9 @@ Verb continue_verb{"continue", "Continue a MIDI file with the model", [](CLI::Ap
     opt.prompt_events = a->prompt_events;
     opt.override_ = conditioning(*a);
     auto m = engine::Model::load(model::find_model(a->model));
-    ProgressBar bar("continue");
-    const double total = double(opt.sampling.events) * opt.sampling.variations;
-    int done = 0;
-    auto t0 = std::chrono::steady_clock::now();
-    auto outs = tasks::continue_score(m, prompt, opt, [&](int, int) {
-      ++done;
-      bar.update(done / total, std::to_string(done) + " events");
-      return true;
+    return sample_and_write("continue", opt.sampling, *a, seed, [&](const tasks::ProgressFn& progress) {
+      return tasks::continue_score(m, prompt, opt, progress);
     });
-    bar.finish();
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return write_outputs(outs, *a, seed, secs, done);
   };
 }, 10};
 
@@ -175,18 +185,9 @@ Verb generate_verb{"generate", "Generate a new piece (optionally with instrument
     if (!a->instruments.empty()) opt.conditioning.instruments = tasks::parse_instruments(a->instruments);
     if (!a->drums.empty()) opt.conditioning.instruments.push_back({tasks::parse_drum_kit(a->drums), true});
     auto m = engine::Model::load(model::find_model(a->model));
-    ProgressBar bar("generate");
-    const double total = double(opt.sampling.events) * opt.sampling.variations;
-    int done = 0;
-    auto t0 = std::chrono::steady_clock::now();
-    auto outs = tasks::generate_score(m, opt, [&](int, int) {
-      ++done;
-      bar.update(done / total, std::to_string(done) + " events");
-      return true;
+    return sample_and_write("generate", opt.sampling, *a, seed, [&](const tasks::ProgressFn& progress) {
+      return tasks::generate_score(m, opt, progress);
     });
-    bar.finish();
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return write_outputs(outs, *a, seed, secs, done);
   };
 }, 11};
 
