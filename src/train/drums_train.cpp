@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "train/named_weights.hpp"
 #include "continuo/drums_train.hpp"
 #include "continuo/error.hpp"
 #include "continuo/midi.hpp"
@@ -48,29 +49,9 @@ std::string export_name(const std::string& key) {
   return "gru." + layer + (reverse ? ".bwd." : ".fwd.") + base;
 }
 
-model::Weights export_weights(DrumNet& net) {
-  model::Weights w;
-  for (auto& p : net->named_parameters()) {
-    auto t = p.value().detach().to(torch::kFloat32).contiguous();
-    model::Tensor out;
-    out.shape.assign(t.sizes().begin(), t.sizes().end());
-    out.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-    w[export_name(p.key())] = std::move(out);
-  }
-  return w;
-}
+model::Weights export_weights(DrumNet& net) { return train::export_named(*net, export_name); }
 
-void import_weights(DrumNet& net, const model::Weights& w) {
-  torch::NoGradGuard ng;
-  for (auto& p : net->named_parameters()) {
-    const std::string name = export_name(p.key());
-    auto it = w.find(name);
-    if (it == w.end()) throw Error(ErrorCode::kCorruptData, "weights lack tensor '" + name + "'");
-    std::vector<int64_t> shape(p.value().sizes().begin(), p.value().sizes().end());
-    if (shape != it->second.shape) throw Error(ErrorCode::kCorruptData, "tensor '" + name + "' has the wrong shape");
-    p.value().copy_(torch::from_blob(const_cast<float*>(it->second.data.data()), p.value().sizes(), torch::kFloat32));
-  }
-}
+void import_weights(DrumNet& net, const model::Weights& w) { train::import_named(*net, w, export_name); }
 
 // One training piece as tensors: features [T, F], targets hit / velocity / offset [T, 9].
 struct Item {
