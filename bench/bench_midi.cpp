@@ -73,14 +73,16 @@ void report_notes(benchmark::State& state, const Corpus& c, size_t notes) {
   state.counters["files"] = benchmark::Counter(n * double(c.files.size()), benchmark::Counter::kIsRate);
 }
 
-void BM_score_parse(benchmark::State& state, std::vector<std::string> folders) {
+// Reads every file of `folders` into a Score with `read` per iteration; counts bytes and notes.
+template <typename Read>
+void score_reading(benchmark::State& state, const std::vector<std::string>& folders, Read read) {
   const Corpus& c = corpus(folders);
   if (c.files.empty()) return state.SkipWithError("corpora not unpacked (run ../shared/data/unpack)");
   size_t notes = 0;
   for (auto _ : state) {
     notes = 0;
     for (const auto& f : c.files) {
-      score::Score s = score::parse(f.bytes, f.name);
+      score::Score s = read(f);
       for (const auto& t : s.tracks) notes += t.notes.size();
       benchmark::DoNotOptimize(s.tracks.data());
     }
@@ -88,20 +90,13 @@ void BM_score_parse(benchmark::State& state, std::vector<std::string> folders) {
   report_notes(state, c, notes);
 }
 
+void BM_score_parse(benchmark::State& state, std::vector<std::string> folders) {
+  score_reading(state, folders, [](const CorpusFile& f) { return score::parse(f.bytes, f.name); });
+}
+
 // The two-step reference path: midi::parse, then from_midi.
 void BM_score_from_midi_parse(benchmark::State& state, std::vector<std::string> folders) {
-  const Corpus& c = corpus(folders);
-  if (c.files.empty()) return state.SkipWithError("corpora not unpacked (run ../shared/data/unpack)");
-  size_t notes = 0;
-  for (auto _ : state) {
-    notes = 0;
-    for (const auto& f : c.files) {
-      score::Score s = score::from_midi(midi::parse(f.bytes, f.name));
-      for (const auto& t : s.tracks) notes += t.notes.size();
-      benchmark::DoNotOptimize(s.tracks.data());
-    }
-  }
-  report_notes(state, c, notes);
+  score_reading(state, folders, [](const CorpusFile& f) { return score::from_midi(midi::parse(f.bytes, f.name)); });
 }
 
 void BM_score_serialize(benchmark::State& state, std::vector<std::string> folders) {
