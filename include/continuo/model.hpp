@@ -8,7 +8,8 @@
 //
 // The network (docs/ARCHITECTURE.md, docs/TOKENS.md): a LLaMA-style decoder (RMSNorm, rotary
 // positions, SwiGLU, no biases), one step per event. Input = sum of the event's field embeddings
-// and its position-in-beat / position-in-bar embeddings. Output: a small head per field, in the
+// and its position-in-beat / position-in-bar embeddings (plus, with pitch_context, a linear map of
+// the pitch-class context after the event). Output: a small head per field, in the
 // order kind, dt, track, value, value2, duration; the head of field f sees the final hidden state
 // plus output-side embeddings of the fields already chosen:
 //   x_f = h + sum_{g<f} heads.embed.g[e_g]                      // [d]
@@ -16,6 +17,7 @@
 // Tensor names (all matrices [out, in], like torch.nn.Linear):
 //   model.embed_fields.{f}.weight [vocab_f, d]   model.embed_beat_pos.weight [24, d]
 //   model.embed_bar_pos.weight [32, d]
+//   model.embed_pitch_context.weight [d, 24]  (only with pitch_context: x += W @ context)
 //   model.layers.{i}.input_layernorm.weight [d]
 //   model.layers.{i}.self_attn.{q,k,v,o}_proj.weight [d, d]
 //   model.layers.{i}.post_attention_layernorm.weight [d]
@@ -48,6 +50,7 @@ struct Config {
   double rope_theta = 10000.0;
   double norm_eps = 1e-5;
   bool controls = true;      // tokenizer option the model was trained with
+  bool pitch_context = false;   // input: the pitch-class context (tokenizer::PitchContextTracker)
   std::string description;   // one line for `continuo models`
 };
 

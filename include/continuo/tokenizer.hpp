@@ -84,6 +84,26 @@ class PositionTracker {
   int64_t now_ = 0, anchor_ = 0, bar_len_ = 4 * kStepsPerBeat;
 };
 
+// Pitch-class context (a model input for models with `pitch_context`, never predicted): after
+// each event, two exponentially decaying histograms of the pitch classes of the pitched notes
+// so far (drum tracks excluded), one short (decay kPitchDecayShort per note: the current
+// chord or phrase) and one long (kPitchDecayLong: the key), each normalised to sum 1 (all zero
+// before the first pitched note). A function of the events alone, computed the same way in
+// training and in generation, so a model can read a prompt's key directly instead of having to
+// infer it through attention.
+inline constexpr int kPitchContextSize = 24;
+inline constexpr double kPitchDecayShort = 0.75, kPitchDecayLong = 0.98;
+using PitchContext = std::array<float, kPitchContextSize>;
+
+class PitchContextTracker {
+ public:
+  PitchContext next(const Event& e);   // context after `e` (BOS starts afresh)
+
+ private:
+  std::array<double, kPitchContextSize> h_{};
+  std::array<bool, kMaxTracks> drum_{};
+};
+
 // A training or context window: the sequence's header brought up to date (the time signature,
 // key and tempo in force at `begin`), then events [begin, end). The first body event's dt is
 // re-anchored to its distance from the bar line, so `pos` == Tokenizer::positions(events).

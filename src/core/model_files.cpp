@@ -34,6 +34,7 @@ std::string config_to_json(const Config& c) {
   j["rope_theta"] = c.rope_theta;
   j["norm_eps"] = c.norm_eps;
   j["controls"] = c.controls;
+  j["pitch_context"] = c.pitch_context;
   j["description"] = c.description;
   return j.dump(2) + "\n";
 }
@@ -98,6 +99,10 @@ Config load_config(const std::string& path) {
     if (!it->is_boolean()) throw bad("\"controls\" must be true or false");
     c.controls = it->get<bool>();
   }
+  if (auto it = j.find("pitch_context"); it != j.end()) {
+    if (!it->is_boolean()) throw bad("\"pitch_context\" must be true or false");
+    c.pitch_context = it->get<bool>();
+  }
   if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
     throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
               std::to_string(c.n_heads) + ")");
@@ -114,6 +119,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> expected_tensors(const
     t.push_back({"model.embed_fields." + std::to_string(f) + ".weight", {kFieldSizes[f], d}});
   t.push_back({"model.embed_beat_pos.weight", {tokenizer::kBeatPosSize, d}});
   t.push_back({"model.embed_bar_pos.weight", {tokenizer::kBarPosSize, d}});
+  if (c.pitch_context) t.push_back({"model.embed_pitch_context.weight", {d, tokenizer::kPitchContextSize}});
   for (int i = 0; i < c.n_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     t.push_back({p + "input_layernorm.weight", {d}});

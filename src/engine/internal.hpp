@@ -47,6 +47,7 @@ struct Model::Impl {
   const kernels::Table* kern = nullptr;
   std::vector<float> embed_fields[tokenizer::kNumFields];   // [vocab_f, d]
   std::vector<float> embed_beat, embed_bar;                 // [24, d], [32, d]
+  std::vector<float> embed_pitch_context;                   // [d, 24] (empty without pitch_context)
   std::vector<LayerWeights> layers;
   std::vector<float> final_norm;                            // [d]
   std::vector<float> head_embed[tokenizer::kNumFields - 1]; // [vocab_g, d]
@@ -71,6 +72,7 @@ struct Session::Impl {
   const Model::Impl* m = nullptr;
   int batch = 0;
   std::vector<int> len;              // [B] events in each sequence's cache
+  std::vector<tokenizer::PitchContextTracker> pitch;   // [B] pitch-class context of each sequence's cache
   std::unique_ptr<float[]> k_cache, v_cache;   // [L, B, H, max_len, dh], uninitialised
   std::vector<float> hidden;         // [B, d] final hidden state after each sequence's last event
   // scratch, grown on demand
@@ -89,7 +91,10 @@ struct Session::Impl {
   // also every row's final hidden state there ([rows, d]). Throws kInvalidArgument on bad events
   // or a full cache.
   void forward(const std::vector<Row>& rows, std::vector<float>* all_hidden = nullptr);
-  void reset_seq(int seq) { len[seq] = 0; }
+  void reset_seq(int seq) {
+    len[seq] = 0;
+    pitch[size_t(seq)] = {};
+  }
   void copy_seq(int from, int to);   // caches, length and hidden state
 };
 

@@ -143,6 +143,7 @@ Model Model::from_weights(const model::Config& cfg, const model::Weights& w, Wei
   for (int f = 0; f < kNumFields; ++f) p.embed_fields[f] = get(w, "model.embed_fields." + std::to_string(f) + ".weight").data;
   p.embed_beat = get(w, "model.embed_beat_pos.weight").data;
   p.embed_bar = get(w, "model.embed_bar_pos.weight").data;
+  if (cfg.pitch_context) p.embed_pitch_context = get(w, "model.embed_pitch_context.weight").data;
   for (int i = 0; i < cfg.n_layers; ++i) {
     const std::string pre = "model.layers." + std::to_string(i) + ".";
     LayerWeights l;

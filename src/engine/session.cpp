@@ -25,6 +25,7 @@ void check_event(const tokenizer::Event& e, const tokenizer::Position& p) {
 Session::Impl::Impl(const Model::Impl& model, int b) : m(&model), batch(b) {
   if (b < 1) throw Error(ErrorCode::kInvalidArgument, "a session needs at least one sequence");
   len.assign(size_t(b), 0);
+  pitch.assign(size_t(b), {});
   const size_t n = size_t(m->cfg.n_layers) * size_t(b) * size_t(m->cfg.max_len) * size_t(m->d);
   k_cache.reset(new float[n]);   // left uninitialised: pages are touched only as the context grows
   v_cache.reset(new float[n]);
@@ -41,6 +42,7 @@ void Session::Impl::copy_seq(int from, int to) {
     }
   std::memcpy(hidden.data() + int64_t(to) * m->d, hidden.data() + int64_t(from) * m->d, sizeof(float) * size_t(m->d));
   len[to] = len[from];
+  pitch[size_t(to)] = pitch[size_t(from)];
 }
 
 void Session::Impl::forward(const std::vector<Row>& rows, std::vector<float>* all_hidden) {
@@ -84,6 +86,21 @@ void Session::Impl::forward(const std::vector<Row>& rows, std::vector<float>* al
     }
     for (int64_t i = 0; i < d; ++i) xr[i] = (xr[i] + beat[i]) + bar[i];
   }
+  // + W [d, 24] @ the pitch-class context after each row's event (rows of a sequence in order)
+  if (!m->embed_pitch_context.empty()) {
+    constexpr int64_t C = tokenizer::kPitchContextSize;
+    for (int64_t r = 0; r < R; ++r) {
+      const Row& row = rows[size_t(r)];
+      const tokenizer::PitchContext c = pitch[size_t(row.seq)].next(row.event);
+      float* xr = x.data() + r * d;
+      for (int64_t i = 0; i < d; ++i) {
+        const float* w = m->embed_pitch_context.data() + i * C;
+        float s = 0;
+        for (int64_t j = 0; j < C; ++j) s += w[j] * c[size_t(j)];
+        xr[i] += s;
+      }
+    }
+  }
 
   const float scale = 1.0f / std::sqrt(float(dh));
   for (int l = 0; l < m->cfg.n_layers; ++l) {
@@ -125,10 +142,12 @@ void Session::Impl::forward(const std::vector<Row>& rows, std::vector<float>* al
     if (pool.size() == 1 || items < 2) {
       attend_items(0, items, scores.data());
     } else {
-      pool.run([&](int part, int parts) {
+      // a few parts per thread; each thread has its own scores scratch
+      const int parts = int(std::min<int64_t>(items, 4 * pool.size()));
+      pool.run(parts, [&](int part, int thread) {
         const int64_t chunk = (items + parts - 1) / parts;
         const int64_t begin = std::min(items, chunk * part), end = std::min(items, begin + chunk);
-        attend_items(begin, end, scores.data() + int64_t(part) * T);
+        attend_items(begin, end, scores.data() + int64_t(thread) * T);
       });
     }
     matmul(kern, att.data(), R, lw.o, xn.data());   // [R, d]
@@ -168,7 +187,7 @@ Session::Session(Session&&) noexcept = default;
 int Session::batch() const { return impl_->batch; }
 int Session::length() const { return impl_->len[0]; }
 void Session::reset() {
-  for (auto& n : impl_->len) n = 0;
+  for (int b = 0; b < impl_->batch; ++b) impl_->reset_seq(b);
 }
 
 bool Session::step(const std::vector<tokenizer::Event>& events, const std::vector<tokenizer::Position>& pos) {

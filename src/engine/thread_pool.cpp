@@ -4,13 +4,12 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <string>
 
 namespace continuo::engine {
 namespace {
-constexpr int kSpinIterations = 20000;   // ~ 50-100 us of _mm_pause before sleeping
+constexpr int kSpinRounds = 200;   // rounds of (16 x _mm_pause, then a yield) before sleeping
 
 int threads_from_env() {
   if (const char* env = std::getenv("CONTINUO_THREADS"); env && *env) {
@@ -38,12 +37,17 @@ ThreadPool& ThreadPool::global() {
 }
 
 // A sleeper registers (sleepers_++) and re-checks ready() under the mutex; a waker changes the
-// state, then reads sleepers_ (all seq_cst), so one of them always sees the other.
+// state, then reads sleepers_ (all seq_cst), so one of them always sees the other. The spin
+// yields between short bursts of pauses: on a core shared with another runnable thread (e.g.
+// the caller, when the machine's other core is busy) spinning must not hold the core.
 template <typename Ready>
 void ThreadPool::wait_until(Ready ready) {
-  for (int i = 0; i < kSpinIterations; ++i) {
-    if (ready()) return;
-    _mm_pause();
+  for (int i = 0; i < kSpinRounds; ++i) {
+    for (int j = 0; j < 16; ++j) {
+      if (ready()) return;
+      _mm_pause();
+    }
+    std::this_thread::yield();
   }
   std::unique_lock<std::mutex> lock(sleep_mutex_);
   sleepers_.fetch_add(1);
@@ -57,37 +61,52 @@ void ThreadPool::wake_all() {
   sleep_cv_.notify_all();
 }
 
+// A part is claimed by one fetch_add on work_, which returns the job's part count together with
+// the part: a claim past the count (the job is used up, or a late worker) runs nothing. A valid
+// claim belongs to the open job, and run() neither returns nor opens another job before every
+// claimed part is done, so job_ and done_ stay those of the claim's job while it runs.
+void ThreadPool::drain(int thread) {
+  for (;;) {
+    const uint64_t w = work_.fetch_add(1);
+    const int parts = int(w >> 32), part = int(w & 0xffffffffu);
+    if (part >= parts) return;
+    (*job_)(part, thread);
+    if (done_.fetch_add(1) + 1 == parts) wake_all();
+  }
+}
+
 void ThreadPool::worker(int index) {
   // Not generation_.load(): a job may already have been posted before this thread first runs,
-  // and reading the bumped value here would make the worker skip it (and run() wait forever).
+  // and reading the bumped value here would make the worker skip it.
   uint32_t seen = 0;
   for (;;) {
     wait_until([&] { return generation_.load() != seen; });
     seen = generation_.load();
     if (stop_.load()) return;
-    (*job_)(index, size());
-    if (pending_.fetch_sub(1) == 1) wake_all();
+    drain(index);
   }
 }
 
-void ThreadPool::run(const std::function<void(int, int)>& fn) {
-  if (workers_.empty()) {
-    fn(0, 1);
+void ThreadPool::run(int parts, const std::function<void(int, int)>& fn) {
+  if (parts <= 0) return;
+  if (workers_.empty() || parts == 1) {
+    for (int i = 0; i < parts; ++i) fn(i, 0);
     return;
   }
   std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
-  if (!lock.owns_lock()) {   // another thread is using the pool: do all parts here
-    const int n = size();
-    for (int i = 0; i < n; ++i) fn(i, n);
+  if (!lock.owns_lock()) {   // another thread is using the pool: do all parts here, as thread 0
+    // (per-thread scratch belongs to the caller's own objects, e.g. its engine session)
+    for (int i = 0; i < parts; ++i) fn(i, 0);
     return;
   }
+  // job_ and done_ first; the store to work_ opens the job
   job_ = &fn;
-  pending_.store(int(workers_.size()));
+  done_.store(0);
+  work_.store(uint64_t(uint32_t(parts)) << 32);
   generation_.fetch_add(1);
   wake_all();
-  fn(0, size());
-  wait_until([&] { return pending_.load() == 0; });
-  job_ = nullptr;
+  drain(0);
+  wait_until([&] { return done_.load() == parts; });
 }
 
 void ThreadPool::for_range(int64_t total, int64_t align, int64_t min_per_thread,
@@ -98,10 +117,12 @@ void ThreadPool::for_range(int64_t total, int64_t align, int64_t min_per_thread,
     fn(0, total);
     return;
   }
-  run([&](int part, int parts) {
-    int64_t chunk = (total + parts - 1) / parts;
-    chunk = (chunk + align - 1) / align * align;
-    const int64_t begin = std::min(total, chunk * part), end = std::min(total, begin + chunk);
+  // about 4 parts per thread, each at least min_per_thread and a multiple of align
+  int64_t chunk = std::max<int64_t>(min_per_thread, (total + 4 * n - 1) / (4 * n));
+  chunk = (chunk + align - 1) / align * align;
+  const int parts = int((total + chunk - 1) / chunk);
+  run(parts, [&](int part, int) {
+    const int64_t begin = chunk * part, end = std::min(total, begin + chunk);
     if (begin < end) fn(begin, end);
   });
 }

@@ -88,6 +88,10 @@ BackboneImpl::BackboneImpl(const Config& c) {
   register_module("embed_fields", embed_fields);
   embed_beat_pos = register_module("embed_beat_pos", torch::nn::Embedding(tokenizer::kBeatPosSize, c.d_model));
   embed_bar_pos = register_module("embed_bar_pos", torch::nn::Embedding(tokenizer::kBarPosSize, c.d_model));
+  if (c.pitch_context)
+    embed_pitch_context = register_module(
+        "embed_pitch_context",
+        torch::nn::Linear(torch::nn::LinearOptions(tokenizer::kPitchContextSize, c.d_model).bias(false)));
   for (int i = 0; i < c.n_layers; ++i) layers->push_back(Layer(c));
   register_module("layers", layers);
   norm = register_module("norm", RMSNorm(c.d_model, c.norm_eps));
@@ -122,6 +126,24 @@ TransformerImpl::TransformerImpl(const Config& c) : cfg(c) {
   used_mask = register_buffer("used_mask", used_mask);
 }
 
+torch::Tensor pitch_context(const torch::Tensor& events) {
+  auto ev = events.to(torch::kCPU).contiguous();
+  const auto B = ev.size(0), T = ev.size(1);
+  auto out = torch::zeros({B, T, tokenizer::kPitchContextSize}, torch::kFloat32);
+  auto ea = ev.accessor<int64_t, 3>();
+  auto oa = out.accessor<float, 3>();
+  for (int64_t b = 0; b < B; ++b) {
+    tokenizer::PitchContextTracker tr;
+    for (int64_t t = 0; t < T; ++t) {
+      tokenizer::Event e;
+      for (int f = 0; f < kNumFields; ++f) e.f[f] = static_cast<uint16_t>(ea[b][t][f]);
+      const auto c = tr.next(e);
+      for (int i = 0; i < tokenizer::kPitchContextSize; ++i) oa[b][t][i] = c[size_t(i)];
+    }
+  }
+  return out;
+}
+
 torch::Tensor TransformerImpl::hidden(const torch::Tensor& events, const torch::Tensor& pos) {
   const auto T = events.size(1);
   torch::Tensor x;
@@ -130,6 +152,7 @@ torch::Tensor TransformerImpl::hidden(const torch::Tensor& events, const torch::
     x = f == 0 ? e : x + e;
   }
   x = x + model->embed_beat_pos(pos.select(-1, 0)) + model->embed_bar_pos(pos.select(-1, 1));  // [B, T, d]
+  if (cfg.pitch_context) x = x + model->embed_pitch_context(pitch_context(events).to(x.device()));
   auto [cos, sin] = rope_tables(T, cfg.d_model / cfg.n_heads, cfg.rope_theta, events.device());
   for (auto& layer : *model->layers) x = layer->as<Layer>()->forward(x, cos, sin);
   return model->norm(x);

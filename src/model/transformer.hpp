@@ -55,6 +55,7 @@ class BackboneImpl : public torch::nn::Module {
   BackboneImpl(const Config& c);
   torch::nn::ModuleList embed_fields, layers;
   torch::nn::Embedding embed_beat_pos{nullptr}, embed_bar_pos{nullptr};
+  torch::nn::Linear embed_pitch_context{nullptr};   // only with cfg.pitch_context
   RMSNorm norm{nullptr};
 };
 TORCH_MODULE(Backbone);
@@ -67,6 +68,10 @@ class HeadImpl : public torch::nn::Module {
   torch::nn::Linear proj{nullptr}, out{nullptr};
 };
 TORCH_MODULE(Head);
+
+// The pitch-class context after every event of each row: events [B, T, 6] int64 -> [B, T, 24] float
+// (CPU), from tokenizer::PitchContextTracker, exactly as the engine computes it while generating.
+torch::Tensor pitch_context(const torch::Tensor& events);
 
 class TransformerImpl : public torch::nn::Module {
  public:

@@ -349,6 +349,33 @@ Position PositionTracker::next(const Event& e) {
   return p;
 }
 
+PitchContext PitchContextTracker::next(const Event& e) {
+  switch (e.kind()) {
+    case Kind::kBos: *this = PitchContextTracker(); break;
+    case Kind::kTrack: drum_[e[Field::kTrack] % kMaxTracks] = e[Field::kValue] >= kDrumKitBase; break;
+    case Kind::kNote:
+      if (!drum_[e[Field::kTrack] % kMaxTracks]) {
+        const int pc = e[Field::kValue] % 12;
+        for (int i = 0; i < 12; ++i) {
+          h_[size_t(i)] *= kPitchDecayShort;
+          h_[size_t(12 + i)] *= kPitchDecayLong;
+        }
+        h_[size_t(pc)] += 1;
+        h_[size_t(12 + pc)] += 1;
+      }
+      break;
+    default: break;
+  }
+  PitchContext out{};
+  for (int half = 0; half < 2; ++half) {
+    double s = 0;
+    for (int i = 0; i < 12; ++i) s += h_[size_t(half * 12 + i)];
+    if (s > 0)
+      for (int i = 0; i < 12; ++i) out[size_t(half * 12 + i)] = float(h_[size_t(half * 12 + i)] / s);
+  }
+  return out;
+}
+
 std::vector<Position> Tokenizer::positions(const std::vector<Event>& events) {
   std::vector<Position> out(events.size());
   PositionTracker t;

@@ -26,7 +26,8 @@ inline model::Transformer make_net(const model::Config& cfg, uint64_t seed) {
   return net;
 }
 
-inline model::Config small_config(int max_len = 96) {
+// With pitch_context on (as the shipped models are) unless asked otherwise.
+inline model::Config small_config(int max_len = 96, bool pitch_context = true) {
   model::Config c;
   c.name = "test";
   c.d_model = 64;
@@ -35,6 +36,7 @@ inline model::Config small_config(int max_len = 96) {
   c.d_ff = 96;
   c.d_head = 40;
   c.max_len = max_len;
+  c.pitch_context = pitch_context;
   return c;
 }
 

@@ -61,16 +61,32 @@ std::vector<Event> prefix(size_t n) {
 }
 
 TEST(Session, MatchesReferenceF32) {
+  for (bool pitch_context : {true, false}) {
+    const auto cfg = small_config(96, pitch_context);
+    auto net = make_net(cfg, 1);
+    const auto ev = prefix(size_t(cfg.max_len));
+    const auto ref = reference_logits(net, ev);
+    Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+    Diff d = compare_with_reference(m, ev, ref);
+    EXPECT_GT(d.max_ref, 1.0) << "logits too small for a meaningful comparison";
+    EXPECT_LT(d.rel(), 1e-4) << "max |engine - torch| = " << d.max_abs << ", max |torch| = " << d.max_ref;
+    std::cout << "[ fp32, pitch context " << pitch_context << " ] max |engine - torch| = " << d.max_abs
+              << " (max |logit| " << d.max_ref << ", kernels " << kernel_name() << ")\n";
+  }
+}
+
+// The pitch-class context is an input that matters: zeroing its weights changes the logits.
+TEST(Session, PitchContextIsUsed) {
   const auto cfg = small_config();
-  auto net = make_net(cfg, 1);
-  const auto ev = prefix(size_t(cfg.max_len));
-  const auto ref = reference_logits(net, ev);
-  Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
-  Diff d = compare_with_reference(m, ev, ref);
-  EXPECT_GT(d.max_ref, 1.0) << "logits too small for a meaningful comparison";
-  EXPECT_LT(d.rel(), 1e-4) << "max |engine - torch| = " << d.max_abs << ", max |torch| = " << d.max_ref;
-  std::cout << "[ fp32 ] max |engine - torch| = " << d.max_abs << " (max |logit| " << d.max_ref << ", kernels "
-            << kernel_name() << ")\n";
+  auto net = make_net(cfg, 9);
+  auto w = model::export_weights(net);
+  const auto ev = prefix(40);
+  Model a = Model::from_weights(cfg, w, WeightFormat::kF32);
+  for (float& x : w.at("model.embed_pitch_context.weight").data) x = 0;
+  Model b = Model::from_weights(cfg, w, WeightFormat::kF32);
+  EXPECT_GT(compare_with_reference(a, ev, reference_logits(net, ev)).max_ref, 1.0);
+  Diff d = compare_with_reference(b, ev, reference_logits(net, ev));
+  EXPECT_GT(d.max_abs, 1e-2);
 }
 
 TEST(Session, MatchesReferenceBf16) {

@@ -102,6 +102,41 @@ TEST(Tokenizer, PositionsMatchTheIncrementalTracker) {
   }
 }
 
+// The pitch-class context: drums ignored, the short half follows the latest notes, the long
+// half remembers; both halves are distributions; BOS starts afresh.
+TEST(Tokenizer, PitchContextTracksPitchedNotes) {
+  auto ev = [](Kind k, int track, int value) {
+    Event e;
+    e[Field::kKind] = uint16_t(k);
+    e[Field::kTrack] = uint16_t(track);
+    e[Field::kValue] = uint16_t(value);
+    return e;
+  };
+  PitchContextTracker tr;
+  auto c = tr.next(ev(Kind::kBos, 0, 0));
+  for (float x : c) EXPECT_EQ(x, 0.0f);
+  tr.next(ev(Kind::kTrack, 0, kProgramBase + 0));
+  tr.next(ev(Kind::kTrack, 1, kDrumKitBase + 0));
+  c = tr.next(ev(Kind::kNote, 1, 38));   // a snare: no pitch class
+  for (float x : c) EXPECT_EQ(x, 0.0f);
+  for (int i = 0; i < 20; ++i) c = tr.next(ev(Kind::kNote, 0, 60 + (i % 2) * 7));   // C and G
+  for (int i = 0; i < 4; ++i) c = tr.next(ev(Kind::kNote, 0, 61));               // then C#
+  float short_sum = 0, long_sum = 0;
+  for (int i = 0; i < 12; ++i) {
+    short_sum += c[size_t(i)];
+    long_sum += c[size_t(12 + i)];
+  }
+  EXPECT_NEAR(short_sum, 1.0f, 1e-6);
+  EXPECT_NEAR(long_sum, 1.0f, 1e-6);
+  EXPECT_GT(c[1], 0.5f);                      // short: mostly the latest C#
+  EXPECT_GT(c[12 + 0] + c[12 + 7], c[12 + 1]);   // long: still mostly C and G
+  EXPECT_EQ(c[2], 0.0f);
+  const auto again = tr.next(ev(Kind::kTempo, 0, kTempoBase));   // other events change nothing
+  EXPECT_EQ(again, c);
+  c = tr.next(ev(Kind::kBos, 0, 0));
+  for (float x : c) EXPECT_EQ(x, 0.0f);
+}
+
 TEST(Tokenizer, CroppedWindowsCarryTheirHeaderAndPositions) {
   Tokenizer tok;
   const auto ev = tok.encode(example());
