@@ -160,6 +160,10 @@ class Grammar {
   std::vector<uint8_t> allowed(Field field, const Event& partial) const;
   bool fields_used(Kind kind, Field field) const;  // does `kind` carry `field`?
   bool in_header() const { return in_header_; }
+  // Whether the header already has a tempo / time signature / key (TEMPO, TIMESIG or KEYSIG):
+  // while in the header, another of the same kind must then have dt >= 1 (a change in the body),
+  // since a second one at time 0 would silently replace the first.
+  bool header_has(Kind kind) const;
   int tracks() const { return n_tracks_; }
   bool ended() const { return ended_; }
   // Forbid kinds (e.g. new tracks, tempo changes) in the body, for user constraints.
@@ -170,6 +174,7 @@ class Grammar {
   bool started_ = false, in_header_ = true, ended_ = false;
   int n_tracks_ = 0;
   std::array<bool, kMaxTracks> drum_{};
+  bool header_tempo_ = false, header_timesig_ = false, header_key_ = false;
 };
 
 }  // namespace continuo::tokenizer

@@ -76,18 +76,6 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     grammar0.feed(e);
   }
   if (grammar0.ended()) return out;
-  // A second tempo, time signature or key in the header would silently replace the first (for
-  // example one the user asked for): once the header has one, it gets no other.
-  struct HeaderSeen {
-    bool tempo = false, timesig = false, key = false;
-    void see(const Event& e) {
-      tempo |= e.kind() == Kind::kTempo;
-      timesig |= e.kind() == Kind::kTimeSig;
-      key |= e.kind() == Kind::kKeySig;
-    }
-  } seen0;
-  for (const Event& e : prompt) seen0.see(e);
-  std::vector<HeaderSeen> seen(size_t(B), seen0);
   std::vector<tokenizer::Grammar> grammar(size_t(B), grammar0);
   std::vector<tokenizer::PositionTracker> tracker(size_t(B), tracker0);
   std::vector<std::vector<Event>> full(size_t(B), prompt);
@@ -137,14 +125,11 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
         if (f == int(Field::kKind)) {
           if (!opt.allow_controls) mask[size_t(Kind::kControl)] = 0;
           if (!opt.allow_eos) mask[size_t(Kind::kEos)] = 0;
-          if (!opt.allow_tempo_changes && !g.in_header()) mask[size_t(Kind::kTempo)] = 0;
-          if (!opt.allow_timesig_changes && !g.in_header()) mask[size_t(Kind::kTimeSig)] = 0;
-          if (g.in_header()) {
-            const HeaderSeen& hs = seen[size_t(v)];
-            if (hs.tempo) mask[size_t(Kind::kTempo)] = 0;
-            if (hs.timesig) mask[size_t(Kind::kTimeSig)] = 0;
-            if (hs.key) mask[size_t(Kind::kKeySig)] = 0;
-          }
+          // a tempo or metre event is a change unless it is the header's first (the grammar
+          // gives a second one in the header dt >= 1)
+          if (!opt.allow_tempo_changes && (!g.in_header() || g.header_has(Kind::kTempo))) mask[size_t(Kind::kTempo)] = 0;
+          if (!opt.allow_timesig_changes && (!g.in_header() || g.header_has(Kind::kTimeSig)))
+            mask[size_t(Kind::kTimeSig)] = 0;
         } else if (f == int(Field::kTrack) && partial[size_t(v)].kind() == Kind::kNote) {
           for (uint8_t t : opt.forbid_tracks)
             if (t < mask.size()) mask[t] = 0;
@@ -163,7 +148,6 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       const Event e = partial[size_t(v)];
       const Position p = tracker[size_t(v)].next(e);
       grammar[size_t(v)].feed(e);
-      seen[size_t(v)].see(e);
       full[size_t(v)].push_back(e);
       full_pos[size_t(v)].push_back(p);
       out[size_t(v)].push_back(e);

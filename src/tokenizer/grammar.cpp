@@ -38,6 +38,20 @@ void Grammar::feed(const Event& e) {
   }
   bool header_kind = k == Kind::kTimeSig || k == Kind::kKeySig || k == Kind::kTempo;
   if (!header_kind || e[Field::kDt] != 0) in_header_ = false;
+  if (in_header_) {
+    header_tempo_ |= k == Kind::kTempo;
+    header_timesig_ |= k == Kind::kTimeSig;
+    header_key_ |= k == Kind::kKeySig;
+  }
+}
+
+bool Grammar::header_has(Kind kind) const {
+  switch (kind) {
+    case Kind::kTempo: return header_tempo_;
+    case Kind::kTimeSig: return header_timesig_;
+    case Kind::kKeySig: return header_key_;
+    default: return false;
+  }
 }
 
 std::vector<uint8_t> Grammar::allowed(Field field, const Event& partial) const {
@@ -70,7 +84,7 @@ std::vector<uint8_t> Grammar::allowed(Field field, const Event& partial) const {
   switch (field) {
     case Field::kDt:
       if (kind == Kind::kTrack || kind == Kind::kEos) allow(0, 1);
-      else if (kind == Kind::kWait) allow(1, kMaxDt);
+      else if (kind == Kind::kWait || (in_header_ && header_has(kind))) allow(1, kMaxDt);
       else allow(0, kMaxDt);
       break;
     case Field::kTrack:

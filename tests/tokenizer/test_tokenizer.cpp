@@ -137,6 +137,36 @@ TEST(Tokenizer, PitchContextTracksPitchedNotes) {
   for (float x : c) EXPECT_EQ(x, 0.0f);
 }
 
+// A second tempo / metre / key while still in the header must come later (dt >= 1): at time 0
+// it would replace the first.
+TEST(Grammar, HeaderHasOneTempoMetreAndKey) {
+  auto ev = [](Kind k, int dt, int track, int value) {
+    Event e;
+    e[Field::kKind] = uint16_t(k);
+    e[Field::kDt] = uint16_t(dt);
+    e[Field::kTrack] = uint16_t(track);
+    e[Field::kValue] = uint16_t(value);
+    return e;
+  };
+  Grammar g;
+  g.feed(ev(Kind::kBos, 0, 0, 0));
+  Event tempo = ev(Kind::kTempo, 0, 0, 0);
+  EXPECT_EQ(g.allowed(Field::kDt, tempo)[0], 1);
+  g.feed(ev(Kind::kTempo, 0, 0, kTempoBase + 10));
+  g.feed(ev(Kind::kTrack, 0, 0, kProgramBase));
+  EXPECT_TRUE(g.in_header());
+  EXPECT_TRUE(g.header_has(Kind::kTempo));
+  EXPECT_FALSE(g.header_has(Kind::kTimeSig));
+  EXPECT_FALSE(g.header_has(Kind::kKeySig));
+  auto dt = g.allowed(Field::kDt, tempo);
+  EXPECT_EQ(dt[0], 0);
+  EXPECT_EQ(dt[1], 1);
+  EXPECT_EQ(g.allowed(Field::kDt, ev(Kind::kTimeSig, 0, 0, 0))[0], 1);
+  g.feed(ev(Kind::kNote, 5, 0, 60));   // the body: tempo changes at any dt
+  EXPECT_FALSE(g.in_header());
+  EXPECT_EQ(g.allowed(Field::kDt, tempo)[0], 1);
+}
+
 TEST(Tokenizer, CroppedWindowsCarryTheirHeaderAndPositions) {
   Tokenizer tok;
   const auto ev = tok.encode(example());
