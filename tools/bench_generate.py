@@ -6,7 +6,10 @@ and variation count, REPEATS times each, and prints a markdown table of the medi
 of the generation (as `continuo` reports it: prompt read-in plus sampling, without loading the
 model), new events per second summed over the variations, and per variation.
 
-  python3 tools/bench_generate.py --continuo build/continuo [--events 512] [--repeats 3]
+  python3 tools/bench_generate.py --continuo build/continuo [--events 512] [--repeats 3] [--busy 1]
+
+--busy N keeps N other processes spinning on the CPU for the whole run (a busy machine: e.g. a
+training job on the second core). CONTINUO_THREADS in the environment sets the engine's threads.
 """
 import argparse
 import os
@@ -39,7 +42,18 @@ def main():
     ap.add_argument("--events", type=int, default=512)
     ap.add_argument("--variations", default="1,4")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--busy", type=int, default=0, help="processes spinning beside the benchmark")
     a = ap.parse_args()
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(a.busy)]
+    try:
+        bench(a)
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+
+
+def bench(a):
     print(f"| model | variations | events per variation | seconds (median of {a.repeats}) | events/s (all variations) | events/s per variation |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:

@@ -374,6 +374,7 @@ function requestBody() {
     model: $('#model').value || undefined,
     events: num('#events'), variations: num('#variations'),
     temperature: num('#temperature'), top_p: num('#top-p'), top_k: num('#top-k'),
+    key_strength: num('#key-strength'),
     allow_controls: $('#controls').checked,
     seed: $('#seed-random').checked ? 'random' : num('#seed'),
   };

@@ -50,6 +50,7 @@ struct EvalArgs {
   bool continuations = false, json = false;
   int pieces = 24, prompt_events = 256, events = 256;
   uint64_t seed = 1;
+  float key_strength = 0.0f;
 };
 
 Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram baseline; continuation statistics", [](CLI::App& app) {
@@ -62,6 +63,8 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--prompt-events", a->prompt_events, "prompt length for --continuations")->check(CLI::Range(16, 4096));
   app.add_option("--events", a->events, "continuation length for --continuations")->check(CLI::Range(16, 4096));
   app.add_option("--seed", a->seed, "seed for --continuations");
+  app.add_option("--key-strength", a->key_strength, "keep-the-key strength for --continuations (0 = the model alone)")
+      ->check(CLI::Range(0.0, 10.0));
   app.add_flag("--json", a->json, "print JSON");
   return [a] {
     auto files = model::find_model(a->model);
@@ -93,6 +96,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       co.prompt_events = a->prompt_events;
       co.events = a->events;
       co.seed = a->seed;
+      co.key_strength = a->key_strength;
       auto rows = eval::continuations(m, valid, co, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
       if (!a->json) {
         std::printf("\ncontinuation vs its prompt (%d pieces, %d-event prompts, %d new events; lower is closer except IoU/Jaccard):\n",

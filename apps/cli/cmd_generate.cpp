@@ -23,6 +23,7 @@ struct SamplingArgs {
   float temperature = 1.0f;
   float top_p = 0.98f;
   int top_k = 0;
+  float key_strength = 1.0f;
   std::string seed = "random";
   bool no_controls = false;
   std::string bpm, time_signature, key;
@@ -36,6 +37,9 @@ void add_sampling(CLI::App& app, SamplingArgs& a) {
   app.add_option("-t,--temperature", a.temperature, "sampling temperature (0 = always the likeliest)")->check(CLI::Range(0.0, 5.0));
   app.add_option("-p,--top-p", a.top_p, "nucleus sampling mass")->check(CLI::Range(0.01, 1.0));
   app.add_option("-k,--top-k", a.top_k, "sample among the k likeliest (0 = off)")->check(CLI::Range(0, 1000));
+  app.add_option("--key-strength", a.key_strength,
+                 "keep the key: bias pitches towards the pitch classes of the recent notes (0 = the model alone)")
+      ->check(CLI::Range(0.0, 10.0));
   app.add_option("-s,--seed", a.seed, "random seed (a number, or 'random')");
   app.add_flag("--no-controls", a.no_controls, "forbid control changes (pedal, volume, pan...)");
   app.add_option("--bpm", a.bpm, "tempo in beats per minute");
@@ -50,6 +54,7 @@ engine::SampleOptions sampling(const SamplingArgs& a, uint64_t* seed_out) {
   s.temperature = a.temperature;
   s.top_p = a.top_p;
   s.top_k = a.top_k;
+  s.key_strength = a.key_strength;
   s.allow_controls = !a.no_controls;
   if (a.seed == "random") {
     s.seed = std::random_device{}() % 1000000;

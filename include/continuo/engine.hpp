@@ -83,6 +83,13 @@ struct SampleOptions {
   bool allow_tempo_changes = true;
   bool allow_timesig_changes = true;
   std::vector<uint8_t> forbid_tracks;  // track indices that must not get notes (unused now)
+  // Keep the key: the pitch of a note on a pitched track is drawn from the model's distribution
+  // times (min(1, 24 w) + 0.02)^key_strength, w the share of its pitch class in the recent notes
+  // (prompt and continuation; tokenizer::PitchContextTracker, long half: about the last 50
+  // notes). Pitch classes with at least half the uniform share are left alone; ones the music
+  // has not used become up to 50x (at 1) less likely, not impossible, so a continuation can
+  // still move to a new key gradually. 0 = the model alone.
+  float key_strength = 0.0f;
   // Optional: asked after each event of variation v; true stops that variation alone, keeping
   // what it made so far (e.g. a stop button under one of several variations).
   std::function<bool(int variation)> stop_variation;

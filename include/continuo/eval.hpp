@@ -61,6 +61,7 @@ struct ContinuationOptions {
   int events = 256;
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
   float top_p = 0.98f;
+  float key_strength = 0.0f;   // engine::SampleOptions::key_strength
   uint64_t seed = 1;
 };
 std::vector<ContinuationRow> continuations(const engine::Model& m, const train::Split& split,

@@ -98,6 +98,7 @@ using PitchContext = std::array<float, kPitchContextSize>;
 class PitchContextTracker {
  public:
   PitchContext next(const Event& e);   // context after `e` (BOS starts afresh)
+  PitchContext current() const;        // context after the last event fed
 
  private:
   std::array<double, kPitchContextSize> h_{};
@@ -165,6 +166,7 @@ class Grammar {
   // since a second one at time 0 would silently replace the first.
   bool header_has(Kind kind) const;
   int tracks() const { return n_tracks_; }
+  bool is_drum(int track) const { return track >= 0 && track < n_tracks_ && drum_[size_t(track)]; }
   bool ended() const { return ended_; }
   // Forbid kinds (e.g. new tracks, tempo changes) in the body, for user constraints.
   void set_allow_controls(bool allow) { options_.controls = allow; }

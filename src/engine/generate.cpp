@@ -3,6 +3,7 @@
 // sequence's context is full, it is replaced by the header plus the most recent half
 // (tokenizer::Tokenizer::crop) and re-fed.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -50,6 +51,21 @@ void check_options(const SampleOptions& o) {
   if (!std::isfinite(o.temperature)) bad("temperature must be a finite number");
   if (!(o.top_p > 0.0f && o.top_p <= 1.0f)) bad("top_p must be in (0, 1]");
   if (o.top_k < 0) bad("top_k must not be negative");
+  if (!(o.key_strength >= 0.0f && o.key_strength <= 10.0f)) bad("key_strength must be between 0 and 10");
+}
+
+// logits of pitches 0..127 += strength * log(min(1, 24 w) + 0.02), w the share of the pitch class
+// in the long half of the pitch-class context: no change for a pitch class with at least half
+// the uniform share (1/24), at most -3.9 x strength for one that is absent. It only holds back
+// pitch classes the music has (nearly) not used: among the used ones it changes nothing, so
+// it cannot narrow a melody onto its most frequent notes. Nothing before the first pitched note.
+void key_bias(const tokenizer::PitchContext& c, float strength, float* logits) {
+  float sum = 0;
+  for (int i = 0; i < 12; ++i) sum += c[size_t(12 + i)];
+  if (sum <= 0) return;
+  std::array<float, 12> add{};
+  for (int i = 0; i < 12; ++i) add[size_t(i)] = strength * std::log(std::min(1.0f, 24 * c[size_t(12 + i)]) + 0.02f);
+  for (int p = 0; p < 128; ++p) logits[p] += add[size_t(p % 12)];
 }
 
 }  // namespace
@@ -76,6 +92,9 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     grammar0.feed(e);
   }
   if (grammar0.ended()) return out;
+  tokenizer::PitchContextTracker keys0;   // for key_strength: the whole history, not the window
+  for (const Event& e : prompt) keys0.next(e);
+  std::vector<tokenizer::PitchContextTracker> keys(size_t(B), keys0);
   std::vector<tokenizer::Grammar> grammar(size_t(B), grammar0);
   std::vector<tokenizer::PositionTracker> tracker(size_t(B), tracker0);
   std::vector<std::vector<Event>> full(size_t(B), prompt);
@@ -133,6 +152,9 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
         } else if (f == int(Field::kTrack) && partial[size_t(v)].kind() == Kind::kNote) {
           for (uint8_t t : opt.forbid_tracks)
             if (t < mask.size()) mask[t] = 0;
+        } else if (f == int(Field::kValue) && opt.key_strength > 0 && partial[size_t(v)].kind() == Kind::kNote &&
+                   !g.is_drum(partial[size_t(v)][Field::kTrack])) {
+          key_bias(keys[size_t(v)].current(), opt.key_strength, logits.data() + i * V);
         }
         if (std::find(mask.begin(), mask.end(), 1) == mask.end()) mask = grammar_mask;   // constraints can't be met
         const int value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
@@ -148,6 +170,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       const Event e = partial[size_t(v)];
       const Position p = tracker[size_t(v)].next(e);
       grammar[size_t(v)].feed(e);
+      keys[size_t(v)].next(e);
       full[size_t(v)].push_back(e);
       full_pos[size_t(v)].push_back(p);
       out[size_t(v)].push_back(e);

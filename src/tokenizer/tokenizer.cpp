@@ -366,6 +366,10 @@ PitchContext PitchContextTracker::next(const Event& e) {
       break;
     default: break;
   }
+  return current();
+}
+
+PitchContext PitchContextTracker::current() const {
   PitchContext out{};
   for (int half = 0; half < 2; ++half) {
     double s = 0;

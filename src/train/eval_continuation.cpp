@@ -104,7 +104,8 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
   rows[0].label = "true continuation";
   for (size_t t = 0; t < opt.temperatures.size(); ++t) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "model T=%.2f", opt.temperatures[t]);
+    if (opt.key_strength > 0) std::snprintf(buf, sizeof buf, "T=%.2f key %.1f", opt.temperatures[t], opt.key_strength);
+    else std::snprintf(buf, sizeof buf, "model T=%.2f", opt.temperatures[t]);
     rows[t + 1].label = buf;
   }
   for (size_t i = 0; i < docs.size(); ++i) {
@@ -119,6 +120,7 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
       so.events = opt.events;
       so.temperature = opt.temperatures[t];
       so.top_p = opt.top_p;
+      so.key_strength = opt.key_strength;
       so.seed = opt.seed + i;
       auto gen = engine::generate(m, prompt, so);
       std::vector<Event> all = prompt;

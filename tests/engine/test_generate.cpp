@@ -2,6 +2,8 @@
 // the stop callback, the sliding window; the sampler on its own.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <algorithm>
 #include <map>
 
@@ -249,8 +251,49 @@ TEST(Generate, BadArguments) {
   opt.variations = 0;
   EXPECT_THROW(generate(fx.m, prompt(5), opt), Error);
   opt = SampleOptions{};
+  opt.key_strength = -1;
+  EXPECT_THROW(generate(fx.m, prompt(5), opt), Error);
+  opt.key_strength = std::nanf("");
+  EXPECT_THROW(generate(fx.m, prompt(5), opt), Error);
+  opt = SampleOptions{};
   opt.events = 0;
   EXPECT_EQ(generate(fx.m, prompt(5), opt), std::vector<std::vector<Event>>(1));
+}
+
+// key_strength keeps new pitched notes on the prompt's pitch classes (a random-weight model on
+// its own spreads them over all twelve); drum notes are left alone.
+TEST(Generate, KeyStrengthKeepsThePromptsPitchClasses) {
+  auto& fx = fixture(96);
+  const auto p = prompt(60);
+  tokenizer::Grammar g;
+  for (const Event& e : p) g.feed(e);
+  std::array<int, 12> count{};
+  int total = 0;
+  for (const Event& e : p)
+    if (e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack])) ++count[e[Field::kValue] % 12], ++total;
+  ASSERT_GT(total, 10);
+  std::array<bool, 12> used{};
+  int n_used = 0;
+  for (int i = 0; i < 12; ++i) n_used += used[size_t(i)] = count[size_t(i)] * 24 >= total;
+  ASSERT_LT(n_used, 10) << "the example should not use (nearly) every pitch class";
+  auto share_in_key = [&](float strength) {
+    SampleOptions opt;
+    opt.events = 200;
+    opt.variations = 4;
+    opt.seed = 3;
+    opt.key_strength = strength;
+    int in = 0, all = 0;
+    for (const auto& v : generate(fx.m, p, opt))
+      for (const Event& e : v)
+        if (e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack])) in += used[e[Field::kValue] % 12], ++all;
+    EXPECT_GT(all, 50);
+    return double(in) / std::max(all, 1);
+  };
+  const double off = share_in_key(0), on = share_in_key(4);
+  std::cout << "[ key ] pitched notes on the prompt's pitch classes: " << off << " (model alone), " << on
+            << " (key strength 4)\n";
+  EXPECT_GT(on, 0.95);
+  EXPECT_GT(on, off + 0.1);
 }
 
 // ---- the sampler ----------------------------------------------------------------------------------

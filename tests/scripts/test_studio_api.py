@@ -146,7 +146,8 @@ try:
     expect_error(status, json.loads(body), 404, "not_found", what="audio of an unknown score")
 
     # ---- generation
-    req = {"score": sid, "events": 40, "variations": 2, "seed": 11, "temperature": 0.9, "top_p": 0.95, "top_k": 50}
+    req = {"score": sid, "events": 40, "variations": 2, "seed": 11, "temperature": 0.9, "top_p": 0.95, "top_k": 50,
+           "key_strength": 2}
     out = run_to_end(port, req)
     check([k for k in ["job", "start", "notes", "result", "done"] if k not in out] == [], f"generate stream events: {list(out)}")
     job = out["job"][0]
@@ -198,6 +199,8 @@ try:
         ({"temperature": "hot"}, 400, "temperature"),
         ({"top_p": 0}, 400, "top_p"),
         ({"top_k": 10**30}, 400, "top_k"),
+        ({"key_strength": -0.5}, 400, "key_strength"),
+        ({"key_strength": "strong"}, 400, "key_strength"),
         ({"seed": -1}, 400, "seed"),
         ({"seed": "abc"}, 400, "seed"),
         ({"seed": 2**70}, 400, "seed"),

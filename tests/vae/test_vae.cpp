@@ -3,6 +3,8 @@
 // step), clip generation, and the errors of bad inputs.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <filesystem>
 
 #include "continuo/drums.hpp"
@@ -152,8 +154,8 @@ namespace {
 // The interpolation property on scores: outputs valid MIDI in A's tempo and metre, first ~ A,
 // last ~ B, the distance to A never shrinks and to B never grows, and they do change.
 // `close`: the most steps (melody, of 32) or cells (drums, of 288) an end may differ from its
-// input. The shipped models reconstruct these inputs at 7-8 steps (melodies) and 0 and 17 cells
-// (beats): they are small, under-trained models (docs/TOOLS.md), so the bounds are loose.
+// input. The shipped melody model brings both tunes back exactly (0 of 32 steps wrong; the
+// bound allows 2); the drum bound is looser (docs/TOOLS.md has the held-out numbers).
 void check_path(const Vae& net, const score::Score& a, const score::Score& b, int steps, int close) {
   InterpolateOptions o;
   o.steps = steps;
@@ -176,6 +178,7 @@ void check_path(const Vae& net, const score::Score& a, const score::Score& b, in
   std::string trace;
   for (int i = 0; i < steps; ++i) trace += " (" + std::to_string(da[size_t(i)]) + "," + std::to_string(db[size_t(i)]) + ")";
   SCOPED_TRACE("distances to A, B:" + trace);
+  std::cout << "[ " << kind_name(net.config().kind) << " ] distances to A, B:" << trace << "\n";
   EXPECT_LE(da.front(), close);   // the ends reconstruct A and B
   EXPECT_LE(db.back(), close);
   EXPECT_LT(da.front(), db.front());   // ... and are nearer their own input than the other
@@ -193,8 +196,8 @@ void check_path(const Vae& net, const score::Score& a, const score::Score& b, in
 TEST(VaeInterpolate, MelodyPathMovesFromAToB) {
   if (!have("melody-vae")) GTEST_SKIP() << "models/melody-vae missing";
   const auto net = Vae::load(model::find_model("melody-vae"));
-  check_path(net, tune_a(), tune_b(), 5, 8);
-  check_path(net, tune_b(), tune_a(), 7, 8);
+  check_path(net, tune_a(), tune_b(), 5, 2);
+  check_path(net, tune_b(), tune_a(), 7, 2);
 }
 
 TEST(VaeInterpolate, DrumPathMovesFromAToB) {
