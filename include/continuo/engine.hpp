@@ -88,7 +88,9 @@ struct SampleOptions {
   // (prompt and continuation; tokenizer::PitchContextTracker, long half: about the last 50
   // notes). Pitch classes with at least half the uniform share are left alone; ones the music
   // has not used become up to 50x (at 1) less likely, not impossible, so a continuation can
-  // still move to a new key gradually. 0 = the model alone.
+  // still move to a new key gradually. A prompt without pitched notes starts from the scale of
+  // its key signature, if it has one (generate --key). 0 = the model alone (the CLI and the
+  // studio default to 2).
   float key_strength = 0.0f;
   // Optional: asked after each event of variation v; true stops that variation alone, keeping
   // what it made so far (e.g. a stop button under one of several variations).

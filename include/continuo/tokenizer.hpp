@@ -99,6 +99,11 @@ class PitchContextTracker {
  public:
   PitchContext next(const Event& e);   // context after `e` (BOS starts afresh)
   PitchContext current() const;        // context after the last event fed
+  // Starts an empty context from a key signature (KEYSIG class, see key_to_class): one count for
+  // each pitch class of its scale (minor keys: also the leading tone), which real notes then
+  // gradually outweigh. Used to keep the key of a piece asked for without a prompt; does nothing
+  // once the context has notes.
+  void seed_key(int key_class);
 
  private:
   std::array<double, kPitchContextSize> h_{};

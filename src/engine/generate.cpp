@@ -93,7 +93,12 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   }
   if (grammar0.ended()) return out;
   tokenizer::PitchContextTracker keys0;   // for key_strength: the whole history, not the window
-  for (const Event& e : prompt) keys0.next(e);
+  int prompt_key = -1;
+  for (const Event& e : prompt) {
+    keys0.next(e);
+    if (e.kind() == Kind::kKeySig) prompt_key = e[Field::kValue] - tokenizer::kKeyBase;
+  }
+  if (prompt_key >= 0) keys0.seed_key(prompt_key);   // a prompt without pitched notes: the asked key
   std::vector<tokenizer::PitchContextTracker> keys(size_t(B), keys0);
   std::vector<tokenizer::Grammar> grammar(size_t(B), grammar0);
   std::vector<tokenizer::PositionTracker> tracker(size_t(B), tracker0);

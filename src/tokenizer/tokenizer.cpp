@@ -369,6 +369,22 @@ PitchContext PitchContextTracker::next(const Event& e) {
   return current();
 }
 
+void PitchContextTracker::seed_key(int key_class) {
+  for (double x : h_)
+    if (x > 0) return;
+  const int sharps = std::clamp(key_class, 0, kKeyCount - 1) / 2 - 7;
+  const bool minor = key_class % 2 == 1;
+  const int tonic = ((7 * sharps) % 12 + 12) % 12;   // of the major key with these sharps
+  for (int step : {0, 2, 4, 5, 7, 9, 11}) {
+    h_[size_t((tonic + step) % 12)] = 1;
+    h_[size_t(12 + (tonic + step) % 12)] = 1;
+  }
+  if (minor) {   // the relative minor's leading tone (G# in A minor)
+    h_[size_t((tonic + 8) % 12)] = 1;
+    h_[size_t(12 + (tonic + 8) % 12)] = 1;
+  }
+}
+
 PitchContext PitchContextTracker::current() const {
   PitchContext out{};
   for (int half = 0; half < 2; ++half) {

@@ -296,6 +296,42 @@ TEST(Generate, KeyStrengthKeepsThePromptsPitchClasses) {
   EXPECT_GT(on, off + 0.1);
 }
 
+// Without notes in the prompt, key_strength keeps to the scale of the header's key signature.
+TEST(Generate, KeyStrengthFollowsTheAskedKeyWithoutAPrompt) {
+  auto& fx = fixture(96);
+  auto ev = [](Kind k, int track, int value) {
+    Event e;
+    e[Field::kKind] = uint16_t(k);
+    e[Field::kTrack] = uint16_t(track);
+    e[Field::kValue] = uint16_t(value);
+    return e;
+  };
+  // F# major (6 sharps): F# G# A# B C# D# E#
+  const std::vector<Event> header = {ev(Kind::kBos, 0, 0), ev(Kind::kKeySig, 0, tokenizer::kKeyBase + tokenizer::key_to_class(6, false)),
+                                     ev(Kind::kTrack, 0, tokenizer::kProgramBase + 0)};
+  const std::array<int, 7> scale = {6, 8, 10, 11, 1, 3, 5};
+  auto share_in_scale = [&](float strength) {
+    SampleOptions opt;
+    opt.events = 150;
+    opt.variations = 4;
+    opt.seed = 5;
+    opt.key_strength = strength;
+    int in = 0, all = 0;
+    for (const auto& v : generate(fx.m, header, opt))
+      for (const Event& e : v)
+        if (e.kind() == Kind::kNote) {
+          ++all;
+          in += std::find(scale.begin(), scale.end(), e[Field::kValue] % 12) != scale.end();
+        }
+    EXPECT_GT(all, 30);
+    return double(in) / std::max(all, 1);
+  };
+  const double off = share_in_scale(0), on = share_in_scale(4);
+  std::cout << "[ key ] notes in the asked F# major scale: " << off << " (model alone), " << on << " (key strength 4)\n";
+  EXPECT_GT(on, 0.95);
+  EXPECT_GT(on, off + 0.1);
+}
+
 // ---- the sampler ----------------------------------------------------------------------------------
 
 TEST(Sampler, MaskTopKTopP) {

@@ -137,6 +137,27 @@ TEST(Tokenizer, PitchContextTracksPitchedNotes) {
   for (float x : c) EXPECT_EQ(x, 0.0f);
 }
 
+// A key signature seeds an empty context with its scale (A minor: the white keys and G#), and
+// nothing once there are notes.
+TEST(Tokenizer, PitchContextSeededFromAKey) {
+  PitchContextTracker tr;
+  tr.seed_key(key_to_class(0, true));
+  auto c = tr.current();
+  for (int pc = 0; pc < 12; ++pc) {
+    const bool in = pc == 0 || pc == 2 || pc == 4 || pc == 5 || pc == 7 || pc == 9 || pc == 11 || pc == 8;
+    EXPECT_EQ(c[size_t(12 + pc)] > 0, in) << pc;
+    EXPECT_EQ(c[size_t(pc)] > 0, in) << pc;
+  }
+  PitchContextTracker played;
+  Event note;
+  note[Field::kKind] = uint16_t(Kind::kNote);
+  note[Field::kValue] = 61;
+  played.next(note);
+  const auto before = played.current();
+  played.seed_key(key_to_class(0, false));
+  EXPECT_EQ(played.current(), before);
+}
+
 // A second tempo / metre / key while still in the header must come later (dt >= 1): at time 0
 // it would replace the first.
 TEST(Grammar, HeaderHasOneTempoMetreAndKey) {
