@@ -260,6 +260,11 @@ try:
     long_req = {"score": sid, "events": 1000, "variations": 4, "seed": 1}
     a = Stream(port, long_req)
     next(a.events())   # job event
+    # the job event comes when the job is queued: wait until the worker has taken it, else b
+    # would find the one queue place still taken (on a busy machine this can take a moment)
+    deadline = time.time() + 15
+    while time.time() < deadline and get_json(port, "/api/status")[1]["jobs"]["running"] != 1:
+        time.sleep(0.05)
     b = Stream(port, long_req)
     next(b.events())
     time.sleep(0.3)
