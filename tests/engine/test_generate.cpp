@@ -2,14 +2,14 @@
 // the stop callback, the sliding window; the sampler on its own.
 #include <gtest/gtest.h>
 
-#include <iostream>
-
 #include <algorithm>
+#include <iostream>
 #include <map>
 
 #include "continuo/error.hpp"
 #include "engine/sampler.hpp"
 #include "engine_test_util.hpp"
+#include "test_support.hpp"
 
 namespace continuo::engine {
 namespace {
@@ -260,6 +260,25 @@ TEST(Generate, BadArguments) {
   EXPECT_EQ(generate(fx.m, prompt(5), opt), std::vector<std::vector<Event>>(1));
 }
 
+// The share of the pitched notes that 4 variations add after `prompt`, at key strength
+// `strength`, whose pitch class is marked in `in_key`; expects at least `min_notes` of them.
+double share_in_key(const Model& m, const std::vector<Event>& prompt, int events, uint64_t seed, float strength,
+                    const std::array<bool, 12>& in_key, int min_notes) {
+  tokenizer::Grammar g;
+  for (const Event& e : prompt) g.feed(e);
+  SampleOptions opt;
+  opt.events = events;
+  opt.variations = 4;
+  opt.seed = seed;
+  opt.key_strength = strength;
+  int in = 0, all = 0;
+  for (const auto& v : generate(m, prompt, opt))
+    for (const Event& e : v)
+      if (e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack])) in += in_key[e[Field::kValue] % 12], ++all;
+  EXPECT_GT(all, min_notes);
+  return double(in) / std::max(all, 1);
+}
+
 // key_strength keeps new pitched notes on the prompt's pitch classes (a random-weight model on
 // its own spreads them over all twelve); drum notes are left alone.
 TEST(Generate, KeyStrengthKeepsThePromptsPitchClasses) {
@@ -276,20 +295,7 @@ TEST(Generate, KeyStrengthKeepsThePromptsPitchClasses) {
   int n_used = 0;
   for (int i = 0; i < 12; ++i) n_used += used[size_t(i)] = count[size_t(i)] * 24 >= total;
   ASSERT_LT(n_used, 10) << "the example should not use (nearly) every pitch class";
-  auto share_in_key = [&](float strength) {
-    SampleOptions opt;
-    opt.events = 200;
-    opt.variations = 4;
-    opt.seed = 3;
-    opt.key_strength = strength;
-    int in = 0, all = 0;
-    for (const auto& v : generate(fx.m, p, opt))
-      for (const Event& e : v)
-        if (e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack])) in += used[e[Field::kValue] % 12], ++all;
-    EXPECT_GT(all, 50);
-    return double(in) / std::max(all, 1);
-  };
-  const double off = share_in_key(0), on = share_in_key(4);
+  const double off = share_in_key(fx.m, p, 200, 3, 0, used, 50), on = share_in_key(fx.m, p, 200, 3, 4, used, 50);
   std::cout << "[ key ] pitched notes on the prompt's pitch classes: " << off << " (model alone), " << on
             << " (key strength 4)\n";
   EXPECT_GT(on, 0.95);
@@ -299,34 +305,14 @@ TEST(Generate, KeyStrengthKeepsThePromptsPitchClasses) {
 // Without notes in the prompt, key_strength keeps to the scale of the header's key signature.
 TEST(Generate, KeyStrengthFollowsTheAskedKeyWithoutAPrompt) {
   auto& fx = fixture(96);
-  auto ev = [](Kind k, int track, int value) {
-    Event e;
-    e[Field::kKind] = uint16_t(k);
-    e[Field::kTrack] = uint16_t(track);
-    e[Field::kValue] = uint16_t(value);
-    return e;
-  };
+  using continuo::testing::event;
   // F# major (6 sharps): F# G# A# B C# D# E#
-  const std::vector<Event> header = {ev(Kind::kBos, 0, 0), ev(Kind::kKeySig, 0, tokenizer::kKeyBase + tokenizer::key_to_class(6, false)),
-                                     ev(Kind::kTrack, 0, tokenizer::kProgramBase + 0)};
-  const std::array<int, 7> scale = {6, 8, 10, 11, 1, 3, 5};
-  auto share_in_scale = [&](float strength) {
-    SampleOptions opt;
-    opt.events = 150;
-    opt.variations = 4;
-    opt.seed = 5;
-    opt.key_strength = strength;
-    int in = 0, all = 0;
-    for (const auto& v : generate(fx.m, header, opt))
-      for (const Event& e : v)
-        if (e.kind() == Kind::kNote) {
-          ++all;
-          in += std::find(scale.begin(), scale.end(), e[Field::kValue] % 12) != scale.end();
-        }
-    EXPECT_GT(all, 30);
-    return double(in) / std::max(all, 1);
-  };
-  const double off = share_in_scale(0), on = share_in_scale(4);
+  const std::vector<Event> header = {
+      event(Kind::kBos, 0, 0, 0), event(Kind::kKeySig, 0, 0, tokenizer::kKeyBase + tokenizer::key_to_class(6, false)),
+      event(Kind::kTrack, 0, 0, tokenizer::kProgramBase + 0)};
+  std::array<bool, 12> scale{};
+  for (int pc : {6, 8, 10, 11, 1, 3, 5}) scale[size_t(pc)] = true;
+  const double off = share_in_key(fx.m, header, 150, 5, 0, scale, 30), on = share_in_key(fx.m, header, 150, 5, 4, scale, 30);
   std::cout << "[ key ] notes in the asked F# major scale: " << off << " (model alone), " << on << " (key strength 4)\n";
   EXPECT_GT(on, 0.95);
   EXPECT_GT(on, off + 0.1);

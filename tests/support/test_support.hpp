@@ -2,6 +2,8 @@
 #pragma once
 
 #include <filesystem>
+
+#include "continuo/tokenizer.hpp"
 #include <string>
 #include <vector>
 
@@ -22,6 +24,16 @@ class TempDir {
 };
 
 std::filesystem::path test_data_dir();   // tests/data
+
+// An event with the given kind, dt, track and value (the other fields 0).
+inline tokenizer::Event event(tokenizer::Kind kind, int dt, int track, int value) {
+  tokenizer::Event e;
+  e[tokenizer::Field::kKind] = uint16_t(kind);
+  e[tokenizer::Field::kDt] = uint16_t(dt);
+  e[tokenizer::Field::kTrack] = uint16_t(track);
+  e[tokenizer::Field::kValue] = uint16_t(value);
+  return e;
+}
 // The unpacked corpora (runs ../shared/data/unpack once); empty if unavailable.
 std::filesystem::path corpora_dir();
 // Every .mid/.midi file under a folder, sorted.

@@ -105,13 +105,7 @@ TEST(Tokenizer, PositionsMatchTheIncrementalTracker) {
 // The pitch-class context: drums ignored, the short half follows the latest notes, the long
 // half remembers; both halves are distributions; BOS starts afresh.
 TEST(Tokenizer, PitchContextTracksPitchedNotes) {
-  auto ev = [](Kind k, int track, int value) {
-    Event e;
-    e[Field::kKind] = uint16_t(k);
-    e[Field::kTrack] = uint16_t(track);
-    e[Field::kValue] = uint16_t(value);
-    return e;
-  };
+  auto ev = [](Kind k, int track, int value) { return continuo::testing::event(k, 0, track, value); };
   PitchContextTracker tr;
   auto c = tr.next(ev(Kind::kBos, 0, 0));
   for (float x : c) EXPECT_EQ(x, 0.0f);
@@ -161,14 +155,7 @@ TEST(Tokenizer, PitchContextSeededFromAKey) {
 // A second tempo / metre / key while still in the header must come later (dt >= 1): at time 0
 // it would replace the first.
 TEST(Grammar, HeaderHasOneTempoMetreAndKey) {
-  auto ev = [](Kind k, int dt, int track, int value) {
-    Event e;
-    e[Field::kKind] = uint16_t(k);
-    e[Field::kDt] = uint16_t(dt);
-    e[Field::kTrack] = uint16_t(track);
-    e[Field::kValue] = uint16_t(value);
-    return e;
-  };
+  const auto ev = continuo::testing::event;
   Grammar g;
   g.feed(ev(Kind::kBos, 0, 0, 0));
   Event tempo = ev(Kind::kTempo, 0, 0, 0);
