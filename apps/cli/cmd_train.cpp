@@ -63,6 +63,10 @@ Verb train_verb{"train", "Train a model on token shards (resumes from a checkpoi
     if (a->steps > 0) c.steps = a->steps;
     if (a->max_minutes >= 0) c.max_minutes = a->max_minutes;
     double val = train::train(c, [&](const train::StepLog& s) {
+      if (!s.note.empty()) {
+        std::fprintf(stderr, "%s\n", s.note.c_str());
+        return;
+      }
       if (s.step < 0) {
         std::fprintf(stderr, "resumed from checkpoint at step %lld\n", (long long)-s.step);
         return;

@@ -25,6 +25,8 @@
 //   model.norm.weight [d]
 //   heads.embed.{g}.weight [vocab_g, d]  (g = 0..4)
 //   heads.{f}.norm.weight [d]  heads.{f}.proj.weight [d_head, d]  heads.{f}.out.weight [vocab_f, d_head]
+//   heads.key_prior [2, 12]  (only with key_prior: value logits of a pitched note's pitch p
+//                             += tokenizer::key_prior_bias(context after the last event, A)[p % 12])
 #pragma once
 
 #include <cstdint>
@@ -51,6 +53,7 @@ struct Config {
   double norm_eps = 1e-5;
   bool controls = true;      // tokenizer option the model was trained with
   bool pitch_context = false;   // input: the pitch-class context (tokenizer::PitchContextTracker)
+  bool key_prior = false;       // output: pitch logits += tokenizer::key_prior_bias (heads.key_prior)
   std::string description;   // one line for `continuo models`
 };
 

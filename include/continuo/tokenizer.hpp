@@ -95,6 +95,14 @@ inline constexpr int kPitchContextSize = 24;
 inline constexpr double kPitchDecayShort = 0.75, kPitchDecayLong = 0.98;
 using PitchContext = std::array<float, kPitchContextSize>;
 
+// The key prior of models with `key_prior` (docs/ARCHITECTURE.md): the value logits of pitch p
+// of a note on a pitched track get
+//   bias(p) = b(p mod 12) - mean_q b(q),   b(q) = sum_{half, c} A[half][(q - c) mod 12] * log(ctx[half][c] + kKeyPriorEps)
+// with A [2, 12] learned: a transposition-invariant map from the recent pitch classes to the
+// next one. Zero before the first pitched note.
+inline constexpr float kKeyPriorEps = 0.01f;
+std::array<float, 12> key_prior_bias(const PitchContext& ctx, const float* A /* [2][12] */);
+
 class PitchContextTracker {
  public:
   PitchContext next(const Event& e);   // context after `e` (BOS starts afresh)
@@ -104,6 +112,7 @@ class PitchContextTracker {
   // gradually outweigh. Used to keep the key of a piece asked for without a prompt; does nothing
   // once the context has notes.
   void seed_key(int key_class);
+  bool is_drum(int track) const { return track >= 0 && track < kMaxTracks && drum_[size_t(track)]; }
 
  private:
   std::array<double, kPitchContextSize> h_{};

@@ -93,6 +93,12 @@ struct TrainConfig {
   Augment augment;
   double max_minutes = 0;     // stop (with a checkpoint) after this long; 0 = no limit
   std::string weights_dtype = "bf16";   // of the exported model.safetensors
+  // Fine-tuning: start from this model's weights (a name or a folder, like --model) instead of
+  // random ones. Tensors the new config has and that model lacks (e.g. heads.key_prior) keep
+  // their initial values; every other tensor must match in shape.
+  std::string init_from;
+  // Train only the tensors whose names start with one of these (empty: all).
+  std::vector<std::string> train_only;
 };
 TrainConfig load_train_config(const std::string& path);   // JSON; unknown keys are errors
 std::string train_config_to_json(const TrainConfig& c);
@@ -103,6 +109,7 @@ struct StepLog {
   std::array<double, tokenizer::kNumFields> fields{};
   bool is_eval = false;
   double val_loss = 0, val_bits_per_event = 0, val_bits_per_note = 0;
+  std::string note;   // non-empty: a message, not a step (e.g. where fine-tuning started from)
 };
 using LogFn = std::function<void(const StepLog&)>;
 

@@ -35,6 +35,7 @@ std::string config_to_json(const Config& c) {
   j["norm_eps"] = c.norm_eps;
   j["controls"] = c.controls;
   j["pitch_context"] = c.pitch_context;
+  if (c.key_prior) j["key_prior"] = true;
   j["description"] = c.description;
   return j.dump(2) + "\n";
 }
@@ -103,6 +104,10 @@ Config load_config(const std::string& path) {
     if (!it->is_boolean()) throw bad("\"pitch_context\" must be true or false");
     c.pitch_context = it->get<bool>();
   }
+  if (auto it = j.find("key_prior"); it != j.end()) {
+    if (!it->is_boolean()) throw bad("\"key_prior\" must be true or false");
+    c.key_prior = it->get<bool>();
+  }
   if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
     throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
               std::to_string(c.n_heads) + ")");
@@ -138,6 +143,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> expected_tensors(const
     t.push_back({p + "proj.weight", {c.d_head, d}});
     t.push_back({p + "out.weight", {kFieldSizes[f], c.d_head}});
   }
+  if (c.key_prior) t.push_back({"heads.key_prior", {2, 12}});
   return t;
 }
 

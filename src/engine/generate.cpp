@@ -157,9 +157,10 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
         } else if (f == int(Field::kTrack) && partial[size_t(v)].kind() == Kind::kNote) {
           for (uint8_t t : opt.forbid_tracks)
             if (t < mask.size()) mask[t] = 0;
-        } else if (f == int(Field::kValue) && opt.key_strength > 0 && partial[size_t(v)].kind() == Kind::kNote &&
+        } else if (f == int(Field::kValue) && partial[size_t(v)].kind() == Kind::kNote &&
                    !g.is_drum(partial[size_t(v)][Field::kTrack])) {
-          key_bias(keys[size_t(v)].current(), opt.key_strength, logits.data() + i * V);
+          m.add_key_prior(s.pitch[size_t(v)].current(), logits.data() + i * V);   // the model's own
+          if (opt.key_strength > 0) key_bias(keys[size_t(v)].current(), opt.key_strength, logits.data() + i * V);
         }
         if (std::find(mask.begin(), mask.end(), 1) == mask.end()) mask = grammar_mask;   // constraints can't be met
         const int value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
@@ -213,8 +214,9 @@ std::vector<double> score_events(const Model& model, const std::vector<Event>& e
   std::vector<float> hid, h, logits, scratch;
   std::vector<Event> targets;
   std::vector<int64_t> idx;
-  // NLL of events [first, first + count) given final hidden states hs [count, d] of their predecessors
-  auto score = [&](const float* hs, int64_t first, int64_t count) {
+  // NLL of events [first, first + count) given final hidden states hs [count, d] of their
+  // predecessors and the pitch-class contexts after them, ctx [count]
+  auto score = [&](const float* hs, const tokenizer::PitchContext* ctx, int64_t first, int64_t count) {
     for (int f = 0; f < kNumFields; ++f) {
       idx.clear();
       for (int64_t r = 0; r < count; ++r) {
@@ -231,6 +233,12 @@ std::vector<double> score_events(const Model& model, const std::vector<Event>& e
       }
       logits.resize(size_t(rows * V));
       m.head_logits(f, h.data(), targets.data(), rows, logits.data(), scratch);   // [rows, V]
+      if (f == int(Field::kValue))
+        for (int64_t i = 0; i < rows; ++i) {
+          const Event& t = targets[size_t(i)];
+          if (t.kind() == Kind::kNote && !s.pitch[0].is_drum(t[Field::kTrack]))   // tracks: all declared in the header
+            m.add_key_prior(ctx[idx[size_t(i)]], logits.data() + i * V);
+        }
       for (int64_t i = 0; i < rows; ++i) {
         const float* l = logits.data() + i * V;
         const float mx = *std::max_element(l, l + V);
@@ -246,7 +254,7 @@ std::vector<double> score_events(const Model& model, const std::vector<Event>& e
     if (s.len[0] >= max_len) {   // slide: the window ends with event j
       s.reset_seq(0);
       s.forward(rows_of(0, slide_window(events, pos, size_t(j + 1), max_len)));
-      score(s.hidden.data(), j + 1, 1);
+      score(s.hidden.data(), &s.row_pitch.back(), j + 1, 1);
       ++j;
       continue;
     }
@@ -254,7 +262,7 @@ std::vector<double> score_events(const Model& model, const std::vector<Event>& e
     std::vector<Row> rows;
     for (int64_t i = j; i < j + chunk; ++i) rows.push_back({0, events[size_t(i)], pos[size_t(i)]});
     s.forward(rows, &hid);   // hid [chunk, d]
-    score(hid.data(), j + 1, chunk);
+    score(hid.data(), s.row_pitch.data(), j + 1, chunk);
     j += chunk;
   }
   return nll;

@@ -52,6 +52,7 @@ struct Model::Impl {
   std::vector<float> final_norm;                            // [d]
   std::vector<float> head_embed[tokenizer::kNumFields - 1]; // [vocab_g, d]
   HeadWeights heads[tokenizer::kNumFields];
+  std::vector<float> key_prior;                             // [2 * 12] (empty without key_prior)
   std::vector<float> rope_cos, rope_sin;                    // [max_len, dh]
 
   size_t weight_bytes() const;
@@ -59,6 +60,10 @@ struct Model::Impl {
   // earlier fields. out [R, vocab_f]. scratch grows as needed.
   void head_logits(int f, const float* h, const tokenizer::Event* partial, int64_t rows, float* out,
                    std::vector<float>& scratch) const;
+  // With key_prior: value logits (pitches 0..127) += tokenizer::key_prior_bias(c, key_prior).
+  // Only for a NOTE on a pitched track (the caller checks); does nothing for other models.
+  void add_key_prior(const tokenizer::PitchContext& c, float* value_logits) const;
+  bool needs_pitch_context() const { return cfg.pitch_context || cfg.key_prior; }
 };
 
 // One row of a forward pass: an event fed to sequence `seq` at the end of its cache.
@@ -75,6 +80,7 @@ struct Session::Impl {
   std::vector<tokenizer::PitchContextTracker> pitch;   // [B] pitch-class context of each sequence's cache
   std::unique_ptr<float[]> k_cache, v_cache;   // [L, B, H, max_len, dh], uninitialised
   std::vector<float> hidden;         // [B, d] final hidden state after each sequence's last event
+  std::vector<tokenizer::PitchContext> row_pitch;   // [rows] context after each row of the last forward()
   // scratch, grown on demand
   std::vector<float> x, xn, qkv, att, ff, act, scores, heads_scratch;
 

@@ -105,6 +105,12 @@ void Model::Impl::head_logits(int f, const float* h, const tokenizer::Event* par
   matmul(*kern, z, rows, hw.out, out);   // [R, vocab_f]
 }
 
+void Model::Impl::add_key_prior(const tokenizer::PitchContext& c, float* value_logits) const {
+  if (key_prior.empty()) return;
+  const std::array<float, 12> b = tokenizer::key_prior_bias(c, key_prior.data());
+  for (int p = 0; p < 128; ++p) value_logits[p] += b[size_t(p % 12)];
+}
+
 Model::Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
@@ -144,6 +150,7 @@ Model Model::from_weights(const model::Config& cfg, const model::Weights& w, Wei
   p.embed_beat = get(w, "model.embed_beat_pos.weight").data;
   p.embed_bar = get(w, "model.embed_bar_pos.weight").data;
   if (cfg.pitch_context) p.embed_pitch_context = get(w, "model.embed_pitch_context.weight").data;
+  if (cfg.key_prior) p.key_prior = get(w, "heads.key_prior").data;
   for (int i = 0; i < cfg.n_layers; ++i) {
     const std::string pre = "model.layers." + std::to_string(i) + ".";
     LayerWeights l;

@@ -86,12 +86,15 @@ void Session::Impl::forward(const std::vector<Row>& rows, std::vector<float>* al
     }
     for (int64_t i = 0; i < d; ++i) xr[i] = (xr[i] + beat[i]) + bar[i];
   }
-  // + W [d, 24] @ the pitch-class context after each row's event (rows of a sequence in order)
+  // the pitch-class context after each row's event (rows of a sequence in order)
+  row_pitch.resize(size_t(R));
+  if (m->needs_pitch_context())
+    for (int64_t r = 0; r < R; ++r) row_pitch[size_t(r)] = pitch[size_t(rows[size_t(r)].seq)].next(rows[size_t(r)].event);
+  // + W [d, 24] @ that context
   if (!m->embed_pitch_context.empty()) {
     constexpr int64_t C = tokenizer::kPitchContextSize;
     for (int64_t r = 0; r < R; ++r) {
-      const Row& row = rows[size_t(r)];
-      const tokenizer::PitchContext c = pitch[size_t(row.seq)].next(row.event);
+      const tokenizer::PitchContext& c = row_pitch[size_t(r)];
       float* xr = x.data() + r * d;
       for (int64_t i = 0; i < d; ++i) {
         const float* w = m->embed_pitch_context.data() + i * C;
@@ -224,6 +227,9 @@ std::vector<float> Session::field_logits(int b, tokenizer::Field field, const to
   std::vector<float> out(size_t(kFieldSizes[f]));
   impl_->m->head_logits(f, impl_->hidden.data() + int64_t(b) * impl_->m->d, &partial, 1, out.data(),
                         impl_->heads_scratch);
+  if (field == tokenizer::Field::kValue && partial.kind() == tokenizer::Kind::kNote &&
+      !impl_->pitch[size_t(b)].is_drum(partial[tokenizer::Field::kTrack]))
+    impl_->m->add_key_prior(impl_->pitch[size_t(b)].current(), out.data());
   return out;
 }
 

@@ -116,6 +116,7 @@ TransformerImpl::TransformerImpl(const Config& c) : cfg(c) {
   container->register_module("embed", head_embed);
   for (int f = 0; f < kNumFields; ++f)
     head.push_back(container->register_module(std::to_string(f), Head(c, tokenizer::kFieldSizes[f])));
+  if (c.key_prior) key_prior = container->register_parameter("key_prior", torch::zeros({2, 12}));
   register_module("heads", container);
 
   tokenizer::Grammar g;
@@ -126,12 +127,14 @@ TransformerImpl::TransformerImpl(const Config& c) : cfg(c) {
   used_mask = register_buffer("used_mask", used_mask);
 }
 
-torch::Tensor pitch_context(const torch::Tensor& events) {
+std::pair<torch::Tensor, torch::Tensor> pitch_context_and_drums(const torch::Tensor& events) {
   auto ev = events.to(torch::kCPU).contiguous();
   const auto B = ev.size(0), T = ev.size(1);
   auto out = torch::zeros({B, T, tokenizer::kPitchContextSize}, torch::kFloat32);
+  auto drums = torch::zeros({B, T, tokenizer::kMaxTracks}, torch::kBool);
   auto ea = ev.accessor<int64_t, 3>();
   auto oa = out.accessor<float, 3>();
+  auto da = drums.accessor<bool, 3>();
   for (int64_t b = 0; b < B; ++b) {
     tokenizer::PitchContextTracker tr;
     for (int64_t t = 0; t < T; ++t) {
@@ -139,10 +142,13 @@ torch::Tensor pitch_context(const torch::Tensor& events) {
       for (int f = 0; f < kNumFields; ++f) e.f[f] = static_cast<uint16_t>(ea[b][t][f]);
       const auto c = tr.next(e);
       for (int i = 0; i < tokenizer::kPitchContextSize; ++i) oa[b][t][i] = c[size_t(i)];
+      for (int k = 0; k < tokenizer::kMaxTracks; ++k) da[b][t][k] = tr.is_drum(k);
     }
   }
-  return out;
+  return {out, drums};
 }
+
+torch::Tensor pitch_context(const torch::Tensor& events) { return pitch_context_and_drums(events).first; }
 
 torch::Tensor TransformerImpl::hidden(const torch::Tensor& events, const torch::Tensor& pos) {
   const auto T = events.size(1);
@@ -158,10 +164,35 @@ torch::Tensor TransformerImpl::hidden(const torch::Tensor& events, const torch::
   return model->norm(x);
 }
 
-torch::Tensor TransformerImpl::field_logits(const torch::Tensor& h, const torch::Tensor& next, int f) {
+torch::Tensor TransformerImpl::field_logits(const torch::Tensor& h, const torch::Tensor& next, int f,
+                                           const torch::Tensor& inputs) {
   auto x = h;
   for (int g = 0; g < f; ++g) x = x + head_embed[g]->as<torch::nn::Embedding>()->forward(next.select(-1, g));
-  return head[f](x);
+  auto logits = head[f](x);
+  if (cfg.key_prior && f == int(tokenizer::Field::kValue)) {
+    if (!inputs.defined()) throw Error(ErrorCode::kInvalidArgument, "field_logits: a key_prior model needs the input events");
+    logits = logits + key_prior_logits(inputs, next).to(logits.dtype());
+  }
+  return logits;
+}
+
+torch::Tensor TransformerImpl::key_prior_logits(const torch::Tensor& inputs, const torch::Tensor& next) {
+  using torch::indexing::Slice;
+  auto [ctx, drums] = pitch_context_and_drums(inputs);
+  const auto dev = key_prior.device();
+  auto lg = torch::log(ctx + tokenizer::kKeyPriorEps).to(dev);           // [B, T, 24]
+  auto q = torch::arange(12, torch::kInt64), c = torch::arange(12, torch::kInt64);
+  auto idx = (q.unsqueeze(0) - c.unsqueeze(1) + 12).remainder(12).to(dev);   // [c, q] -> (q - c) mod 12
+  auto circ = key_prior.index({Slice(), idx}).reshape({24, 12});          // [half * 12 + c, q]
+  auto b = torch::matmul(lg, circ);                                       // [B, T, 12]
+  b = b - b.mean(-1, true);
+  auto pitch_class = torch::arange(128, torch::kInt64).remainder(12).to(dev);
+  auto bias = b.index_select(-1, pitch_class);                           // [B, T, 128]
+  auto nx = next.to(torch::kCPU);
+  auto pitched = (nx.select(-1, 0) == int64_t(tokenizer::Kind::kNote)) &
+                 drums.gather(-1, nx.select(-1, 2).clamp(0, tokenizer::kMaxTracks - 1).unsqueeze(-1)).squeeze(-1).logical_not();
+  bias = bias * pitched.to(dev).unsqueeze(-1).to(bias.dtype());
+  return F::pad(bias, F::PadFuncOptions({0, tokenizer::kFieldSizes[int(tokenizer::Field::kValue)] - 128}));
 }
 
 TransformerImpl::Loss TransformerImpl::loss(const torch::Tensor& events, const torch::Tensor& pos) {
@@ -175,7 +206,7 @@ TransformerImpl::Loss TransformerImpl::loss(const torch::Tensor& events, const t
   torch::Tensor total;
   double nll = 0;
   for (int f = 0; f < kNumFields; ++f) {
-    auto logits = field_logits(h, tgt, f).to(torch::kFloat32);     // [B, T-1, V]
+    auto logits = field_logits(h, tgt, f, inp).to(torch::kFloat32);     // [B, T-1, V]
     auto ce = F::cross_entropy(logits.flatten(0, 1), tgt.select(-1, f).flatten(),
                                F::CrossEntropyFuncOptions().reduction(torch::kNone));  // [B*(T-1)]
     auto m = used.select(-1, f).flatten();
@@ -199,7 +230,8 @@ void init_weights(Transformer& net, uint64_t seed) {
   for (auto& p : net->named_parameters()) {
     const auto& name = p.key();
     auto& t = p.value();
-    if (name.find("norm") != std::string::npos) t.fill_(1.0);
+    if (name == "heads.key_prior") t.zero_();   // starts as no prior at all
+    else if (name.find("norm") != std::string::npos) t.fill_(1.0);
     else if (name.find("o_proj") != std::string::npos || name.find("down_proj") != std::string::npos)
       t.normal_(0, out_std);
     else t.normal_(0, std);

@@ -72,14 +72,21 @@ TORCH_MODULE(Head);
 // The pitch-class context after every event of each row: events [B, T, 6] int64 -> [B, T, 24] float
 // (CPU), from tokenizer::PitchContextTracker, exactly as the engine computes it while generating.
 torch::Tensor pitch_context(const torch::Tensor& events);
+// The same context together with, per track, whether it is a drum track as declared so far:
+// {[B, T, 24] float, [B, T, 16] bool} (CPU).
+std::pair<torch::Tensor, torch::Tensor> pitch_context_and_drums(const torch::Tensor& events);
 
 class TransformerImpl : public torch::nn::Module {
  public:
   explicit TransformerImpl(const Config& c);
   // events [B, T, 6] int64, pos [B, T, 2] int64 -> final hidden states [B, T, d]
   torch::Tensor hidden(const torch::Tensor& events, const torch::Tensor& pos);
-  // Logits of field f for the NEXT event given its earlier fields `next` [B, T, 6]: [B, T, V_f]
-  torch::Tensor field_logits(const torch::Tensor& h, const torch::Tensor& next, int f);
+  // Logits of field f for the NEXT event given its earlier fields `next` [B, T, 6]: [B, T, V_f].
+  // `inputs` are the events h was computed from; needed for the value field of a key_prior model.
+  torch::Tensor field_logits(const torch::Tensor& h, const torch::Tensor& next, int f,
+                             const torch::Tensor& inputs = {});
+  // The key prior's additions to the value logits [B, T, V_value] (tokenizer::key_prior_bias).
+  torch::Tensor key_prior_logits(const torch::Tensor& inputs, const torch::Tensor& next);
   struct Loss {
     torch::Tensor total;                  // sum over fields of mean NLL (nats) per event
     std::array<double, tokenizer::kNumFields> per_field{};  // mean NLL per used field
@@ -95,6 +102,7 @@ class TransformerImpl : public torch::nn::Module {
   torch::nn::ModuleList head_embed{nullptr};
   std::vector<Head> head;
   torch::Tensor used_mask;                // [kinds, fields] float: field used by kind
+  torch::Tensor key_prior;                // [2, 12] "heads.key_prior" (only with cfg.key_prior)
 };
 TORCH_MODULE(Transformer);
 

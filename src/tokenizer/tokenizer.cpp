@@ -369,6 +369,21 @@ PitchContext PitchContextTracker::next(const Event& e) {
   return current();
 }
 
+std::array<float, 12> key_prior_bias(const PitchContext& ctx, const float* A) {
+  std::array<float, 12> b{};
+  for (int half = 0; half < 2; ++half) {
+    float lg[12];
+    for (int c = 0; c < 12; ++c) lg[c] = std::log(ctx[size_t(half * 12 + c)] + kKeyPriorEps);
+    for (int q = 0; q < 12; ++q)
+      for (int c = 0; c < 12; ++c) b[size_t(q)] += A[half * 12 + (q - c + 12) % 12] * lg[c];
+  }
+  float mean = 0;
+  for (float x : b) mean += x;
+  mean /= 12;
+  for (float& x : b) x -= mean;
+  return b;
+}
+
 void PitchContextTracker::seed_key(int key_class) {
   for (double x : h_)
     if (x > 0) return;

@@ -51,6 +51,8 @@ TrainConfig load_train_config(const std::string& path) {
     take(j, "bf16", c.bf16);
     take(j, "max_minutes", c.max_minutes);
     take(j, "weights_dtype", c.weights_dtype);
+    take(j, "init_from", c.init_from);
+    take(j, "train_only", c.train_only);
     if (j.contains("augment")) {
       json a = j["augment"];
       j.erase("augment");
@@ -72,6 +74,7 @@ TrainConfig load_train_config(const std::string& path) {
       take(m, "rope_theta", c.model.rope_theta);
       take(m, "controls", c.model.controls);
       take(m, "pitch_context", c.model.pitch_context);
+      take(m, "key_prior", c.model.key_prior);
       take(m, "description", c.model.description);
       if (!m.empty()) throw Error(ErrorCode::kInvalidArgument, path + ": unknown model key '" + m.begin().key() + "'");
     }
@@ -110,11 +113,13 @@ std::string train_config_to_json(const TrainConfig& c) {
   j["bf16"] = c.bf16;
   j["max_minutes"] = c.max_minutes;
   j["weights_dtype"] = c.weights_dtype;
+  if (!c.init_from.empty()) j["init_from"] = c.init_from;
+  if (!c.train_only.empty()) j["train_only"] = c.train_only;
   j["augment"] = {{"transpose", c.augment.transpose}, {"tempo_bins", c.augment.tempo_bins}, {"velocity", c.augment.velocity}};
   j["model"] = {{"name", c.model.name}, {"d_model", c.model.d_model}, {"n_layers", c.model.n_layers},
                 {"n_heads", c.model.n_heads}, {"d_ff", c.model.d_ff}, {"d_head", c.model.d_head},
                 {"max_len", c.model.max_len}, {"rope_theta", c.model.rope_theta}, {"controls", c.model.controls},
-                {"pitch_context", c.model.pitch_context},
+                {"pitch_context", c.model.pitch_context}, {"key_prior", c.model.key_prior},
                 {"description", c.model.description}};
   return j.dump(2);
 }

@@ -78,7 +78,7 @@ class Scorer {
     auto used = net_->used_mask.index({tgt.select(-1, 0)});                 // [B, T-1, 6]
     auto keep = valid.slice(1, 1, T);                                       // [B, T-1]
     for (int f = 0; f < tokenizer::kNumFields; ++f) {
-      auto lp = torch::log_softmax(net_->field_logits(h, tgt, f).to(torch::kFloat32), -1);  // [B, T-1, V]
+      auto lp = torch::log_softmax(net_->field_logits(h, tgt, f, inp).to(torch::kFloat32), -1);  // [B, T-1, V]
       auto picked = lp.gather(-1, tgt.select(-1, f).unsqueeze(-1)).squeeze(-1);             // [B, T-1]
       result_.nats -= (picked * used.select(-1, f) * keep).sum().item<double>();
     }

@@ -104,6 +104,37 @@ bool load_checkpoint(const fs::path& out, model::Transformer& net, torch::optim:
   return true;
 }
 
+bool trained(const TrainConfig& c, const std::string& name) {
+  if (c.train_only.empty()) return true;
+  for (const auto& prefix : c.train_only)
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+// Copies the weights of an existing model into `net`; tensors it lacks keep their initial values.
+void init_from_model(model::Transformer& net, const std::string& name, const LogFn& log) {
+  const model::ModelFiles files = model::find_model(name);
+  const model::Weights w = model::load_safetensors(files.weights_path);
+  torch::NoGradGuard ng;
+  std::string fresh;
+  for (auto& p : net->named_parameters()) {
+    auto it = w.find(p.key());
+    if (it == w.end()) {
+      fresh += (fresh.empty() ? "" : ", ") + p.key();
+      continue;
+    }
+    std::vector<int64_t> shape(p.value().sizes().begin(), p.value().sizes().end());
+    if (shape != it->second.shape)
+      throw Error(ErrorCode::kInvalidArgument, "init_from " + name + ": tensor '" + p.key() + "' has another shape");
+    p.value().copy_(torch::from_blob(const_cast<float*>(it->second.data.data()), p.value().sizes(), torch::kFloat32));
+  }
+  if (log) {
+    StepLog l;
+    l.note = "initialised from " + files.weights_path + (fresh.empty() ? "" : "; new tensors: " + fresh);
+    log(l);
+  }
+}
+
 }  // namespace
 
 double train(const TrainConfig& c, const LogFn& log) {
@@ -118,8 +149,17 @@ double train(const TrainConfig& c, const LogFn& log) {
   model::Config mc = c.model;
   model::Transformer net(mc);
   model::init_weights(net, c.seed);
+  if (!c.init_from.empty()) init_from_model(net, c.init_from, log);
   std::vector<torch::Tensor> decay, no_decay;
-  for (auto& p : net->named_parameters()) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+  for (auto& p : net->named_parameters()) {
+    if (!trained(c, p.key())) {
+      p.value().set_requires_grad(false);
+      continue;
+    }
+    (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+  }
+  if (decay.empty() && no_decay.empty())
+    throw Error(ErrorCode::kInvalidArgument, "train_only matches no tensor of the model");
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
                                  torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay)));

@@ -21,13 +21,14 @@ inline model::Transformer make_net(const model::Config& cfg, uint64_t seed) {
   torch::NoGradGuard ng;
   for (auto& p : net->named_parameters()) {
     if (p.key().find("norm") != std::string::npos) p.value().add_(0.3 * torch::randn(p.value().sizes()));
+    else if (p.key() == "heads.key_prior") p.value().copy_(0.5 * torch::randn(p.value().sizes()));   // zero at init
     else p.value().mul_(8.0);
   }
   return net;
 }
 
-// With pitch_context on (as the shipped models are) unless asked otherwise.
-inline model::Config small_config(int max_len = 96, bool pitch_context = true) {
+// With pitch_context on unless asked otherwise; key_prior off unless asked.
+inline model::Config small_config(int max_len = 96, bool pitch_context = true, bool key_prior = false) {
   model::Config c;
   c.name = "test";
   c.d_model = 64;
@@ -37,6 +38,7 @@ inline model::Config small_config(int max_len = 96, bool pitch_context = true) {
   c.d_head = 40;
   c.max_len = max_len;
   c.pitch_context = pitch_context;
+  c.key_prior = key_prior;
   return c;
 }
 

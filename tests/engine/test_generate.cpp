@@ -302,6 +302,32 @@ TEST(Generate, KeyStrengthKeepsThePromptsPitchClasses) {
   EXPECT_GT(on, off + 0.1);
 }
 
+// A model's own key prior is used when sampling: the same random-weight model with a strong
+// prior on the recent pitch classes (A[long][0] = 4) keeps to the prompt's pitch classes.
+TEST(Generate, KeyPriorOfTheModelIsSampledFrom) {
+  const auto cfg = small_config(96, true, true);
+  auto net = make_net(cfg, 11);
+  auto w = model::export_weights(net);
+  for (float& x : w.at("heads.key_prior").data) x = 0;
+  const Model plain = Model::from_weights(cfg, w);
+  w.at("heads.key_prior").data[12] = 4.0f;
+  const Model keyed = Model::from_weights(cfg, w);
+  const auto p = prompt(60);
+  tokenizer::Grammar g;
+  for (const Event& e : p) g.feed(e);
+  std::array<int, 12> count{};
+  int total = 0;
+  for (const Event& e : p)
+    if (e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack])) ++count[e[Field::kValue] % 12], ++total;
+  std::array<bool, 12> used{};
+  for (int i = 0; i < 12; ++i) used[size_t(i)] = count[size_t(i)] * 24 >= total;
+  const double off = share_in_key(plain, p, 200, 3, 0, used, 50), on = share_in_key(keyed, p, 200, 3, 0, used, 50);
+  std::cout << "[ key prior ] pitched notes on the prompt's pitch classes: " << off << " (prior 0), " << on
+            << " (prior 4)\n";
+  EXPECT_GT(on, 0.9);
+  EXPECT_GT(on, off + 0.1);
+}
+
 // Without notes in the prompt, key_strength keeps to the scale of the header's key signature.
 TEST(Generate, KeyStrengthFollowsTheAskedKeyWithoutAPrompt) {
   auto& fx = fixture(96);

@@ -25,7 +25,7 @@ std::vector<torch::Tensor> reference_logits(model::Transformer& net, const std::
   auto next = torch::cat({e.slice(1, 1, T), e.slice(1, T - 1, T)}, 1);   // [1, T, 6]
   auto h = net->hidden(e, p);                                             // [1, T, d]
   std::vector<torch::Tensor> out;
-  for (int f = 0; f < kNumFields; ++f) out.push_back(net->field_logits(h, next, f)[0].contiguous());  // [T, V_f]
+  for (int f = 0; f < kNumFields; ++f) out.push_back(net->field_logits(h, next, f, e)[0].contiguous());  // [T, V_f]
   return out;
 }
 
@@ -61,8 +61,8 @@ std::vector<Event> prefix(size_t n) {
 }
 
 TEST(Session, MatchesReferenceF32) {
-  for (bool pitch_context : {true, false}) {
-    const auto cfg = small_config(96, pitch_context);
+  for (auto [pitch_context, key_prior] : {std::pair{true, false}, {false, false}, {true, true}, {false, true}}) {
+    const auto cfg = small_config(96, pitch_context, key_prior);
     auto net = make_net(cfg, 1);
     const auto ev = prefix(size_t(cfg.max_len));
     const auto ref = reference_logits(net, ev);
@@ -70,7 +70,8 @@ TEST(Session, MatchesReferenceF32) {
     Diff d = compare_with_reference(m, ev, ref);
     EXPECT_GT(d.max_ref, 1.0) << "logits too small for a meaningful comparison";
     EXPECT_LT(d.rel(), 1e-4) << "max |engine - torch| = " << d.max_abs << ", max |torch| = " << d.max_ref;
-    std::cout << "[ fp32, pitch context " << pitch_context << " ] max |engine - torch| = " << d.max_abs
+    std::cout << "[ fp32, pitch context " << pitch_context << ", key prior " << key_prior
+              << " ] max |engine - torch| = " << d.max_abs
               << " (max |logit| " << d.max_ref << ", kernels " << kernel_name() << ")\n";
   }
 }
@@ -87,6 +88,45 @@ TEST(Session, PitchContextIsUsed) {
   EXPECT_GT(compare_with_reference(a, ev, reference_logits(net, ev)).max_ref, 1.0);
   Diff d = compare_with_reference(b, ev, reference_logits(net, ev));
   EXPECT_GT(d.max_abs, 1e-2);
+}
+
+// The key prior changes the pitch logits of notes on pitched tracks, and nothing else.
+TEST(Session, KeyPriorMovesOnlyPitchedNotePitches) {
+  const auto cfg = small_config(96, false, true);
+  auto net = make_net(cfg, 10);
+  auto w = model::export_weights(net);
+  const auto ev = prefix(60);
+  Model with = Model::from_weights(cfg, w, WeightFormat::kF32);
+  for (float& x : w.at("heads.key_prior").data) x = 0;
+  Model without = Model::from_weights(cfg, w, WeightFormat::kF32);
+  Session a(with, 1), b(without, 1);
+  const auto pos = tokenizer::Tokenizer::positions(ev);
+  tokenizer::Grammar g;
+  int pitched = 0;
+  bool seen_pitched_note = false;
+  for (size_t t = 0; t + 1 < ev.size(); ++t) {
+    a.step({ev[t]}, {pos[t]});
+    b.step({ev[t]}, {pos[t]});
+    g.feed(ev[t]);
+    if (ev[t].kind() == tokenizer::Kind::kNote && !g.is_drum(ev[t][tokenizer::Field::kTrack])) seen_pitched_note = true;
+    const Event& next = ev[t + 1];
+    const bool is_pitched = next.kind() == tokenizer::Kind::kNote && !g.is_drum(next[tokenizer::Field::kTrack]);
+    for (int f = 0; f < kNumFields; ++f) {
+      const auto la = a.field_logits(0, tokenizer::Field(f), next), lb = b.field_logits(0, tokenizer::Field(f), next);
+      double diff = 0;
+      for (size_t i = 0; i < la.size(); ++i) diff = std::max(diff, double(std::abs(la[i] - lb[i])));
+      if (f == int(tokenizer::Field::kValue) && is_pitched && seen_pitched_note) {
+        EXPECT_GT(diff, 1e-3) << t;
+        for (size_t i = 128; i < la.size(); ++i) ASSERT_EQ(la[i], lb[i]) << "only pitches 0..127 move";
+        ++pitched;
+      } else if (f == int(tokenizer::Field::kValue) && is_pitched) {
+        EXPECT_LT(diff, 1e-5) << "no pitched note yet: no prior (event " << t << ")";
+      } else {
+        EXPECT_EQ(diff, 0.0) << "event " << t << " field " << f;
+      }
+    }
+  }
+  EXPECT_GT(pitched, 10);
 }
 
 TEST(Session, MatchesReferenceBf16) {
@@ -205,7 +245,8 @@ TEST(Session, ContextLimitAndBadInput) {
 
 // Teacher-forced scores equal the reference loss (within the context: no window slides).
 TEST(Score, MatchesReferenceLoss) {
-  const auto cfg = small_config();
+  for (bool key_prior : {false, true}) {
+  const auto cfg = small_config(96, true, key_prior);
   auto net = make_net(cfg, 7);
   Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
   const auto ev = prefix(size_t(cfg.max_len));
@@ -220,14 +261,15 @@ TEST(Score, MatchesReferenceLoss) {
   torch::NoGradGuard ng;
   auto [e, p] = to_tensors(ev);
   auto loss = net->loss(e, p);
-  EXPECT_NEAR(sum, loss.nll_sum, 1e-4 * loss.nll_sum);
+  EXPECT_NEAR(sum, loss.nll_sum, 1e-4 * loss.nll_sum) << "key prior " << key_prior;
   EXPECT_EQ(loss.events, int64_t(ev.size() - 1));
+  }
 }
 
 // Longer than the context: the window slides; every event still gets a finite score, and events
 // inside the first window score as without sliding.
 TEST(Score, SlidingWindow) {
-  const auto cfg = small_config(32);
+  const auto cfg = small_config(32, true, true);
   auto net = make_net(cfg, 8);
   Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
   const auto ev = prefix(150);

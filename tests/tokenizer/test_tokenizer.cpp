@@ -152,6 +152,37 @@ TEST(Tokenizer, PitchContextSeededFromAKey) {
   EXPECT_EQ(played.current(), before);
 }
 
+// The key prior's bias: zero-mean, (numerically) zero before any note, transposing the context
+// transposes the bias, and a positive same-class weight favours the classes used.
+TEST(Tokenizer, KeyPriorBias) {
+  float A[24] = {};
+  A[12] = 1.0f;        // long half, same class
+  A[0 + 7] = 0.3f;     // short half, a fifth above
+  PitchContext empty{};
+  for (float b : key_prior_bias(empty, A)) EXPECT_NEAR(b, 0.0f, 1e-5f);
+  PitchContextTracker tr;
+  Event note;
+  note[Field::kKind] = uint16_t(Kind::kNote);
+  for (int p : {60, 64, 67, 60, 62, 64, 65, 67}) {
+    note[Field::kValue] = uint16_t(p);
+    tr.next(note);
+  }
+  const PitchContext c = tr.current();
+  const auto b = key_prior_bias(c, A);
+  float mean = 0;
+  for (float x : b) mean += x / 12;
+  EXPECT_NEAR(mean, 0.0f, 1e-5f);
+  EXPECT_GT(b[0], b[1]);    // C used, C# not
+  EXPECT_GT(b[4], b[10]);   // E used, Bb not
+  for (int k = 1; k < 12; ++k) {
+    PitchContext shifted{};
+    for (int half = 0; half < 2; ++half)
+      for (int i = 0; i < 12; ++i) shifted[size_t(half * 12 + (i + k) % 12)] = c[size_t(half * 12 + i)];
+    const auto bs = key_prior_bias(shifted, A);
+    for (int q = 0; q < 12; ++q) EXPECT_NEAR(bs[size_t((q + k) % 12)], b[size_t(q)], 1e-5f) << k << " " << q;
+  }
+}
+
 // A second tempo / metre / key while still in the header must come later (dt >= 1): at time 0
 // it would replace the first.
 TEST(Grammar, HeaderHasOneTempoMetreAndKey) {
