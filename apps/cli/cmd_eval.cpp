@@ -81,13 +81,22 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                         {"events", ours.events}, {"notes", ours.notes},
                         {"model_bits_per_note", ours.bits_per_note()}, {"model_bits_per_event", ours.bits_per_event()},
                         {"ngram_bits_per_note", base.bits_per_note()}, {"ngram_bits_per_event", base.bits_per_event()},
-                        {"improvement", gain}};
+                        {"improvement", gain},
+                        {"model_pitch_bits_per_note", ours.pitch_bits_per_note()},
+                        {"ngram_pitch_bits_per_note", base.pitch_bits_per_note()},
+                        {"model_off_key_probability", ours.mean_off_key_mass()},
+                        {"real_off_key_share", ours.off_key_share()}};
     if (!a->json) {
       std::printf("validation: %s (%lld events, %lld notes)\n", a->data.c_str(), (long long)ours.events, (long long)ours.notes);
-      std::printf("  %-22s %10s %12s\n", "", "bits/note", "bits/event");
-      std::printf("  %-22s %10.3f %12.3f\n", ("model " + files.name).c_str(), ours.bits_per_note(), ours.bits_per_event());
-      std::printf("  %-22s %10.3f %12.3f\n", "n-gram baseline", base.bits_per_note(), base.bits_per_event());
+      std::printf("  %-22s %10s %12s %12s\n", "", "bits/note", "bits/event", "pitch bits");
+      std::printf("  %-22s %10.3f %12.3f %12.3f\n", ("model " + files.name).c_str(), ours.bits_per_note(), ours.bits_per_event(),
+                  ours.pitch_bits_per_note());
+      std::printf("  %-22s %10.3f %12.3f %12.3f\n", "n-gram baseline", base.bits_per_note(), base.bits_per_event(),
+                  base.pitch_bits_per_note());
       std::printf("  model uses %.1f%% fewer bits per note than the baseline\n", 100 * gain);
+      std::printf("  key: the model puts %.1f%% of its pitch probability outside each piece's 7 most used pitch\n"
+                  "  classes (notes on pitched tracks); %.1f%% of the real notes are outside them\n",
+                  100 * ours.mean_off_key_mass(), 100 * ours.off_key_share());
     }
     if (a->continuations) {
       auto m = engine::Model::load(files);

@@ -19,8 +19,16 @@ struct NllResult {
   double nats = 0;          // summed negative log-likelihood
   int64_t events = 0;       // predicted events
   int64_t notes = 0;        // predicted NOTE events
+  double pitch_nats = 0;    // the part of `nats` spent on NOTE pitches (drum sounds included)
+  // Key: over the notes on pitched tracks, the model's mean probability on pitch classes outside
+  // the piece's 7 most used ones, and how many of the real notes are outside them (model_nll only).
+  double off_key_mass = 0;
+  int64_t pitched_notes = 0, off_key_notes = 0;
   double bits_per_event() const;
   double bits_per_note() const;
+  double pitch_bits_per_note() const;
+  double mean_off_key_mass() const { return pitched_notes ? off_key_mass / double(pitched_notes) : 0; }
+  double off_key_share() const { return pitched_notes ? double(off_key_notes) / double(pitched_notes) : 0; }
 };
 
 // Model NLL over documents, in windows of the model's max_len (each window = the document's

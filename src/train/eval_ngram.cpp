@@ -90,7 +90,11 @@ NllResult NgramModel::nll(const train::Split& split, size_t max_docs) const {
         total += n;
       }
   walk(split, max_docs,
-       [&](int k, int f, int prev, int v) { r.nats -= field_logprob(k, f, prev, v); },
+       [&](int k, int f, int prev, int v) {
+         const double lp = field_logprob(k, f, prev, v);
+         r.nats -= lp;
+         if (k == int(tokenizer::Kind::kNote) && f == int(tokenizer::Field::kValue)) r.pitch_nats -= lp;
+       },
        [&](int k2, int k1, int k) {
          double p1 = (uni[k] + 1) / (total + kKinds);
          double p2 = (bi[k1 * kKinds + k] + kAlpha) / (ctx1[k1] + kAlpha * kKinds);

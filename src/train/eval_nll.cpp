@@ -1,4 +1,6 @@
 // Model negative log-likelihood over documents (libtorch forward, teacher forcing, windows).
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "continuo/error.hpp"
@@ -11,13 +13,23 @@ using tokenizer::Kind;
 
 double NllResult::bits_per_event() const { return events ? nats / events / std::log(2.0) : 0; }
 double NllResult::bits_per_note() const { return notes ? nats / notes / std::log(2.0) : 0; }
+double NllResult::pitch_bits_per_note() const { return notes ? pitch_nats / notes / std::log(2.0) : 0; }
 
 namespace {
 
 struct Win {
   tokenizer::Window w;
   size_t first_target;   // index of the first event whose prediction counts
+  std::array<bool, 12> in_key{};   // the document's 7 most used pitch classes
 };
+
+// Drum flags of the tracks a sequence declares.
+std::array<bool, tokenizer::kMaxTracks> drum_tracks(const std::vector<Event>& ev) {
+  std::array<bool, tokenizer::kMaxTracks> drum{};
+  for (const Event& e : ev)
+    if (e.kind() == Kind::kTrack) drum[e[tokenizer::Field::kTrack] % tokenizer::kMaxTracks] = e[tokenizer::Field::kValue] >= tokenizer::kDrumKitBase;
+  return drum;
+}
 
 class Scorer {
  public:
@@ -32,8 +44,17 @@ class Scorer {
     auto pos = tokenizer::Tokenizer::positions(ev);
     const size_t h = tokenizer::Tokenizer::header_length(ev);
     const size_t room = size_t(cfg_.max_len) > h + 2 ? size_t(cfg_.max_len) - h - 2 : 1;
+    const auto drum = drum_tracks(ev);
+    std::array<int, 12> count{};
+    for (const Event& e : ev)
+      if (e.kind() == Kind::kNote && !drum[e[tokenizer::Field::kTrack] % tokenizer::kMaxTracks]) ++count[e[tokenizer::Field::kValue] % 12];
+    std::array<int, 12> order{};
+    for (int i = 0; i < 12; ++i) order[size_t(i)] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return count[size_t(a)] > count[size_t(b)]; });
+    std::array<bool, 12> in_key{};
+    for (int i = 0; i < 7; ++i) in_key[size_t(order[size_t(i)])] = true;
     for (size_t begin = h; begin < ev.size() || begin == h; begin += room) {
-      Win win{tokenizer::Tokenizer::crop(ev, pos, begin, begin + room), 0};
+      Win win{tokenizer::Tokenizer::crop(ev, pos, begin, begin + room), 0, in_key};
       // the first window also predicts the header (after BOS); later ones only their body
       win.first_target = begin == h ? 1 : tokenizer::Tokenizer::header_length(win.w.events);
       pending_.push_back(std::move(win));
@@ -60,16 +81,29 @@ class Scorer {
     auto ea = ev.accessor<int64_t, 3>();
     auto pa = pos.accessor<int64_t, 3>();
     auto va = valid.accessor<float, 2>();
+    auto note = torch::zeros({B, int64_t(T)}, torch::kFloat32), pitched = torch::zeros({B, int64_t(T)}, torch::kFloat32);
+    auto off = torch::zeros({B, 128}, torch::kFloat32);   // 1 for pitches outside the piece's key
+    auto na = note.accessor<float, 2>(), pia = pitched.accessor<float, 2>(), oa = off.accessor<float, 2>();
     for (int64_t b = 0; b < B; ++b) {
       const auto& w = pending_[b].w;
+      const auto drum = drum_tracks(w.events);
+      for (int p = 0; p < 128; ++p) oa[b][p] = pending_[b].in_key[size_t(p % 12)] ? 0.0f : 1.0f;
       for (size_t t = 0; t < w.events.size(); ++t) {
-        for (int f = 0; f < tokenizer::kNumFields; ++f) ea[b][t][f] = w.events[t].f[f];
+        const Event& e = w.events[t];
+        for (int f = 0; f < tokenizer::kNumFields; ++f) ea[b][t][f] = e.f[f];
         pa[b][t][0] = w.pos[t].beat_pos;
         pa[b][t][1] = w.pos[t].bar_pos;
         if (t >= pending_[b].first_target) {
           va[b][t] = 1;
           ++result_.events;
-          result_.notes += w.events[t].kind() == Kind::kNote;
+          if (e.kind() != Kind::kNote) continue;
+          ++result_.notes;
+          na[b][t] = 1;
+          if (!drum[e[tokenizer::Field::kTrack] % tokenizer::kMaxTracks]) {
+            pia[b][t] = 1;
+            ++result_.pitched_notes;
+            result_.off_key_notes += !pending_[b].in_key[size_t(e[tokenizer::Field::kValue] % 12)];
+          }
         }
       }
     }
@@ -81,6 +115,11 @@ class Scorer {
       auto lp = torch::log_softmax(net_->field_logits(h, tgt, f, inp).to(torch::kFloat32), -1);  // [B, T-1, V]
       auto picked = lp.gather(-1, tgt.select(-1, f).unsqueeze(-1)).squeeze(-1);             // [B, T-1]
       result_.nats -= (picked * used.select(-1, f) * keep).sum().item<double>();
+      if (f == int(tokenizer::Field::kValue)) {
+        result_.pitch_nats -= (picked * note.slice(1, 1, T)).sum().item<double>();
+        auto mass = (lp.slice(-1, 0, 128).exp() * off.unsqueeze(1)).sum(-1);   // [B, T-1]
+        result_.off_key_mass += (mass * pitched.slice(1, 1, T)).sum().item<double>();
+      }
     }
     pending_.clear();
   }

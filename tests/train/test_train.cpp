@@ -241,6 +241,15 @@ TEST_F(Training, EvaluationsGiveSaneNumbers) {
   EXPECT_EQ(ours.events, base.events) << "both score the same events";
   EXPECT_GT(ours.notes, 0);
   for (double b : {ours.bits_per_note(), base.bits_per_note()}) EXPECT_TRUE(std::isfinite(b) && b > 0) << b;
+  for (const auto& r : {ours, base}) {
+    EXPECT_GT(r.pitch_bits_per_note(), 0.0);
+    EXPECT_LT(r.pitch_bits_per_note(), r.bits_per_note());
+  }
+  // the tunes use 7 pitch classes: no real note is off key; the model leaves some mass there
+  EXPECT_EQ(ours.pitched_notes, ours.notes);
+  EXPECT_EQ(ours.off_key_notes, 0);
+  EXPECT_GT(ours.mean_off_key_mass(), 0.0);
+  EXPECT_LT(ours.mean_off_key_mass(), 1.0);
 
   const engine::Model m = engine::Model::load(files);
   eval::ContinuationOptions o;
