@@ -110,14 +110,14 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (!a->json) {
         std::printf("\ncontinuation vs its prompt (%d pieces, %d-event prompts, %d new events; lower is closer except IoU/Jaccard):\n",
                     rows.empty() ? 0 : rows[0].stats.pieces, a->prompt_events, a->events);
-        std::printf("  %-18s %10s %10s %10s %10s %10s\n", "", "pc L1", "|log dens|", "vel diff", "vel IoU", "instr J");
+        std::printf("  %-18s %10s %10s %10s %10s %10s %10s\n", "", "pc L1", "off key", "|log dens|", "vel diff", "vel IoU", "instr J");
       }
       for (const auto& r : rows) {
         const auto& s = r.stats;
         if (!a->json)
-          std::printf("  %-18s %10.3f %10.3f %10.2f %10.3f %10.3f\n", r.label.c_str(), s.pitch_class_l1, s.density_ratio,
+          std::printf("  %-18s %10.3f %10.3f %10.3f %10.2f %10.3f %10.3f\n", r.label.c_str(), s.pitch_class_l1, s.off_key, s.density_ratio,
                       s.velocity_mean_diff, s.velocity_range_iou, s.instrument_jaccard);
-        j["continuations"].push_back({{"label", r.label}, {"pieces", s.pieces}, {"pitch_class_l1", s.pitch_class_l1},
+        j["continuations"].push_back({{"label", r.label}, {"pieces", s.pieces}, {"pitch_class_l1", s.pitch_class_l1}, {"off_key", s.off_key},
                                       {"log_density_ratio", s.density_ratio}, {"velocity_mean_diff", s.velocity_mean_diff},
                                       {"velocity_range_iou", s.velocity_range_iou}, {"instrument_jaccard", s.instrument_jaccard}});
       }

@@ -23,7 +23,7 @@ struct SamplingArgs {
   float temperature = 1.0f;
   float top_p = 0.98f;
   int top_k = 0;
-  float key_strength = 2.0f;
+  float key_strength = 0.5f;
   std::string seed = "random";
   bool no_controls = false;
   std::string bpm, time_signature, key;

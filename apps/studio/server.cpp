@@ -211,7 +211,7 @@ JobRequest Server::Impl::parse_generate(const std::string& body) {
   s.temperature = float(f.number("temperature", 1.0, 0.0, 5.0));
   s.top_p = float(f.number("top_p", 0.98, 0.01, 1.0));
   s.top_k = f.integer("top_k", 0, 0, 1000);
-  s.key_strength = float(f.number("key_strength", 2.0, 0.0, 10.0));
+  s.key_strength = float(f.number("key_strength", 0.5, 0.0, 10.0));
   s.allow_controls = f.boolean("allow_controls", true);
   auto seed = f.seed("seed");
   s.seed = seed ? *seed : std::random_device{}() % 1000000;

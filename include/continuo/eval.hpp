@@ -53,6 +53,7 @@ class NgramModel {
 // How a continuation relates to its prompt, averaged over held-out pieces.
 struct ContinuationStats {
   double pitch_class_l1 = 0;     // L1 distance of pitch-class histograms (0..2)
+  double off_key = 0;            // share of the continuation's pitched notes outside the prompt's 7 main pitch classes
   double density_ratio = 0;      // |log(notes per beat of continuation / prompt)|
   double velocity_mean_diff = 0; // |mean velocity difference|
   double velocity_range_iou = 0; // overlap of [p10, p90] velocity ranges

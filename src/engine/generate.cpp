@@ -159,8 +159,13 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
             if (t < mask.size()) mask[t] = 0;
         } else if (f == int(Field::kValue) && partial[size_t(v)].kind() == Kind::kNote &&
                    !g.is_drum(partial[size_t(v)][Field::kTrack])) {
-          m.add_key_prior(s.pitch[size_t(v)].current(), logits.data() + i * V);   // the model's own
-          if (opt.key_strength > 0) key_bias(keys[size_t(v)].current(), opt.key_strength, logits.data() + i * V);
+          // the model's own key prior and the asked key strength are added at their own strength
+          // whatever the temperature (scaled by it here, divided by it in sample()): a low
+          // temperature sharpens the network's choice, not the prior's "more of the same"
+          // (which, sharpened, collapses melodies onto one repeated note)
+          const float t = opt.temperature > 0 ? opt.temperature : 1.0f;
+          m.add_key_prior(s.pitch[size_t(v)].current(), logits.data() + i * V, t);
+          if (opt.key_strength > 0) key_bias(keys[size_t(v)].current(), t * opt.key_strength, logits.data() + i * V);
         }
         if (std::find(mask.begin(), mask.end(), 1) == mask.end()) mask = grammar_mask;   // constraints can't be met
         const int value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);

@@ -60,9 +60,9 @@ struct Model::Impl {
   // earlier fields. out [R, vocab_f]. scratch grows as needed.
   void head_logits(int f, const float* h, const tokenizer::Event* partial, int64_t rows, float* out,
                    std::vector<float>& scratch) const;
-  // With key_prior: value logits (pitches 0..127) += tokenizer::key_prior_bias(c, key_prior).
+  // With key_prior: value logits (pitches 0..127) += scale * tokenizer::key_prior_bias(c, key_prior).
   // Only for a NOTE on a pitched track (the caller checks); does nothing for other models.
-  void add_key_prior(const tokenizer::PitchContext& c, float* value_logits) const;
+  void add_key_prior(const tokenizer::PitchContext& c, float* value_logits, float scale = 1.0f) const;
   bool needs_pitch_context() const { return cfg.pitch_context || cfg.key_prior; }
 };
 

@@ -105,10 +105,10 @@ void Model::Impl::head_logits(int f, const float* h, const tokenizer::Event* par
   matmul(*kern, z, rows, hw.out, out);   // [R, vocab_f]
 }
 
-void Model::Impl::add_key_prior(const tokenizer::PitchContext& c, float* value_logits) const {
+void Model::Impl::add_key_prior(const tokenizer::PitchContext& c, float* value_logits, float scale) const {
   if (key_prior.empty()) return;
   const std::array<float, 12> b = tokenizer::key_prior_bias(c, key_prior.data());
-  for (int p = 0; p < 128; ++p) value_logits[p] += b[size_t(p % 12)];
+  for (int p = 0; p < 128; ++p) value_logits[p] += scale * b[size_t(p % 12)];
 }
 
 Model::Model() = default;

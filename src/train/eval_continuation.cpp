@@ -1,6 +1,7 @@
 // `continuo eval --continuations`: does a continuation stay close to its prompt, as close as the
 // real continuation does? Pitch classes, note density, velocities and instruments.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <set>
 
@@ -57,6 +58,13 @@ void accumulate(ContinuationStats& s, const Profile& a, const Profile& b) {
   double l1 = 0;
   for (int i = 0; i < 12; ++i) l1 += std::abs(a.pc[i] - b.pc[i]);
   s.pitch_class_l1 += l1;
+  // off key: the continuation's share of pitched notes outside the prompt's 7 most used classes
+  std::array<int, 12> order{};
+  for (int i = 0; i < 12; ++i) order[size_t(i)] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return a.pc[size_t(x)] > a.pc[size_t(y)]; });
+  double off = 0;
+  for (int i = 7; i < 12; ++i) off += b.pc[size_t(order[size_t(i)])];
+  s.off_key += off;
   double da = std::max(a.notes, 1) / a.beats, db = std::max(b.notes, 1) / b.beats;
   s.density_ratio += std::abs(std::log(db / da));
   auto mean = [](const std::vector<int>& v) {
@@ -80,6 +88,7 @@ void accumulate(ContinuationStats& s, const Profile& a, const Profile& b) {
 void finish(ContinuationStats& s) {
   if (s.pieces == 0) return;
   s.pitch_class_l1 /= s.pieces;
+  s.off_key /= s.pieces;
   s.density_ratio /= s.pieces;
   s.velocity_mean_diff /= s.pieces;
   s.velocity_range_iou /= s.pieces;
