@@ -90,7 +90,8 @@ struct SampleOptions {
   // has not used become up to 50x (at 1) less likely, not impossible, so a continuation can
   // still move to a new key gradually. A prompt without pitched notes starts from the scale of
   // its key signature, if it has one (generate --key). 0 = the model alone, with its own learned
-  // key prior if it has one (model::Config::key_prior); the CLI and the studio default to 2.
+  // key prior if it has one (model::Config::key_prior); the CLI and the studio default to 0.5.
+  // Like the key prior, it is applied at its own strength whatever the temperature.
   float key_strength = 0.0f;
   // Optional: asked after each event of variation v; true stops that variation alone, keeping
   // what it made so far (e.g. a stop button under one of several variations).

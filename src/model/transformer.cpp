@@ -250,10 +250,14 @@ Weights export_weights(Transformer& net) {
   return w;
 }
 
-void import_weights(Transformer& net, const Weights& w) {
+void import_weights(Transformer& net, const Weights& w, std::vector<std::string>* missing) {
   torch::NoGradGuard ng;
   for (auto& p : net->named_parameters()) {
     auto it = w.find(p.key());
+    if (it == w.end() && missing) {
+      missing->push_back(p.key());
+      continue;
+    }
     if (it == w.end()) throw Error(ErrorCode::kCorruptData, "weights lack tensor '" + p.key() + "'");
     auto& t = p.value();
     std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());

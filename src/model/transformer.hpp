@@ -108,6 +108,8 @@ TORCH_MODULE(Transformer);
 
 void init_weights(Transformer& net, uint64_t seed);
 Weights export_weights(Transformer& net);                 // fp32 copies, by tensor name
-void import_weights(Transformer& net, const Weights& w);  // checks names and shapes
+// Checks names and shapes (kCorruptData). With `missing`, tensors `w` lacks keep their values
+// and their names are listed there instead.
+void import_weights(Transformer& net, const Weights& w, std::vector<std::string>* missing = nullptr);
 
 }  // namespace continuo::model

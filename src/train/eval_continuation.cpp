@@ -6,6 +6,7 @@
 #include <set>
 
 #include "continuo/eval.hpp"
+#include "train/main_pitch_classes.hpp"
 
 namespace continuo::eval {
 using tokenizer::Event;
@@ -59,12 +60,9 @@ void accumulate(ContinuationStats& s, const Profile& a, const Profile& b) {
   for (int i = 0; i < 12; ++i) l1 += std::abs(a.pc[i] - b.pc[i]);
   s.pitch_class_l1 += l1;
   // off key: the continuation's share of pitched notes outside the prompt's 7 most used classes
-  std::array<int, 12> order{};
-  for (int i = 0; i < 12; ++i) order[size_t(i)] = i;
-  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return a.pc[size_t(x)] > a.pc[size_t(y)]; });
-  double off = 0;
-  for (int i = 7; i < 12; ++i) off += b.pc[size_t(order[size_t(i)])];
-  s.off_key += off;
+  const std::array<bool, 12> key = main_pitch_classes(a.pc);
+  for (int i = 0; i < 12; ++i)
+    if (!key[size_t(i)]) s.off_key += b.pc[size_t(i)];
   double da = std::max(a.notes, 1) / a.beats, db = std::max(b.notes, 1) / b.beats;
   s.density_ratio += std::abs(std::log(db / da));
   auto mean = [](const std::vector<int>& v) {

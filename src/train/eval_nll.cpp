@@ -1,11 +1,11 @@
 // Model negative log-likelihood over documents (libtorch forward, teacher forcing, windows).
-#include <algorithm>
 #include <array>
 #include <cmath>
 
 #include "continuo/error.hpp"
 #include "continuo/eval.hpp"
 #include "model/transformer.hpp"
+#include "train/main_pitch_classes.hpp"
 
 namespace continuo::eval {
 using tokenizer::Event;
@@ -21,6 +21,7 @@ struct Win {
   tokenizer::Window w;
   size_t first_target;   // index of the first event whose prediction counts
   std::array<bool, 12> in_key{};   // the document's 7 most used pitch classes
+  std::array<bool, tokenizer::kMaxTracks> drum{};   // the document's drum tracks
 };
 
 // Drum flags of the tracks a sequence declares.
@@ -48,13 +49,9 @@ class Scorer {
     std::array<int, 12> count{};
     for (const Event& e : ev)
       if (e.kind() == Kind::kNote && !drum[e[tokenizer::Field::kTrack] % tokenizer::kMaxTracks]) ++count[e[tokenizer::Field::kValue] % 12];
-    std::array<int, 12> order{};
-    for (int i = 0; i < 12; ++i) order[size_t(i)] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return count[size_t(a)] > count[size_t(b)]; });
-    std::array<bool, 12> in_key{};
-    for (int i = 0; i < 7; ++i) in_key[size_t(order[size_t(i)])] = true;
+    const std::array<bool, 12> in_key = main_pitch_classes(count);
     for (size_t begin = h; begin < ev.size() || begin == h; begin += room) {
-      Win win{tokenizer::Tokenizer::crop(ev, pos, begin, begin + room), 0, in_key};
+      Win win{tokenizer::Tokenizer::crop(ev, pos, begin, begin + room), 0, in_key, drum};
       // the first window also predicts the header (after BOS); later ones only their body
       win.first_target = begin == h ? 1 : tokenizer::Tokenizer::header_length(win.w.events);
       pending_.push_back(std::move(win));
@@ -86,7 +83,7 @@ class Scorer {
     auto na = note.accessor<float, 2>(), pia = pitched.accessor<float, 2>(), oa = off.accessor<float, 2>();
     for (int64_t b = 0; b < B; ++b) {
       const auto& w = pending_[b].w;
-      const auto drum = drum_tracks(w.events);
+      const auto& drum = pending_[b].drum;
       for (int p = 0; p < 128; ++p) oa[b][p] = pending_[b].in_key[size_t(p % 12)] ? 0.0f : 1.0f;
       for (size_t t = 0; t < w.events.size(); ++t) {
         const Event& e = w.events[t];

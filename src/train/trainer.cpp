@@ -114,23 +114,16 @@ bool trained(const TrainConfig& c, const std::string& name) {
 // Copies the weights of an existing model into `net`; tensors it lacks keep their initial values.
 void init_from_model(model::Transformer& net, const std::string& name, const LogFn& log) {
   const model::ModelFiles files = model::find_model(name);
-  const model::Weights w = model::load_safetensors(files.weights_path);
-  torch::NoGradGuard ng;
-  std::string fresh;
-  for (auto& p : net->named_parameters()) {
-    auto it = w.find(p.key());
-    if (it == w.end()) {
-      fresh += (fresh.empty() ? "" : ", ") + p.key();
-      continue;
-    }
-    std::vector<int64_t> shape(p.value().sizes().begin(), p.value().sizes().end());
-    if (shape != it->second.shape)
-      throw Error(ErrorCode::kInvalidArgument, "init_from " + name + ": tensor '" + p.key() + "' has another shape");
-    p.value().copy_(torch::from_blob(const_cast<float*>(it->second.data.data()), p.value().sizes(), torch::kFloat32));
+  std::vector<std::string> fresh;
+  try {
+    model::import_weights(net, model::load_safetensors(files.weights_path), &fresh);
+  } catch (const Error& e) {
+    throw Error(ErrorCode::kInvalidArgument, "init_from " + name + ": " + e.what());
   }
   if (log) {
     StepLog l;
-    l.note = "initialised from " + files.weights_path + (fresh.empty() ? "" : "; new tensors: " + fresh);
+    l.note = "initialised from " + files.weights_path;
+    for (size_t i = 0; i < fresh.size(); ++i) l.note += (i ? ", " : "; new tensors: ") + fresh[i];
     log(l);
   }
 }

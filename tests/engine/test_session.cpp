@@ -76,15 +76,20 @@ TEST(Session, MatchesReferenceF32) {
   }
 }
 
+// The engine model of `net`'s weights with one tensor zeroed.
+Model without(const model::Config& cfg, model::Transformer& net, const std::string& tensor) {
+  auto w = model::export_weights(net);
+  for (float& x : w.at(tensor).data) x = 0;
+  return Model::from_weights(cfg, w, WeightFormat::kF32);
+}
+
 // The pitch-class context is an input that matters: zeroing its weights changes the logits.
 TEST(Session, PitchContextIsUsed) {
   const auto cfg = small_config();
   auto net = make_net(cfg, 9);
-  auto w = model::export_weights(net);
   const auto ev = prefix(40);
-  Model a = Model::from_weights(cfg, w, WeightFormat::kF32);
-  for (float& x : w.at("model.embed_pitch_context.weight").data) x = 0;
-  Model b = Model::from_weights(cfg, w, WeightFormat::kF32);
+  Model a = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+  Model b = without(cfg, net, "model.embed_pitch_context.weight");
   EXPECT_GT(compare_with_reference(a, ev, reference_logits(net, ev)).max_ref, 1.0);
   Diff d = compare_with_reference(b, ev, reference_logits(net, ev));
   EXPECT_GT(d.max_abs, 1e-2);
@@ -94,12 +99,10 @@ TEST(Session, PitchContextIsUsed) {
 TEST(Session, KeyPriorMovesOnlyPitchedNotePitches) {
   const auto cfg = small_config(96, false, true);
   auto net = make_net(cfg, 10);
-  auto w = model::export_weights(net);
   const auto ev = prefix(60);
-  Model with = Model::from_weights(cfg, w, WeightFormat::kF32);
-  for (float& x : w.at("heads.key_prior").data) x = 0;
-  Model without = Model::from_weights(cfg, w, WeightFormat::kF32);
-  Session a(with, 1), b(without, 1);
+  Model with = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+  Model plain = without(cfg, net, "heads.key_prior");
+  Session a(with, 1), b(plain, 1);
   const auto pos = tokenizer::Tokenizer::positions(ev);
   tokenizer::Grammar g;
   int pitched = 0;
