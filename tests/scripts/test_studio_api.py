@@ -257,7 +257,8 @@ try:
     expect_error(status, j, 404, "not_found", what="status of an unknown job")
 
     # ---- a full queue (1 running + 1 waiting) refuses more with 503; clients that go away cancel their jobs
-    long_req = {"score": sid, "events": 1000, "variations": 4, "seed": 1}
+    # long enough to outlast the test's waits on a fast idle machine (1,000 events could finish first)
+    long_req = {"score": sid, "events": 8000, "variations": 4, "seed": 1}
     a = Stream(port, long_req)
     next(a.events())   # job event
     # the job event comes when the job is queued: wait until the worker has taken it, else b
