@@ -45,9 +45,11 @@ Verb score_verb{"score", "How likely the model finds a MIDI file (bits per note 
 }, 20};
 
 struct EvalArgs {
-  std::string model = "default", data;
+  std::string model = "default", data, held_out, write_loop;
+  int loop_bars = 8;
   size_t max_docs = 0;
-  bool continuations = false, json = false;
+  bool continuations = false, json = false, copy = false, skip_nll = false;
+  int seeds = 8, repeat_events = 400;
   int pieces = 24, prompt_events = 256, events = 256;
   uint64_t seed = 1;
   float key_strength = 0.0f;
@@ -56,7 +58,9 @@ struct EvalArgs {
 Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram baseline; continuation statistics", [](CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   app.add_option("-m,--model", a->model, "model name or folder");
-  app.add_option("--data", a->data, "token shards (from `continuo dataset build`)")->required();
+  app.add_option("--data", a->data, "token shards (from `continuo dataset build`)");
+  app.add_option("--write-loop", a->write_loop, "write the strict loop of --copy (8 bars, or --loop-bars) as a MIDI file and stop");
+  app.add_option("--loop-bars", a->loop_bars, "bars of the loop --write-loop writes")->check(CLI::Range(1, 256));
   app.add_option("--max-docs", a->max_docs, "evaluate only the first N validation pieces (0 = all)");
   app.add_flag("--continuations", a->continuations, "also measure continuations against their prompts");
   app.add_option("--pieces", a->pieces, "pieces for --continuations")->check(CLI::Range(1, 10000));
@@ -65,10 +69,30 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--seed", a->seed, "seed for --continuations");
   app.add_option("--key-strength", a->key_strength, "keep-the-key strength for --continuations (0 = the model alone)")
       ->check(CLI::Range(0.0, 10.0));
+  app.add_flag("--copy", a->copy,
+               "also measure whether the model uses what the piece already did: the cost of an exact second "
+               "pass, the continuation of a strict loop, generation without a prompt");
+  app.add_option("--seeds", a->seeds, "seeds for the loop and the unprompted generation of --copy")->check(CLI::Range(1, 1000));
+  app.add_option("--repeat-events", a->repeat_events,
+                 "--copy: events of each piece written twice (240: both passes inside a 512-event context)")
+      ->check(CLI::Range(8, 4096));
+  app.add_option("--held-out", a->held_out,
+                 "evaluate on the validation split of these shards (e.g. ../shared/eval/holdout built with "
+                 "--valid-permille 1000) instead of --data's; the n-gram is still fit on --data's training split");
+  app.add_flag("--skip-nll", a->skip_nll, "skip the bits-per-note comparison with the n-gram baseline");
   app.add_flag("--json", a->json, "print JSON");
   return [a] {
+    if (!a->write_loop.empty()) {
+      score::Score s = tokenizer::Tokenizer().decode(eval::strict_loop_events(a->loop_bars));
+      score::save(score::resample(s, 480), a->write_loop);
+      std::printf("wrote %s (%d bars)\n", a->write_loop.c_str(), a->loop_bars);
+      return 0;
+    }
+    if (a->data.empty()) throw Error(ErrorCode::kInvalidArgument, "--data is required");
     auto files = model::find_model(a->model);
-    auto valid = train::load_split(a->data, "valid");
+    auto valid = train::load_split(a->held_out.empty() ? a->data : a->held_out, "valid");
+    nlohmann::json j = {{"model", files.name}, {"data", a->data}, {"held_out", a->held_out}};
+    if (!a->skip_nll) {
     auto train_split = train::load_split(a->data, "train");
     std::fprintf(stderr, "fitting the n-gram baseline on %zu training pieces...\n", train_split.size());
     auto ngram = eval::NgramModel::fit(train_split);
@@ -77,7 +101,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                  a->max_docs ? std::min(a->max_docs, valid.size()) : valid.size(), files.name.c_str());
     auto ours = eval::model_nll(files, valid, a->max_docs);
     double gain = 1.0 - ours.bits_per_note() / base.bits_per_note();
-    nlohmann::json j = {{"model", files.name}, {"data", a->data}, {"pieces", a->max_docs ? std::min(a->max_docs, valid.size()) : valid.size()},
+    j.update({{"pieces", a->max_docs ? std::min(a->max_docs, valid.size()) : valid.size()},
                         {"events", ours.events}, {"notes", ours.notes},
                         {"model_bits_per_note", ours.bits_per_note()}, {"model_bits_per_event", ours.bits_per_event()},
                         {"ngram_bits_per_note", base.bits_per_note()}, {"ngram_bits_per_event", base.bits_per_event()},
@@ -85,7 +109,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                         {"model_pitch_bits_per_note", ours.pitch_bits_per_note()},
                         {"ngram_pitch_bits_per_note", base.pitch_bits_per_note()},
                         {"model_off_key_probability", ours.mean_off_key_mass()},
-                        {"real_off_key_share", ours.off_key_share()}};
+                        {"real_off_key_share", ours.off_key_share()}});
     if (!a->json) {
       std::printf("validation: %s (%lld events, %lld notes)\n", a->data.c_str(), (long long)ours.events, (long long)ours.notes);
       std::printf("  %-22s %10s %12s %12s\n", "", "bits/note", "bits/event", "pitch bits");
@@ -97,6 +121,42 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       std::printf("  key: the model puts %.1f%% of its pitch probability outside each piece's 7 most used pitch\n"
                   "  classes (notes on pitched tracks); %.1f%% of the real notes are outside them\n",
                   100 * ours.mean_off_key_mass(), 100 * ours.off_key_share());
+    }
+    }   // !skip_nll
+    engine::SampleOptions defaults;   // the CLI's defaults of `continue` and `generate`
+    defaults.temperature = 1.0f;
+    defaults.top_p = 0.98f;
+    defaults.key_strength = 0.5f;
+    if (a->copy) {
+      auto m = engine::Model::load(files);
+      auto say = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
+      auto rep = eval::repeat_cost(m, valid, a->pieces, a->repeat_events, say);
+      auto loop = eval::loop_continuation(m, defaults, a->seeds);
+      auto un = eval::unprompted(m, valid, defaults, a->seeds, 200);
+      auto q = [](const std::vector<double>& v, double x) { return eval::quantile_of(v, x); };
+      if (!a->json) {
+        std::printf("\nan exact second pass (%zu pieces, their first bars written twice): it costs %.3f of the first pass's bits\n"
+                    "  (median; quartiles %.3f-%.3f; first pass %.2f, second %.2f bits per note, medians)\n",
+                    rep.ratios.size(), rep.median, rep.q1, rep.q3, q(rep.first_bits, 0.5), q(rep.second_bits, 0.5));
+        std::printf("a strict loop (eval::strict_loop_events): %.2f bits per note over 8 bars, %.2f over 32;\n"
+                    "  the two bars after the 8-bar loop, T=1 top-p 0.98 key 0.5, %d seeds: F1 %.3f (mean), %.3f (lowest)\n",
+                    loop.bits_8, loop.bits_32, a->seeds, loop.mean_f1, loop.min_f1);
+        std::printf("generation without a prompt (%d seeds x 200 events) beside the first 200 events of %zu real pieces:\n"
+                    "  most frequent pitch's share: model median %.2f (%.2f-%.2f), real median %.2f (10-90%%: %.2f-%.2f)\n"
+                    "  distinct pitches:            model median %.0f (%.0f-%.0f), real median %.0f (10-90%%: %.0f-%.0f)\n",
+                    a->seeds, un.real_top_share.size(), q(un.model_top_share, 0.5), q(un.model_top_share, 0), q(un.model_top_share, 1),
+                    q(un.real_top_share, 0.5), q(un.real_top_share, 0.1), q(un.real_top_share, 0.9), q(un.model_distinct, 0.5),
+                    q(un.model_distinct, 0), q(un.model_distinct, 1), q(un.real_distinct, 0.5), q(un.real_distinct, 0.1),
+                    q(un.real_distinct, 0.9));
+      }
+      j["repeat"] = {{"pieces", rep.ratios.size()}, {"median_ratio", rep.median}, {"q1", rep.q1}, {"q3", rep.q3},
+                     {"ratios", rep.ratios}};
+      j["loop"] = {{"bits_per_note_8_bars", loop.bits_8}, {"bits_per_note_32_bars", loop.bits_32}, {"f1", loop.f1},
+                   {"mean_f1", loop.mean_f1}};
+      j["unprompted"] = {{"model_top_share", un.model_top_share}, {"model_distinct", un.model_distinct},
+                         {"real_top_share_median", q(un.real_top_share, 0.5)}, {"real_top_share_p10", q(un.real_top_share, 0.1)},
+                         {"real_top_share_p90", q(un.real_top_share, 0.9)}, {"real_distinct_median", q(un.real_distinct, 0.5)},
+                         {"real_distinct_p10", q(un.real_distinct, 0.1)}, {"real_distinct_p90", q(un.real_distinct, 0.9)}};
     }
     if (a->continuations) {
       auto m = engine::Model::load(files);
@@ -110,16 +170,19 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (!a->json) {
         std::printf("\ncontinuation vs its prompt (%d pieces, %d-event prompts, %d new events; lower is closer except IoU/Jaccard):\n",
                     rows.empty() ? 0 : rows[0].stats.pieces, a->prompt_events, a->events);
-        std::printf("  %-18s %10s %10s %10s %10s %10s %10s\n", "", "pc L1", "off key", "|log dens|", "vel diff", "vel IoU", "instr J");
+        std::printf("  %-18s %8s %8s %10s %8s %8s %8s %8s %8s\n", "", "pc L1", "off key", "|log dens|", "vel diff", "vel IoU",
+                    "instr J", "IOI ovl", "rep bars");
       }
       for (const auto& r : rows) {
         const auto& s = r.stats;
         if (!a->json)
-          std::printf("  %-18s %10.3f %10.3f %10.3f %10.2f %10.3f %10.3f\n", r.label.c_str(), s.pitch_class_l1, s.off_key, s.density_ratio,
-                      s.velocity_mean_diff, s.velocity_range_iou, s.instrument_jaccard);
+          std::printf("  %-18s %8.3f %8.3f %10.3f %8.2f %8.3f %8.3f %8.3f %8.3f\n", r.label.c_str(), s.pitch_class_l1, s.off_key,
+                      s.density_ratio, s.velocity_mean_diff, s.velocity_range_iou, s.instrument_jaccard, s.ioi_overlap,
+                      s.repeated_bars);
         j["continuations"].push_back({{"label", r.label}, {"pieces", s.pieces}, {"pitch_class_l1", s.pitch_class_l1}, {"off_key", s.off_key},
                                       {"log_density_ratio", s.density_ratio}, {"velocity_mean_diff", s.velocity_mean_diff},
-                                      {"velocity_range_iou", s.velocity_range_iou}, {"instrument_jaccard", s.instrument_jaccard}});
+                                      {"velocity_range_iou", s.velocity_range_iou}, {"instrument_jaccard", s.instrument_jaccard},
+                                      {"ioi_overlap", s.ioi_overlap}, {"repeated_bars", s.repeated_bars}});
       }
     }
     if (a->json) std::cout << j.dump(2) << "\n";

@@ -20,8 +20,9 @@ Verb dataset_verb{"dataset", "Build token shards from folders of MIDI files", []
   auto* build = app.add_subcommand("build", "MIDI folders -> deduplicated token shards split by piece");
   build->add_option("inputs", a->opt.inputs, "folders (searched recursively) or MIDI files")->required();
   build->add_option("-o,--out", a->opt.out_dir, "output folder")->required();
-  build->add_option("--valid-permille", a->opt.valid_permille, "pieces held out for validation, per mille")
-      ->check(CLI::Range(0, 500));
+  build->add_option("--valid-permille", a->opt.valid_permille,
+                    "pieces held out for validation, per mille (1000: all of them, an evaluation set for eval --held-out)")
+      ->check(CLI::Range(0, 1000));
   build->add_option("--threads", a->opt.threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 256));
   build->add_option("--min-notes", a->opt.min_notes, "skip pieces with fewer notes")->check(CLI::Range(0, 1000000));
   build->add_option("--max-events", a->opt.max_events, "skip pieces with more events")->check(CLI::Range(16, 10000000));

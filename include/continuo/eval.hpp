@@ -58,6 +58,9 @@ struct ContinuationStats {
   double velocity_mean_diff = 0; // |mean velocity difference|
   double velocity_range_iou = 0; // overlap of [p10, p90] velocity ranges
   double instrument_jaccard = 0; // Jaccard index of the sets of instruments playing
+  double ioi_overlap = 0;        // overlap (0..1) of the inter-onset-interval histograms
+  double repeated_bars = 0;      // share of the continuation's whole bars that repeat an earlier bar exactly
+  int64_t repeated = 0, bars = 0;
   int pieces = 0;
 };
 struct ContinuationRow {
@@ -76,5 +79,48 @@ struct ContinuationOptions {
 std::vector<ContinuationRow> continuations(const engine::Model& m, const train::Split& split,
                                            const ContinuationOptions& opt,
                                            const std::function<void(const std::string&)>& log = {});
+
+// ---- does a model use what the piece already did? (`continuo eval --copy`, docs/EVAL.md)
+
+// The first whole bars of each of `pieces` pieces (up to max_events events) written twice in a
+// row, scored with engine::score_events: bits per note of the second, exact pass over the first.
+struct RepeatResult {
+  std::vector<double> first_bits, second_bits, ratios;
+  double median = 0, q1 = 0, q3 = 0;
+};
+// A piece's first whole bars (up to max_events body events) followed by the same bars again.
+struct RepeatedPiece {
+  std::vector<tokenizer::Event> events;   // header, first pass, second pass (no EOS)
+  size_t header = 0, second = 0;          // where the first and the second pass begin
+};
+RepeatedPiece repeated_piece(const std::vector<tokenizer::Event>& events, int max_events = 400);
+// Bits per note of the first and the second pass under the model.
+std::pair<double, double> repeat_bits(const engine::Model& m, const RepeatedPiece& rp);
+RepeatResult repeat_cost(const engine::Model& m, const train::Split& split, int pieces, int max_events = 400,
+                         const std::function<void(const std::string&)>& log = {});
+
+// A strict loop: 4/4 at 100 BPM, electric bass in quarter notes on C for two bars then G for two,
+// piano triads on beats 1 and 3 (C major, G major), kick on 1 and 3, snare on 2 and 4, eighth
+// hi-hats; `bars` bars of it as events (BOS, header, notes; no EOS).
+std::vector<tokenizer::Event> strict_loop_events(int bars);
+// Bits per note of the 8- and 32-bar loop, and the F1 of the notes (onset, track, pitch) of the
+// two bars after an 8-bar prompt against the loop's own, over `seeds` seeds of `sampling`.
+struct LoopResult {
+  double bits_8 = 0, bits_32 = 0;
+  std::vector<double> f1;
+  double mean_f1 = 0, min_f1 = 0;
+};
+LoopResult loop_continuation(const engine::Model& m, const engine::SampleOptions& sampling, int seeds);
+
+// Generation without a prompt (BOS only) over seeds 1..seeds: per piece, the share of the most
+// frequent pitch among the pitched notes and the number of distinct pitches; beside the same of
+// the first `events` events of real pieces of `split`.
+struct UnpromptedResult {
+  std::vector<double> model_top_share, real_top_share;
+  std::vector<double> model_distinct, real_distinct;
+};
+UnpromptedResult unprompted(const engine::Model& m, const train::Split& split, const engine::SampleOptions& sampling,
+                            int seeds, int events = 200);
+double quantile_of(const std::vector<double>& v, double q);   // linear interpolation, q in [0, 1]
 
 }  // namespace continuo::eval

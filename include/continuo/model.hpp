@@ -27,6 +27,15 @@
 //   heads.{f}.norm.weight [d]  heads.{f}.proj.weight [d_head, d]  heads.{f}.out.weight [vocab_f, d_head]
 //   heads.key_prior [2, 12]  (only with key_prior: value logits of a pitched note's pitch p
 //                             += tokenizer::key_prior_bias(context after the last event, A)[p % 12])
+//   heads.copy.length [K, 17]  heads.copy.hits [K, 17]  heads.copy.distance [K, 9]
+//   heads.copy.history [K, 9]  heads.copy.agree [K, 8]  heads.copy.gate [K, d]  heads.copy.velocity [K]
+//       (only with copy_prior; K = tokenizer::kCopySources): the next event is drawn from the
+//       mixture  lambda_0 * network + sum_k lambda_k * (proposal k, its velocity kept with
+//       probability sigmoid(velocity[k]), else the network's), where
+//       lambda = softmax(0, g_1 .. g_K),
+//       g_k = length[k][a_k] + hits[k][b_k] + distance[k][c_k] + history[k][d_k] + agree[k][e_k]
+//             + gate[k] . h
+//       over the valid proposals (a..d: the proposal's features; h: the final hidden state).
 #pragma once
 
 #include <cstdint>
@@ -54,6 +63,9 @@ struct Config {
   bool controls = true;      // tokenizer option the model was trained with
   bool pitch_context = false;   // input: the pitch-class context (tokenizer::PitchContextTracker)
   bool key_prior = false;       // output: pitch logits += tokenizer::key_prior_bias (heads.key_prior)
+  bool key_evidence = false;    // the key prior grows with the notes in the context (tokenizer::key_prior_evidence)
+  bool copy_prior = false;      // output: the next event is a learned mixture of the network and
+                                // tokenizer::CopyTracker's proposals (heads.copy.*)
   std::string description;   // one line for `continuo models`
 };
 

@@ -212,6 +212,18 @@ struct PianoRoll {
 };
 PianoRoll piano_roll(const Score& s, int steps_per_beat, bool include_drums = true);
 
+// The piano roll as a picture (`continuo roll`): time left to right with bar lines, pitch bottom
+// to top (the range the notes use), one colour per track (drums grey, as short ticks), louder
+// notes stronger; the first `prompt_beats` beats shaded and closed by a dark line.
+struct RollOptions {
+  double pixels_per_beat = 12;
+  int pixels_per_pitch = 4;
+  double prompt_beats = 0;   // 0 = no shading
+  double max_beats = 0;      // 0 = the whole piece
+};
+std::string roll_png(const Score& s, const RollOptions& o);   // PNG file bytes
+std::string roll_svg(const Score& s, const RollOptions& o);   // SVG text
+
 // General MIDI program name ("Acoustic Grand Piano") and drum note name ("Acoustic Snare").
 const char* gm_program_name(int program);
 const char* gm_drum_name(int note);

@@ -16,6 +16,7 @@
 #include <bitset>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "continuo/score.hpp"
@@ -100,8 +101,13 @@ using PitchContext = std::array<float, kPitchContextSize>;
 //   bias(p) = b(p mod 12) - mean_q b(q),   b(q) = sum_{half, c} A[half][(q - c) mod 12] * log(ctx[half][c] + kKeyPriorEps)
 // with A [2, 12] learned: a transposition-invariant map from the recent pitch classes to the
 // next one. Zero before the first pitched note.
+// In models with `key_evidence` the bias is then scaled by key_prior_evidence(n), n the pitched notes in the context: it grows
+// to its full strength over the first kKeyPriorEvidence notes, so that a few notes (the start of
+// a window, or of a piece generated from nothing) cannot pull the next ones onto themselves.
 inline constexpr float kKeyPriorEps = 0.01f;
+inline constexpr int kKeyPriorEvidence = 32;
 std::array<float, 12> key_prior_bias(const PitchContext& ctx, const float* A /* [2][12] */);
+inline float key_prior_evidence(int notes) { return notes >= kKeyPriorEvidence ? 1.0f : float(notes) / kKeyPriorEvidence; }
 
 class PitchContextTracker {
  public:
@@ -113,10 +119,74 @@ class PitchContextTracker {
   // once the context has notes.
   void seed_key(int key_class);
   bool is_drum(int track) const { return track >= 0 && track < kMaxTracks && drum_[size_t(track)]; }
+  int notes() const { return notes_; }   // pitched notes fed since BOS
 
  private:
+  int notes_ = 0;
   std::array<double, kPitchContextSize> h_{};
   std::array<bool, kMaxTracks> drum_{};
+};
+
+// In-context copy proposals (models with `copy_prior`, docs/ARCHITECTURE.md): after each event,
+// up to kCopySources guesses of the next event taken from what the piece already did, computed
+// from the events alone, the same way in training, scoring and generation:
+//   source 0: the event that followed the most recent earlier occurrence of the longest run of
+//             recent events (k = 256, 128, .. 2, 1 events; velocities aside) that occurred
+//             before, the match then measured back up to 256 events;
+//   sources 1, 2, 3: what came next at the same place in the bar one, two and four bars ago
+//             (the first event after that time and the last event's place in the time step,
+//             with dt measured from there).
+// Each proposal carries features the model's gate reads: `length`, a bucket of the match
+// length (source 0) or of the run of consecutive correct proposals (bar sources), `hits`,
+// how many of the last kCopyHitWindow events the source proposed correctly, `distance`, how far
+// back the copied event is (a short one is a repeated note or figure), `history`, how much
+// of the piece there is so far, and `agree`, how many other sources propose the same event and
+// whether the longest match (source 0) proposes another (a bar-periodic guess against a long
+// exact match, e.g. at the turn of a four-bar loop). Header events are
+// never proposed; EOS is never proposed.
+inline constexpr int kCopySources = 4;
+inline constexpr int kCopyLengthBuckets = 17;   // length feature 0..16
+inline constexpr int kCopyHitWindow = 16;       // hits feature 0..16
+inline constexpr int kCopyLogBuckets = 9;       // distance and history features 0..8 (copy_log_bucket)
+inline constexpr int kCopyAgreeCodes = 8;       // agree feature 0..7
+inline constexpr int kCopyMaxMatch = 256;
+inline constexpr int kCopyBarPeriods[kCopySources - 1] = {1, 2, 4};
+struct CopyProposal {
+  bool valid = false;
+  Event event;
+  uint8_t length = 0;   // 0..kCopyLengthBuckets-1
+  uint8_t hits = 0;     // 0..kCopyHitWindow
+  uint8_t distance = 0; // copy_log_bucket(events from the copied event to the last one, >= 1)
+  uint8_t history = 0;  // copy_log_bucket(body events so far)
+  uint8_t agree = 0;    // other sources proposing the same (0..3), + 4 if source 0 proposes something else
+};
+using CopyProposals = std::array<CopyProposal, kCopySources>;
+int copy_length_bucket(int length);
+int copy_log_bucket(int64_t n);   // <=1, 2, 3-4, 5-8, .. 65-128, 129+  ->  0..8
+// Equal in every field but velocity (value2 of a NOTE; CONTROL values are compared).
+bool same_but_velocity(const Event& a, const Event& b);
+
+class CopyTracker {
+ public:
+  const CopyProposals& next(const Event& e);   // proposals for the event after `e` (BOS starts afresh)
+  const CopyProposals& proposals() const { return prop_; }
+  size_t body_events() const { return ev_.size(); }
+
+ private:
+  void propose();
+  bool in_header_ = true;
+  int64_t now_ = 0, bar_len_ = 4 * kStepsPerBeat;
+  std::vector<Event> ev_;          // body events so far
+  std::vector<int64_t> time_;      // their onsets (grid steps)
+  std::vector<uint32_t> order_;    // their place inside a time step
+  std::vector<uint64_t> hash_;     // per-event hash (velocity aside)
+  static constexpr int kCopyGrams = 9;   // k = 256, 128, .. 2, 1
+  std::vector<uint64_t> prefix_;        // polynomial prefix hashes of hash_ (size + 1)
+  std::array<uint64_t, kCopyGrams> pow_{};
+  std::array<std::unordered_map<uint64_t, int32_t>, kCopyGrams> last_end_;   // k-gram hash -> latest end
+  CopyProposals prop_{};
+  std::array<int, kCopySources> streak_{};
+  std::array<uint32_t, kCopySources> hit_bits_{};   // the last kCopyHitWindow outcomes
 };
 
 // A training or context window: the sequence's header brought up to date (the time signature,

@@ -36,6 +36,8 @@ std::string config_to_json(const Config& c) {
   j["controls"] = c.controls;
   j["pitch_context"] = c.pitch_context;
   if (c.key_prior) j["key_prior"] = true;
+  if (c.key_evidence) j["key_evidence"] = true;
+  if (c.copy_prior) j["copy_prior"] = true;
   j["description"] = c.description;
   return j.dump(2) + "\n";
 }
@@ -108,6 +110,14 @@ Config load_config(const std::string& path) {
     if (!it->is_boolean()) throw bad("\"key_prior\" must be true or false");
     c.key_prior = it->get<bool>();
   }
+  if (auto it = j.find("key_evidence"); it != j.end()) {
+    if (!it->is_boolean()) throw bad("\"key_evidence\" must be true or false");
+    c.key_evidence = it->get<bool>();
+  }
+  if (auto it = j.find("copy_prior"); it != j.end()) {
+    if (!it->is_boolean()) throw bad("\"copy_prior\" must be true or false");
+    c.copy_prior = it->get<bool>();
+  }
   if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
     throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
               std::to_string(c.n_heads) + ")");
@@ -144,6 +154,16 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> expected_tensors(const
     t.push_back({p + "out.weight", {kFieldSizes[f], c.d_head}});
   }
   if (c.key_prior) t.push_back({"heads.key_prior", {2, 12}});
+  if (c.copy_prior) {
+    constexpr int64_t K = tokenizer::kCopySources;
+    t.push_back({"heads.copy.length", {K, tokenizer::kCopyLengthBuckets}});
+    t.push_back({"heads.copy.hits", {K, tokenizer::kCopyHitWindow + 1}});
+    t.push_back({"heads.copy.distance", {K, tokenizer::kCopyLogBuckets}});
+    t.push_back({"heads.copy.history", {K, tokenizer::kCopyLogBuckets}});
+    t.push_back({"heads.copy.agree", {K, tokenizer::kCopyAgreeCodes}});
+    t.push_back({"heads.copy.gate", {K, d}});
+    t.push_back({"heads.copy.velocity", {K}});
+  }
   return t;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "continuo/error.hpp"
@@ -54,6 +55,8 @@ void check_options(const SampleOptions& o) {
   if (!(o.key_strength >= 0.0f && o.key_strength <= 10.0f)) bad("key_strength must be between 0 and 10");
 }
 
+constexpr int kKeyEvidenceNotes = 32;
+
 // logits of pitches 0..127 += strength * log(min(1, 24 w) + 0.02), w the share of the pitch class
 // in the long half of the pitch-class context: no change for a pitch class with at least half
 // the uniform share (1/24), at most -3.9 x strength for one that is absent. It only holds back
@@ -99,6 +102,27 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     if (e.kind() == Kind::kKeySig) prompt_key = e[Field::kValue] - tokenizer::kKeyBase;
   }
   if (prompt_key >= 0) keys0.seed_key(prompt_key);   // a prompt without pitched notes: the asked key
+  // The key strength needs evidence of a key: pitched notes heard, or an asked key. Without
+  // either (a piece generated from nothing) it grows with the notes written, reaching its full
+  // value after kKeyEvidenceNotes; at once it would narrow the piece onto its first few notes.
+  int heard0 = 0;
+  {
+    tokenizer::Grammar g;
+    for (const Event& e : prompt) {
+      g.feed(e);
+      heard0 += e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack]);
+    }
+  }
+  if (prompt_key >= 0) heard0 = kKeyEvidenceNotes;
+  std::vector<int> heard(static_cast<size_t>(B), heard0);
+  // the copy path reads the whole history (prompt and continuation), not only the window
+  const bool copying = m.cfg.copy_prior;
+  tokenizer::CopyTracker copies0;
+  if (copying)
+    for (const Event& e : prompt) copies0.next(e);
+  std::vector<tokenizer::CopyTracker> copies(copying ? static_cast<size_t>(B) : 0, copies0);
+  std::vector<CopyMixture> mixes(static_cast<size_t>(B));
+  std::vector<float> probs;
   std::vector<tokenizer::PitchContextTracker> keys(size_t(B), keys0);
   std::vector<tokenizer::Grammar> grammar(size_t(B), grammar0);
   std::vector<tokenizer::PositionTracker> tracker(size_t(B), tracker0);
@@ -126,7 +150,11 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   std::vector<std::pair<float, int>> cand;
   for (;;) {
     // ---- sample one event per active variation, field by field (batched over variations)
-    for (int v = 0; v < B; ++v) partial[size_t(v)] = Event{};
+    for (int v = 0; v < B; ++v) {
+      partial[size_t(v)] = Event{};
+      if (copying && active[size_t(v)])
+        mixes[size_t(v)].start(m, s.hidden.data() + int64_t(v) * d, copies[size_t(v)].proposals());
+    }
     for (int f = 0; f < kNumFields; ++f) {
       live.clear();
       for (int v = 0; v < B; ++v)
@@ -164,11 +192,33 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           // temperature sharpens the network's choice, not the prior's "more of the same"
           // (which, sharpened, collapses melodies onto one repeated note)
           const float t = opt.temperature > 0 ? opt.temperature : 1.0f;
-          m.add_key_prior(s.pitch[size_t(v)].current(), logits.data() + i * V, t);
-          if (opt.key_strength > 0) key_bias(keys[size_t(v)].current(), t * opt.key_strength, logits.data() + i * V);
+          m.add_key_prior(s.pitch[size_t(v)], logits.data() + i * V, t);
+          if (opt.key_strength > 0) {
+            const float evidence = std::min(1.0f, float(heard[size_t(v)]) / kKeyEvidenceNotes);
+            key_bias(keys[size_t(v)].current(), t * opt.key_strength * evidence, logits.data() + i * V);
+          }
         }
         if (std::find(mask.begin(), mask.end(), 1) == mask.end()) mask = grammar_mask;   // constraints can't be met
-        const int value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
+        int value;
+        if (copying) {
+          // the network's distribution (tempered), mixed with the copy proposals, sampled as it is
+          float* l = logits.data() + i * V;
+          probs.resize(size_t(V));
+          const float inv_t = opt.temperature > 0 ? 1.0f / opt.temperature : 1.0f;
+          const float mx = *std::max_element(l, l + V);
+          double sum = 0;
+          for (int64_t c = 0; c < V; ++c) sum += probs[size_t(c)] = std::exp((l[c] - mx) * inv_t);
+          for (int64_t c = 0; c < V; ++c) probs[size_t(c)] = float(probs[size_t(c)] / sum);
+          CopyMixture& mix = mixes[size_t(v)];
+          mix.mix(f, probs.data(), l, int(V));   // l: the mixture's probabilities, then their logs
+          for (int64_t c = 0; c < V; ++c) l[c] = std::log(std::max(l[c], 1e-37f));
+          SampleParams p1 = params;
+          p1.temperature = opt.temperature > 0 ? 1.0f : 0.0f;
+          value = sample(l, mask.data(), int(V), p1, rng[size_t(v)], cand);
+          if (value >= 0) mix.update(f, value, probs[size_t(value)]);
+        } else {
+          value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
+        }
         if (value < 0) throw Error(ErrorCode::kInternal, "the grammar allows no value for a field");
         partial[size_t(v)].f[size_t(f)] = uint16_t(value);
       }
@@ -182,6 +232,8 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       const Position p = tracker[size_t(v)].next(e);
       grammar[size_t(v)].feed(e);
       keys[size_t(v)].next(e);
+      heard[size_t(v)] += e.kind() == Kind::kNote && !grammar[size_t(v)].is_drum(e[Field::kTrack]);
+      if (copying) copies[size_t(v)].next(e);
       full[size_t(v)].push_back(e);
       full_pos[size_t(v)].push_back(p);
       out[size_t(v)].push_back(e);
@@ -214,6 +266,14 @@ std::vector<double> score_events(const Model& model, const std::vector<Event>& e
   const std::vector<Position> pos = tokenizer::Tokenizer::positions(events);
   for (int64_t i = 0; i < n; ++i) check_event(events[size_t(i)], pos[size_t(i)]);
   tokenizer::Grammar grammar;   // for fields_used only
+  // copy proposals after every event, from the whole history (as in generate())
+  const bool copying = m.cfg.copy_prior;
+  std::vector<tokenizer::CopyProposals> props(copying ? size_t(n) : 0);
+  if (copying) {
+    tokenizer::CopyTracker tr;
+    for (int64_t i = 0; i < n; ++i) props[size_t(i)] = tr.next(events[size_t(i)]);
+  }
+  std::vector<std::array<double, kNumFields>> net_lp;   // [count] the network's log p of each target field
 
   Session::Impl s(m, 1);
   std::vector<float> hid, h, logits, scratch;
@@ -221,7 +281,8 @@ std::vector<double> score_events(const Model& model, const std::vector<Event>& e
   std::vector<int64_t> idx;
   // NLL of events [first, first + count) given final hidden states hs [count, d] of their
   // predecessors and the pitch-class contexts after them, ctx [count]
-  auto score = [&](const float* hs, const tokenizer::PitchContext* ctx, int64_t first, int64_t count) {
+  auto score = [&](const float* hs, const PitchRow* ctx, int64_t first, int64_t count) {
+    net_lp.assign(size_t(count), {});
     for (int f = 0; f < kNumFields; ++f) {
       idx.clear();
       for (int64_t r = 0; r < count; ++r) {
@@ -249,8 +310,22 @@ std::vector<double> score_events(const Model& model, const std::vector<Event>& e
         const float mx = *std::max_element(l, l + V);
         double sum = 0;
         for (int64_t c = 0; c < V; ++c) sum += std::exp(double(l[c]) - mx);
-        nll[size_t(first + idx[size_t(i)])] += double(mx) + std::log(sum) - double(l[targets[size_t(i)].f[size_t(f)]]);
+        net_lp[size_t(idx[size_t(i)])][size_t(f)] = double(l[targets[size_t(i)].f[size_t(f)]]) - double(mx) - std::log(sum);
       }
+    }
+    for (int64_t r = 0; r < count; ++r) {
+      const Event& t = events[size_t(first + r)];
+      if (t.kind() == Kind::kPad) continue;
+      CopyMixture mix;
+      if (copying) mix.start(m, hs + r * d, props[size_t(first + r - 1)]);
+      double total = 0;
+      for (int f = 0; f < kNumFields; ++f) {
+        if (!grammar.fields_used(t.kind(), Field(f))) continue;
+        const double pn = std::exp(net_lp[size_t(r)][size_t(f)]);
+        total -= copying ? std::log(std::max(mix.prob(f, t.f[size_t(f)], pn), 1e-300)) : net_lp[size_t(r)][size_t(f)];
+        mix.update(f, t.f[size_t(f)], pn);
+      }
+      nll[size_t(first + r)] = total;
     }
   };
 

@@ -40,6 +40,12 @@ struct HeadWeights {
   Matrix out;                // [vocab_f, d_head]
 };
 
+// The pitch-class context after a row's event and the pitched notes it counts.
+struct PitchRow {
+  tokenizer::PitchContext ctx{};
+  int notes = 0;
+};
+
 struct Model::Impl {
   model::Config cfg;
   int d = 0, n_heads = 0, dh = 0;                       // d_model, heads, d_model / heads
@@ -53,6 +59,9 @@ struct Model::Impl {
   std::vector<float> head_embed[tokenizer::kNumFields - 1]; // [vocab_g, d]
   HeadWeights heads[tokenizer::kNumFields];
   std::vector<float> key_prior;                             // [2 * 12] (empty without key_prior)
+  // copy_prior (empty without): gate biases [K, 17] (length), [K, 17] (hits), [K, 9] (distance),
+  // [K, 9] (history), [K, 8] (agree), gate weights [K, d], velocity logits [K]
+  std::vector<float> copy_length, copy_hits, copy_distance, copy_history, copy_agree, copy_gate, copy_velocity;
   std::vector<float> rope_cos, rope_sin;                    // [max_len, dh]
 
   size_t weight_bytes() const;
@@ -62,8 +71,34 @@ struct Model::Impl {
                    std::vector<float>& scratch) const;
   // With key_prior: value logits (pitches 0..127) += scale * tokenizer::key_prior_bias(c, key_prior).
   // Only for a NOTE on a pitched track (the caller checks); does nothing for other models.
-  void add_key_prior(const tokenizer::PitchContext& c, float* value_logits, float scale = 1.0f) const;
+  // With key_evidence, the bias is scaled by tokenizer::key_prior_evidence(notes), notes the
+  // pitched notes in the context.
+  void add_key_prior(const tokenizer::PitchContext& c, int notes, float* value_logits, float scale = 1.0f) const;
+  void add_key_prior(const PitchRow& r, float* value_logits, float scale = 1.0f) const {
+    add_key_prior(r.ctx, r.notes, value_logits, scale);
+  }
+  void add_key_prior(const tokenizer::PitchContextTracker& t, float* value_logits, float scale = 1.0f) const {
+    add_key_prior(t.current(), t.notes(), value_logits, scale);
+  }
   bool needs_pitch_context() const { return cfg.pitch_context || cfg.key_prior; }
+};
+
+// The copy mixture of a copy_prior model for one event, field by field (model.hpp gives the
+// formula): the weights of the network and of each proposal given the fields chosen so far.
+struct CopyMixture {
+  static constexpr int K = tokenizer::kCopySources;
+  bool on = false;
+  double w[1 + K] = {1};        // normalised: network, proposals
+  double alpha[K] = {};         // probability that proposal k's velocity is kept
+  tokenizer::CopyProposals prop{};
+  // Gate weights from the final hidden state h [d] and the proposals (off for other models).
+  void start(const Model::Impl& m, const float* h, const tokenizer::CopyProposals& p);
+  // The mixture's probability of `value` for field f, given the network's probability of it.
+  double prob(int f, int value, double net_prob) const;
+  // Mixture probabilities over a whole field: net [V] -> out [V] (the two may alias).
+  void mix(int f, const float* net, float* out, int V) const;
+  // After `value` was chosen for field f (the network gave it net_prob).
+  void update(int f, int value, double net_prob);
 };
 
 // One row of a forward pass: an event fed to sequence `seq` at the end of its cache.
@@ -80,7 +115,7 @@ struct Session::Impl {
   std::vector<tokenizer::PitchContextTracker> pitch;   // [B] pitch-class context of each sequence's cache
   std::unique_ptr<float[]> k_cache, v_cache;   // [L, B, H, max_len, dh], uninitialised
   std::vector<float> hidden;         // [B, d] final hidden state after each sequence's last event
-  std::vector<tokenizer::PitchContext> row_pitch;   // [rows] context after each row of the last forward()
+  std::vector<PitchRow> row_pitch;   // [rows] context after each row of the last forward()
   // scratch, grown on demand
   std::vector<float> x, xn, qkv, att, ff, act, scores, heads_scratch;
 

@@ -105,10 +105,86 @@ void Model::Impl::head_logits(int f, const float* h, const tokenizer::Event* par
   matmul(*kern, z, rows, hw.out, out);   // [R, vocab_f]
 }
 
-void Model::Impl::add_key_prior(const tokenizer::PitchContext& c, float* value_logits, float scale) const {
+void Model::Impl::add_key_prior(const tokenizer::PitchContext& c, int notes, float* value_logits, float scale) const {
   if (key_prior.empty()) return;
+  if (cfg.key_evidence) scale *= tokenizer::key_prior_evidence(notes);
   const std::array<float, 12> b = tokenizer::key_prior_bias(c, key_prior.data());
   for (int p = 0; p < 128; ++p) value_logits[p] += scale * b[size_t(p % 12)];
+}
+
+void CopyMixture::start(const Model::Impl& m, const float* h, const tokenizer::CopyProposals& p) {
+  on = !m.copy_gate.empty();
+  w[0] = 1;
+  for (int k = 0; k < K; ++k) w[1 + k] = 0;
+  if (!on) return;
+  prop = p;
+  double g[K], mx = 0;   // the network's gate logit is 0
+  for (int k = 0; k < K; ++k) {
+    alpha[k] = 1.0 / (1.0 + std::exp(-double(m.copy_velocity[size_t(k)])));
+    if (!p[size_t(k)].valid) continue;
+    double s = double(m.copy_length[size_t(k * tokenizer::kCopyLengthBuckets + p[size_t(k)].length)]) +
+               double(m.copy_hits[size_t(k * (tokenizer::kCopyHitWindow + 1) + p[size_t(k)].hits)]) +
+               double(m.copy_distance[size_t(k * tokenizer::kCopyLogBuckets + p[size_t(k)].distance)]) +
+               double(m.copy_history[size_t(k * tokenizer::kCopyLogBuckets + p[size_t(k)].history)]) +
+               double(m.copy_agree[size_t(k * tokenizer::kCopyAgreeCodes + p[size_t(k)].agree)]);
+    const float* gk = m.copy_gate.data() + int64_t(k) * m.d;
+    float dot = 0;
+    for (int i = 0; i < m.d; ++i) dot += gk[i] * h[i];
+    g[k] = s + double(dot);
+    mx = std::max(mx, g[k]);
+  }
+  double sum = std::exp(-mx);
+  w[0] = sum;
+  for (int k = 0; k < K; ++k) {
+    w[1 + k] = p[size_t(k)].valid ? std::exp(g[k] - mx) : 0.0;
+    sum += w[1 + k];
+  }
+  for (double& x : w) x /= sum;
+}
+
+double CopyMixture::prob(int f, int value, double net_prob) const {
+  double p = w[0] * net_prob;
+  if (!on) return p;
+  for (int k = 0; k < K; ++k) {
+    if (w[1 + k] <= 0) continue;
+    const bool same = prop[size_t(k)].event.f[size_t(f)] == value;
+    if (f == int(tokenizer::Field::kValue2)) p += w[1 + k] * (alpha[k] * (same ? 1.0 : 0.0) + (1 - alpha[k]) * net_prob);
+    else if (same) p += w[1 + k];
+  }
+  return p;
+}
+
+void CopyMixture::mix(int f, const float* net, float* out, int V) const {
+  if (!on) {
+    if (out != net) std::memcpy(out, net, sizeof(float) * size_t(V));
+    return;
+  }
+  const bool velocity = f == int(tokenizer::Field::kValue2);
+  double scale = w[0];
+  if (velocity)
+    for (int k = 0; k < K; ++k) scale += w[1 + k] * (1 - alpha[k]);
+  for (int v = 0; v < V; ++v) out[v] = float(scale * double(net[v]));
+  for (int k = 0; k < K; ++k) {
+    if (w[1 + k] <= 0) continue;
+    const int v = prop[size_t(k)].event.f[size_t(f)];
+    if (v < V) out[v] += float(w[1 + k] * (velocity ? alpha[k] : 1.0));
+  }
+}
+
+void CopyMixture::update(int f, int value, double net_prob) {
+  if (!on) return;
+  double nw[1 + K];
+  nw[0] = w[0] * net_prob;
+  double sum = nw[0];
+  for (int k = 0; k < K; ++k) {
+    const bool same = prop[size_t(k)].event.f[size_t(f)] == value;
+    const double q = f == int(tokenizer::Field::kValue2) ? alpha[k] * (same ? 1.0 : 0.0) + (1 - alpha[k]) * net_prob
+                                                         : (same ? 1.0 : 0.0);
+    nw[1 + k] = w[1 + k] * q;
+    sum += nw[1 + k];
+  }
+  if (!(sum > 0)) return;   // cannot happen: the chosen value has mixture probability > 0
+  for (int i = 0; i <= K; ++i) w[i] = nw[i] / sum;
 }
 
 Model::Model() = default;
@@ -151,6 +227,15 @@ Model Model::from_weights(const model::Config& cfg, const model::Weights& w, Wei
   p.embed_bar = get(w, "model.embed_bar_pos.weight").data;
   if (cfg.pitch_context) p.embed_pitch_context = get(w, "model.embed_pitch_context.weight").data;
   if (cfg.key_prior) p.key_prior = get(w, "heads.key_prior").data;
+  if (cfg.copy_prior) {
+    p.copy_length = get(w, "heads.copy.length").data;
+    p.copy_hits = get(w, "heads.copy.hits").data;
+    p.copy_distance = get(w, "heads.copy.distance").data;
+    p.copy_history = get(w, "heads.copy.history").data;
+    p.copy_agree = get(w, "heads.copy.agree").data;
+    p.copy_gate = get(w, "heads.copy.gate").data;
+    p.copy_velocity = get(w, "heads.copy.velocity").data;
+  }
   for (int i = 0; i < cfg.n_layers; ++i) {
     const std::string pre = "model.layers." + std::to_string(i) + ".";
     LayerWeights l;

@@ -89,12 +89,15 @@ void Session::Impl::forward(const std::vector<Row>& rows, std::vector<float>* al
   // the pitch-class context after each row's event (rows of a sequence in order)
   row_pitch.resize(size_t(R));
   if (m->needs_pitch_context())
-    for (int64_t r = 0; r < R; ++r) row_pitch[size_t(r)] = pitch[size_t(rows[size_t(r)].seq)].next(rows[size_t(r)].event);
+    for (int64_t r = 0; r < R; ++r) {
+      auto& tr = pitch[size_t(rows[size_t(r)].seq)];
+      row_pitch[size_t(r)] = {tr.next(rows[size_t(r)].event), tr.notes()};
+    }
   // + W [d, 24] @ that context
   if (!m->embed_pitch_context.empty()) {
     constexpr int64_t C = tokenizer::kPitchContextSize;
     for (int64_t r = 0; r < R; ++r) {
-      const tokenizer::PitchContext& c = row_pitch[size_t(r)];
+      const tokenizer::PitchContext& c = row_pitch[size_t(r)].ctx;
       float* xr = x.data() + r * d;
       for (int64_t i = 0; i < d; ++i) {
         const float* w = m->embed_pitch_context.data() + i * C;
@@ -229,7 +232,7 @@ std::vector<float> Session::field_logits(int b, tokenizer::Field field, const to
                         impl_->heads_scratch);
   if (field == tokenizer::Field::kValue && partial.kind() == tokenizer::Kind::kNote &&
       !impl_->pitch[size_t(b)].is_drum(partial[tokenizer::Field::kTrack]))
-    impl_->m->add_key_prior(impl_->pitch[size_t(b)].current(), out.data());
+    impl_->m->add_key_prior(impl_->pitch[size_t(b)], out.data());
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 namespace continuo::model {
 namespace F = torch::nn::functional;
+using tokenizer::Field;
 using tokenizer::kNumFields;
 
 RMSNormImpl::RMSNormImpl(int64_t d, double e) : eps(e) {
@@ -117,6 +118,18 @@ TransformerImpl::TransformerImpl(const Config& c) : cfg(c) {
   for (int f = 0; f < kNumFields; ++f)
     head.push_back(container->register_module(std::to_string(f), Head(c, tokenizer::kFieldSizes[f])));
   if (c.key_prior) key_prior = container->register_parameter("key_prior", torch::zeros({2, 12}));
+  if (c.copy_prior) {
+    constexpr int64_t K = tokenizer::kCopySources;
+    auto copy = std::make_shared<torch::nn::Module>();
+    copy_length = copy->register_parameter("length", torch::zeros({K, tokenizer::kCopyLengthBuckets}));
+    copy_hits = copy->register_parameter("hits", torch::zeros({K, tokenizer::kCopyHitWindow + 1}));
+    copy_distance = copy->register_parameter("distance", torch::zeros({K, tokenizer::kCopyLogBuckets}));
+    copy_history = copy->register_parameter("history", torch::zeros({K, tokenizer::kCopyLogBuckets}));
+    copy_agree = copy->register_parameter("agree", torch::zeros({K, tokenizer::kCopyAgreeCodes}));
+    copy_gate = copy->register_parameter("gate", torch::zeros({K, int64_t(c.d_model)}));
+    copy_velocity = copy->register_parameter("velocity", torch::zeros({K}));
+    container->register_module("copy", copy);
+  }
   register_module("heads", container);
 
   tokenizer::Grammar g;
@@ -127,11 +140,13 @@ TransformerImpl::TransformerImpl(const Config& c) : cfg(c) {
   used_mask = register_buffer("used_mask", used_mask);
 }
 
-std::pair<torch::Tensor, torch::Tensor> pitch_context_and_drums(const torch::Tensor& events) {
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> pitch_context_and_drums(const torch::Tensor& events) {
   auto ev = events.to(torch::kCPU).contiguous();
   const auto B = ev.size(0), T = ev.size(1);
   auto out = torch::zeros({B, T, tokenizer::kPitchContextSize}, torch::kFloat32);
   auto drums = torch::zeros({B, T, tokenizer::kMaxTracks}, torch::kBool);
+  auto evidence = torch::zeros({B, T}, torch::kFloat32);
+  auto va = evidence.accessor<float, 2>();
   auto ea = ev.accessor<int64_t, 3>();
   auto oa = out.accessor<float, 3>();
   auto da = drums.accessor<bool, 3>();
@@ -143,12 +158,13 @@ std::pair<torch::Tensor, torch::Tensor> pitch_context_and_drums(const torch::Ten
       const auto c = tr.next(e);
       for (int i = 0; i < tokenizer::kPitchContextSize; ++i) oa[b][t][i] = c[size_t(i)];
       for (int k = 0; k < tokenizer::kMaxTracks; ++k) da[b][t][k] = tr.is_drum(k);
+      va[b][t] = tokenizer::key_prior_evidence(tr.notes());
     }
   }
-  return {out, drums};
+  return {out, drums, evidence};
 }
 
-torch::Tensor pitch_context(const torch::Tensor& events) { return pitch_context_and_drums(events).first; }
+torch::Tensor pitch_context(const torch::Tensor& events) { return std::get<0>(pitch_context_and_drums(events)); }
 
 torch::Tensor TransformerImpl::hidden(const torch::Tensor& events, const torch::Tensor& pos) {
   const auto T = events.size(1);
@@ -178,7 +194,7 @@ torch::Tensor TransformerImpl::field_logits(const torch::Tensor& h, const torch:
 
 torch::Tensor TransformerImpl::key_prior_logits(const torch::Tensor& inputs, const torch::Tensor& next) {
   using torch::indexing::Slice;
-  auto [ctx, drums] = pitch_context_and_drums(inputs);
+  auto [ctx, drums, evidence] = pitch_context_and_drums(inputs);
   const auto dev = key_prior.device();
   auto lg = torch::log(ctx + tokenizer::kKeyPriorEps).to(dev);           // [B, T, 24]
   auto q = torch::arange(12, torch::kInt64), c = torch::arange(12, torch::kInt64);
@@ -191,29 +207,117 @@ torch::Tensor TransformerImpl::key_prior_logits(const torch::Tensor& inputs, con
   auto nx = next.to(torch::kCPU);
   auto pitched = (nx.select(-1, 0) == int64_t(tokenizer::Kind::kNote)) &
                  drums.gather(-1, nx.select(-1, 2).clamp(0, tokenizer::kMaxTracks - 1).unsqueeze(-1)).squeeze(-1).logical_not();
-  bias = bias * pitched.to(dev).unsqueeze(-1).to(bias.dtype());
+  auto weight = pitched.to(torch::kFloat32);
+  if (cfg.key_evidence) weight = weight * evidence;
+  bias = bias * weight.to(dev).unsqueeze(-1).to(bias.dtype());
   return F::pad(bias, F::PadFuncOptions({0, tokenizer::kFieldSizes[int(tokenizer::Field::kValue)] - 128}));
 }
 
-TransformerImpl::Loss TransformerImpl::loss(const torch::Tensor& events, const torch::Tensor& pos) {
+void write_copy_proposals(const tokenizer::CopyProposals& p, int64_t* out) {
+  for (int k = 0; k < tokenizer::kCopySources; ++k) {
+    int64_t* o = out + int64_t(k) * kCopyColumns;
+    const auto& q = p[size_t(k)];
+    for (int f = 0; f < kNumFields; ++f) o[f] = q.valid ? q.event.f[size_t(f)] : 0;
+    o[kNumFields] = q.valid ? q.length : 0;
+    o[kNumFields + 1] = q.valid ? q.hits : 0;
+    o[kNumFields + 2] = q.valid ? q.distance : 0;
+    o[kNumFields + 3] = q.valid ? q.history : 0;
+    o[kNumFields + 4] = q.valid ? q.agree : 0;
+  }
+}
+
+torch::Tensor copy_proposals(const torch::Tensor& events) {
+  auto ev = events.to(torch::kCPU).contiguous();
+  const auto B = ev.size(0), T = ev.size(1);
+  auto out = torch::zeros({B, T, tokenizer::kCopySources, kCopyColumns}, torch::kInt64);
+  auto ea = ev.accessor<int64_t, 3>();
+  int64_t* o = out.data_ptr<int64_t>();
+  for (int64_t b = 0; b < B; ++b) {
+    tokenizer::CopyTracker tr;
+    for (int64_t t = 0; t < T; ++t) {
+      tokenizer::Event e;
+      for (int f = 0; f < kNumFields; ++f) e.f[f] = static_cast<uint16_t>(ea[b][t][f]);
+      write_copy_proposals(tr.next(e), o + (b * T + t) * tokenizer::kCopySources * kCopyColumns);
+    }
+  }
+  return out;
+}
+
+TransformerImpl::Scores TransformerImpl::score(const torch::Tensor& h, const torch::Tensor& inputs,
+                                               const torch::Tensor& targets, const torch::Tensor& copy_in) {
+  using torch::indexing::Slice;
+  const auto dev = h.device();
+  const int V = int(Field::kValue), V2 = int(Field::kValue2);
+  auto used = used_mask.index({targets.select(-1, 0)});   // [B, T, 6]
+  std::array<torch::Tensor, kNumFields> lp;               // network log p(target field), 0 where unused
+  Scores out;
+  for (int f = 0; f < kNumFields; ++f) {
+    auto l = torch::log_softmax(field_logits(h, targets, f, inputs).to(torch::kFloat32), -1);   // [B, T, V_f]
+    if (f == V) out.value_net_logp = l;
+    lp[size_t(f)] = l.gather(-1, targets.select(-1, f).unsqueeze(-1)).squeeze(-1) * used.select(-1, f);
+  }
+  if (!cfg.copy_prior) {
+    out.field_logp = torch::stack({lp[0], lp[1], lp[2], lp[3], lp[4], lp[5]}, -1);
+    out.value_post = torch::ones({h.size(0), h.size(1), 1}, h.options().dtype(torch::kFloat32));
+    return out;
+  }
+  constexpr int64_t K = tokenizer::kCopySources;
+  auto copy = (copy_in.defined() ? copy_in : copy_proposals(inputs)).to(dev);   // [B, T, K, 8]
+  out.copy = copy;
+  auto prop_kind = copy.select(-1, 0);                                            // [B, T, K]
+  auto valid = prop_kind != 0;
+  auto ks = torch::arange(K, torch::TensorOptions().dtype(torch::kInt64).device(dev));
+  auto g = copy_length.index({ks, copy.select(-1, kNumFields)}) + copy_hits.index({ks, copy.select(-1, kNumFields + 1)}) +
+           copy_distance.index({ks, copy.select(-1, kNumFields + 2)}) + copy_history.index({ks, copy.select(-1, kNumFields + 3)}) +
+           copy_agree.index({ks, copy.select(-1, kNumFields + 4)}) +
+           torch::matmul(h.to(torch::kFloat32), copy_gate.t());                   // [B, T, K]
+  g = g.masked_fill(valid.logical_not(), -std::numeric_limits<float>::infinity());
+  auto log_lambda = torch::log_softmax(torch::cat({torch::zeros_like(g.slice(-1, 0, 1)), g}, -1), -1);   // [B, T, 1+K]
+  // prefix log-weights of every component after each field of the target
+  const auto ninf = -std::numeric_limits<float>::infinity();
+  auto w_net = log_lambda.select(-1, 0);                      // [B, T]
+  auto w_copy = log_lambda.slice(-1, 1);                      // [B, T, K]
+  auto log_alpha = torch::log_sigmoid(copy_velocity), log_not_alpha = torch::log_sigmoid(-copy_velocity);   // [K]
+  auto prev = torch::logsumexp(torch::cat({w_net.unsqueeze(-1), w_copy}, -1), -1);   // [B, T] (= 0)
+  std::array<torch::Tensor, kNumFields> cond;
+  for (int f = 0; f < kNumFields; ++f) {
+    if (f == V) out.value_post = torch::softmax(torch::cat({w_net.unsqueeze(-1), w_copy}, -1), -1);
+    auto tgt = targets.select(-1, f).unsqueeze(-1);           // [B, T, 1]
+    auto same = copy.select(-1, f) == tgt;                    // [B, T, K]
+    w_net = w_net + lp[size_t(f)];
+    if (f == V2) {
+      // velocity: kept with probability alpha, else the network's
+      auto keep = (log_alpha + torch::zeros_like(w_copy)).masked_fill(same.logical_not(), ninf);
+      auto factor = torch::logaddexp(keep, log_not_alpha + lp[size_t(f)].unsqueeze(-1));   // [B, T, K]
+      w_copy = w_copy + torch::where(used.select(-1, f).unsqueeze(-1) > 0, factor, torch::zeros_like(factor));
+    } else {
+      w_copy = w_copy.masked_fill(same.logical_not(), ninf);
+    }
+    auto now = torch::logsumexp(torch::cat({w_net.unsqueeze(-1), w_copy}, -1), -1);   // [B, T]
+    cond[size_t(f)] = (now - prev) * used.select(-1, f);
+    prev = now;
+  }
+  out.field_logp = torch::stack({cond[0], cond[1], cond[2], cond[3], cond[4], cond[5]}, -1);
+  return out;
+}
+
+TransformerImpl::Loss TransformerImpl::loss(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& copy) {
   const auto T = events.size(1);
   auto inp = events.slice(1, 0, T - 1), inp_pos = pos.slice(1, 0, T - 1);
   auto tgt = events.slice(1, 1, T);                        // [B, T-1, 6]
   auto h = hidden(inp, inp_pos);                           // [B, T-1, d]
   auto used = used_mask.index({tgt.select(-1, 0)});        // [B, T-1, 6]
+  auto sc = score(h, inp, tgt, copy.defined() ? copy.slice(1, 0, T - 1) : copy);
   Loss out;
   out.events = (tgt.select(-1, 0) != 0).sum().item<int64_t>();
+  auto real = (tgt.select(-1, 0) != 0).to(torch::kFloat32);   // [B, T-1]
   torch::Tensor total;
   double nll = 0;
   for (int f = 0; f < kNumFields; ++f) {
-    auto logits = field_logits(h, tgt, f, inp).to(torch::kFloat32);     // [B, T-1, V]
-    auto ce = F::cross_entropy(logits.flatten(0, 1), tgt.select(-1, f).flatten(),
-                               F::CrossEntropyFuncOptions().reduction(torch::kNone));  // [B*(T-1)]
-    auto m = used.select(-1, f).flatten();
-    auto count = m.sum().clamp_min(1.0);
-    auto field_sum = (ce * m).sum();
-    auto mean = field_sum / count;
-    out.per_field[f] = mean.item<double>();
+    auto ce = -sc.field_logp.select(-1, f) * real;          // [B, T-1]
+    auto count = used.select(-1, f).sum().clamp_min(1.0);
+    auto field_sum = ce.sum();
+    out.per_field[f] = (field_sum / count).item<double>();
     nll += field_sum.item<double>();
     auto contrib = field_sum / std::max<int64_t>(out.events, 1);    // nats per event from field f
     total = f == 0 ? contrib : total + contrib;
@@ -231,6 +335,8 @@ void init_weights(Transformer& net, uint64_t seed) {
     const auto& name = p.key();
     auto& t = p.value();
     if (name == "heads.key_prior") t.zero_();   // starts as no prior at all
+    else if (name == "heads.copy.length") t.fill_(kCopyInitBias);   // starts as (nearly) no copying
+    else if (name.rfind("heads.copy.", 0) == 0) t.zero_();
     else if (name.find("norm") != std::string::npos) t.fill_(1.0);
     else if (name.find("o_proj") != std::string::npos || name.find("down_proj") != std::string::npos)
       t.normal_(0, out_std);

@@ -72,9 +72,18 @@ TORCH_MODULE(Head);
 // The pitch-class context after every event of each row: events [B, T, 6] int64 -> [B, T, 24] float
 // (CPU), from tokenizer::PitchContextTracker, exactly as the engine computes it while generating.
 torch::Tensor pitch_context(const torch::Tensor& events);
-// The same context together with, per track, whether it is a drum track as declared so far:
-// {[B, T, 24] float, [B, T, 16] bool} (CPU).
-std::pair<torch::Tensor, torch::Tensor> pitch_context_and_drums(const torch::Tensor& events);
+// The same context together with, per track, whether it is a drum track as declared so far, and
+// the key prior's evidence factor (tokenizer::key_prior_evidence of the pitched notes so far):
+// {[B, T, 24] float, [B, T, 16] bool, [B, T] float} (CPU).
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> pitch_context_and_drums(const torch::Tensor& events);
+
+// Copy proposals (tokenizer::CopyTracker) after every event of each row, the tracker starting
+// at each row's BOS: events [B, T, 6] int64 -> [B, T, K, 8] int64 (CPU): per source k the
+// proposed next event's 6 fields, its length, hits, distance, history and agree features; kind 0
+// (PAD) = no proposal.
+inline constexpr int kCopyColumns = tokenizer::kNumFields + 5;
+torch::Tensor copy_proposals(const torch::Tensor& events);
+void write_copy_proposals(const tokenizer::CopyProposals& p, int64_t* out /* [K, 8] */);
 
 class TransformerImpl : public torch::nn::Module {
  public:
@@ -93,8 +102,23 @@ class TransformerImpl : public torch::nn::Module {
     double nll_sum = 0;                   // summed NLL over all used fields (nats)
     int64_t events = 0;                   // predicted events (non-pad targets)
   };
-  // Teacher-forced next-event loss; pad targets (kind 0) are ignored.
-  Loss loss(const torch::Tensor& events, const torch::Tensor& pos);
+  // Teacher-forced next-event loss; pad targets (kind 0) are ignored. `copy` [B, T, K, 8]: the
+  // proposals after each event (copy_proposals(events) if not given; the trainer passes ones
+  // computed over the whole piece, see train::Batcher).
+  Loss loss(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& copy = {});
+
+  // Log-probabilities of the targets under the full model (network, key prior, copy mixture):
+  // h [B, T, d] from the inputs [B, T, 6], targets [B, T, 6], copy [B, T, K, 8] (ignored
+  // without copy_prior; copy_proposals(inputs) if undefined).
+  struct Scores {
+    torch::Tensor field_logp;     // [B, T, 6] log p(field | earlier fields), 0 for unused fields
+    torch::Tensor value_post;     // [B, T, 1 + K] mixture weights (network, proposals) given the
+                                  // fields before `value`
+    torch::Tensor value_net_logp; // [B, T, V_value] the network's log-probabilities of `value`
+    torch::Tensor copy;           // [B, T, K, 8] the proposals used
+  };
+  Scores score(const torch::Tensor& h, const torch::Tensor& inputs, const torch::Tensor& targets,
+               const torch::Tensor& copy = {});
 
   Config cfg;
   Backbone model{nullptr};
@@ -103,9 +127,15 @@ class TransformerImpl : public torch::nn::Module {
   std::vector<Head> head;
   torch::Tensor used_mask;                // [kinds, fields] float: field used by kind
   torch::Tensor key_prior;                // [2, 12] "heads.key_prior" (only with cfg.key_prior)
+  // only with cfg.copy_prior ("heads.copy.*"): gate biases by length and hits feature, gate
+  // weights on the hidden state, velocity-keeping logits
+  torch::Tensor copy_length, copy_hits, copy_distance, copy_history, copy_agree, copy_gate, copy_velocity;
 };
 TORCH_MODULE(Transformer);
 
+// The copy gates start far below the network's weight (a proposal gets about 0.03% of the
+// probability): a model learns how much to trust its copy path from the data.
+inline constexpr float kCopyInitBias = -8.0f;
 void init_weights(Transformer& net, uint64_t seed);
 Weights export_weights(Transformer& net);                 // fp32 copies, by tensor name
 // Checks names and shapes (kCorruptData). With `missing`, tensors `w` lacks keep their values

@@ -362,6 +362,7 @@ PitchContext PitchContextTracker::next(const Event& e) {
         }
         h_[size_t(pc)] += 1;
         h_[size_t(12 + pc)] += 1;
+        ++notes_;
       }
       break;
     default: break;

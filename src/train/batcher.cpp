@@ -2,6 +2,9 @@
 #include "train/batcher.hpp"
 
 #include <algorithm>
+#include <optional>
+
+#include "model/transformer.hpp"
 
 #include "continuo/error.hpp"
 
@@ -9,7 +12,8 @@ namespace continuo::train {
 using tokenizer::Field;
 using tokenizer::Kind;
 
-Batcher::Batcher(const Split& split, int seq_len, Augment augment) : split_(split), seq_len_(seq_len), aug_(augment) {
+Batcher::Batcher(const Split& split, int seq_len, Augment augment, bool copy)
+    : split_(split), seq_len_(seq_len), aug_(augment), copy_(copy) {
   if (split.size() == 0) throw Error(ErrorCode::kInvalidArgument, "the dataset split is empty");
 }
 
@@ -23,46 +27,65 @@ tokenizer::Window Batcher::window(size_t doc, size_t begin) const {
   return tokenizer::Tokenizer::crop(ev, pos, begin, std::min(ev.size(), begin + room));
 }
 
-void Batcher::augment(tokenizer::Window& w, std::mt19937_64& rng) const {
-  int shift = aug_.transpose > 0 ? std::uniform_int_distribution<int>(-aug_.transpose, aug_.transpose)(rng) : 0;
-  int tempo = aug_.tempo_bins > 0 ? std::uniform_int_distribution<int>(-aug_.tempo_bins, aug_.tempo_bins)(rng) : 0;
-  double vel = aug_.velocity > 0 ? std::uniform_real_distribution<double>(1 - aug_.velocity, 1 + aug_.velocity)(rng) : 1;
-  // drum tracks are never transposed; keep the shift only if every pitched note stays in range
-  std::array<bool, tokenizer::kMaxTracks> drum{};
+Augmenter::Augmenter(const Augment& aug, const tokenizer::Window& w, std::mt19937_64& rng) {
+  shift_ = aug.transpose > 0 ? std::uniform_int_distribution<int>(-aug.transpose, aug.transpose)(rng) : 0;
+  tempo_ = aug.tempo_bins > 0 ? std::uniform_int_distribution<int>(-aug.tempo_bins, aug.tempo_bins)(rng) : 0;
+  vel_ = aug.velocity > 0 ? std::uniform_real_distribution<double>(1 - aug.velocity, 1 + aug.velocity)(rng) : 1;
   int lo = 127, hi = 0;
   for (const auto& e : w.events) {
-    if (e.kind() == Kind::kTrack) drum[e[Field::kTrack]] = e[Field::kValue] >= tokenizer::kDrumKitBase;
-    if (e.kind() == Kind::kNote && !drum[e[Field::kTrack]]) {
+    if (e.kind() == Kind::kTrack) drum_[e[Field::kTrack]] = e[Field::kValue] >= tokenizer::kDrumKitBase;
+    if (e.kind() == Kind::kNote && !drum_[e[Field::kTrack]]) {
       lo = std::min<int>(lo, e[Field::kValue]);
       hi = std::max<int>(hi, e[Field::kValue]);
     }
   }
-  if (lo + shift < 0 || hi + shift > 127) shift = 0;
-  for (auto& e : w.events) {
-    switch (e.kind()) {
-      case Kind::kNote:
-        if (!drum[e[Field::kTrack]]) e[Field::kValue] = static_cast<uint16_t>(e[Field::kValue] + shift);
-        e[Field::kValue2] = static_cast<uint16_t>(std::clamp<long>(std::lround(e[Field::kValue2] * vel), 1, 127));
-        break;
-      case Kind::kTempo:
-        e[Field::kValue] = static_cast<uint16_t>(std::clamp(e[Field::kValue] + tempo, tokenizer::kTempoBase,
-                                                            tokenizer::kTempoBase + tokenizer::kTempoBins - 1));
-        break;
-      case Kind::kKeySig: {
-        int cls = e[Field::kValue] - tokenizer::kKeyBase;
-        int sharps = cls / 2 - 7 + 7 * shift;                 // a semitone up = 7 more sharps
-        sharps = ((sharps % 12) + 12 + 6) % 12 - 6;           // fewest accidentals: -6..5
-        e[Field::kValue] = static_cast<uint16_t>(tokenizer::kKeyBase + tokenizer::key_to_class(sharps, cls % 2));
-        break;
-      }
-      default: break;
+  if (lo + shift_ < 0 || hi + shift_ > 127) shift_ = 0;
+}
+
+void Augmenter::apply(tokenizer::Event& e) const {
+  switch (e.kind()) {
+    case Kind::kNote:
+      if (!drum_[e[Field::kTrack] % tokenizer::kMaxTracks])
+        e[Field::kValue] = static_cast<uint16_t>(std::clamp(e[Field::kValue] + shift_, 0, 127));
+      e[Field::kValue2] = static_cast<uint16_t>(std::clamp<long>(std::lround(e[Field::kValue2] * vel_), 1, 127));
+      break;
+    case Kind::kTempo:
+      e[Field::kValue] = static_cast<uint16_t>(std::clamp(e[Field::kValue] + tempo_, tokenizer::kTempoBase,
+                                                          tokenizer::kTempoBase + tokenizer::kTempoBins - 1));
+      break;
+    case Kind::kKeySig: {
+      int cls = e[Field::kValue] - tokenizer::kKeyBase;
+      int sharps = cls / 2 - 7 + 7 * shift_;                // a semitone up = 7 more sharps
+      sharps = ((sharps % 12) + 12 + 6) % 12 - 6;           // fewest accidentals: -6..5
+      e[Field::kValue] = static_cast<uint16_t>(tokenizer::kKeyBase + tokenizer::key_to_class(sharps, cls % 2));
+      break;
     }
+    default: break;
   }
 }
 
-std::pair<torch::Tensor, torch::Tensor> Batcher::sample(int batch, std::mt19937_64& rng, bool do_augment) {
+torch::Tensor window_copy_proposals(const std::vector<tokenizer::Event>& ev, size_t begin, size_t end,
+                                    size_t window_header, int64_t T) {
+  constexpr int64_t K = tokenizer::kCopySources, C = model::kCopyColumns;
+  auto out = torch::zeros({T, K, C}, torch::kInt64);
+  int64_t* o = out.data_ptr<int64_t>();
+  tokenizer::CopyTracker tr;
+  end = std::min(end, ev.size());
+  for (size_t i = 0; i < end; ++i) {
+    const auto& p = tr.next(ev[i]);
+    if (i < begin) continue;
+    const int64_t j = int64_t(window_header + (i - begin));   // window position of doc event i
+    if (j >= T) break;
+    model::write_copy_proposals(p, o + j * K * C);
+  }
+  return out;
+}
+
+Batch Batcher::sample(int batch, std::mt19937_64& rng, bool do_augment) {
   auto events = torch::zeros({batch, seq_len_, tokenizer::kNumFields}, torch::kInt64);  // [B, T, 6]
   auto pos = torch::zeros({batch, seq_len_, 2}, torch::kInt64);                          // [B, T, 2]
+  torch::Tensor copy;
+  if (copy_) copy = torch::zeros({batch, seq_len_, tokenizer::kCopySources, model::kCopyColumns}, torch::kInt64);
   auto ea = events.accessor<int64_t, 3>();
   auto pa = pos.accessor<int64_t, 3>();
   const int64_t total = split_.docs.back();
@@ -73,14 +96,37 @@ std::pair<torch::Tensor, torch::Tensor> Batcher::sample(int batch, std::mt19937_
     int64_t span = std::max<int64_t>(1, len - seq_len_ + 24);
     size_t begin = size_t(std::uniform_int_distribution<int64_t>(0, span - 1)(rng));
     auto w = window(doc, begin);
-    if (do_augment) augment(w, rng);
+    std::optional<Augmenter> aug;
+    if (do_augment) {
+      aug.emplace(aug_, w, rng);
+      for (auto& e : w.events) aug->apply(e);
+    }
     for (size_t t = 0; t < w.events.size() && t < size_t(seq_len_); ++t) {
       for (int f = 0; f < tokenizer::kNumFields; ++f) ea[b][t][f] = w.events[t].f[f];
       pa[b][t][0] = w.pos[t].beat_pos;
       pa[b][t][1] = w.pos[t].bar_pos;
     }
+    if (copy_) {
+      const auto ev = split_.events(doc);
+      const size_t h = tokenizer::Tokenizer::header_length(ev);
+      const size_t first = std::max(begin, h);
+      const size_t wh = tokenizer::Tokenizer::header_length(w.events);
+      auto c = window_copy_proposals(ev, first, first + (w.events.size() - wh), wh, seq_len_);   // [T, K, 8]
+      if (aug) {
+        int64_t* p = c.data_ptr<int64_t>();
+        for (int64_t i = 0; i < seq_len_ * tokenizer::kCopySources; ++i) {
+          int64_t* q = p + i * model::kCopyColumns;
+          if (q[0] == 0) continue;
+          tokenizer::Event e;
+          for (int f = 0; f < tokenizer::kNumFields; ++f) e.f[size_t(f)] = uint16_t(q[f]);
+          aug->apply(e);
+          for (int f = 0; f < tokenizer::kNumFields; ++f) q[f] = e.f[size_t(f)];
+        }
+      }
+      copy[b].copy_(c);
+    }
   }
-  return {events, pos};
+  return {events, pos, copy};
 }
 
 }  // namespace continuo::train

@@ -75,6 +75,8 @@ TrainConfig load_train_config(const std::string& path) {
       take(m, "controls", c.model.controls);
       take(m, "pitch_context", c.model.pitch_context);
       take(m, "key_prior", c.model.key_prior);
+      take(m, "copy_prior", c.model.copy_prior);
+      take(m, "key_evidence", c.model.key_evidence);
       take(m, "description", c.model.description);
       if (!m.empty()) throw Error(ErrorCode::kInvalidArgument, path + ": unknown model key '" + m.begin().key() + "'");
     }
@@ -119,7 +121,7 @@ std::string train_config_to_json(const TrainConfig& c) {
   j["model"] = {{"name", c.model.name}, {"d_model", c.model.d_model}, {"n_layers", c.model.n_layers},
                 {"n_heads", c.model.n_heads}, {"d_ff", c.model.d_ff}, {"d_head", c.model.d_head},
                 {"max_len", c.model.max_len}, {"rope_theta", c.model.rope_theta}, {"controls", c.model.controls},
-                {"pitch_context", c.model.pitch_context}, {"key_prior", c.model.key_prior},
+                {"pitch_context", c.model.pitch_context}, {"key_prior", c.model.key_prior}, {"copy_prior", c.model.copy_prior}, {"key_evidence", c.model.key_evidence},
                 {"description", c.model.description}};
   return j.dump(2);
 }

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "continuo/eval.hpp"
 #include "train/main_pitch_classes.hpp"
@@ -15,39 +17,123 @@ using tokenizer::Kind;
 
 namespace {
 
+struct Note {
+  int64_t t = 0;
+  int track = 0, pitch = 0, velocity = 0, duration = 0, instrument = 0;
+};
+
+// The notes of events [begin, end) of a sequence whose header declares the tracks, with the
+// time signature's bar length in force at `begin` (grid steps) and the time of the last event
+// before `begin`.
+struct Notes {
+  std::vector<Note> notes;
+  int64_t bar = 4 * tokenizer::kStepsPerBeat, anchor = 0, start = 0, end_time = 0;
+};
+Notes notes_of(const std::vector<Event>& seq, size_t begin, size_t end) {
+  std::vector<int> track_value(tokenizer::kMaxTracks, 0);
+  for (const auto& e : seq)
+    if (e.kind() == Kind::kTrack) track_value[e[Field::kTrack]] = e[Field::kValue];
+  Notes out;
+  int64_t now = 0;
+  for (size_t i = 0; i < end && i < seq.size(); ++i) {
+    now += seq[i][Field::kDt];
+    if (i < begin) out.start = now;
+    if (seq[i].kind() == Kind::kTimeSig && i < begin) {
+      auto [num, den] = tokenizer::timesig_from_class(seq[i][Field::kValue] - tokenizer::kTimeSigBase);
+      out.bar = std::max<int64_t>(1, int64_t(num) * 4 * tokenizer::kStepsPerBeat / std::max(1, den));
+      out.anchor = now;
+    }
+    out.end_time = now;
+    if (i < begin || seq[i].kind() != Kind::kNote) continue;
+    const Event& e = seq[i];
+    out.notes.push_back({now, e[Field::kTrack], e[Field::kValue], e[Field::kValue2], e[Field::kDuration] + 1,
+                         track_value[e[Field::kTrack]]});
+  }
+  return out;
+}
+
 struct Profile {
   std::array<double, 12> pc{};
   int notes = 0;
   double beats = 0;
   std::vector<int> velocities;
   std::set<int> instruments;   // TRACK values of tracks that play
+  std::map<int64_t, double> ioi;   // inter-onset intervals (steps, 1..192), normalised
 };
 
-// Profile of events[begin, end) of a sequence whose header declares the tracks.
-Profile profile(const std::vector<Event>& seq, size_t begin, size_t end) {
-  std::vector<int> track_value(tokenizer::kMaxTracks, 0);
-  for (const auto& e : seq)
-    if (e.kind() == Kind::kTrack) track_value[e[Field::kTrack]] = e[Field::kValue];
+Profile profile(const std::vector<Note>& notes) {
   Profile p;
-  int64_t now = 0, first = -1, last = 0;
-  for (size_t i = 0; i < end && i < seq.size(); ++i) {
-    now += seq[i][Field::kDt];
-    if (i < begin || seq[i].kind() != Kind::kNote) continue;
-    if (first < 0) first = now;
-    last = now;
-    int tv = track_value[seq[i][Field::kTrack]];
-    p.instruments.insert(tv);
-    p.velocities.push_back(seq[i][Field::kValue2]);
+  int64_t first = -1, last = 0, prev = -1;
+  for (const Note& n : notes) {
+    if (first < 0) first = n.t;
+    last = n.t;
+    p.instruments.insert(n.instrument);
+    p.velocities.push_back(n.velocity);
     ++p.notes;
-    if (tv < tokenizer::kDrumKitBase) p.pc[seq[i][Field::kValue] % 12] += 1;
+    if (n.instrument < tokenizer::kDrumKitBase) p.pc[size_t(n.pitch % 12)] += 1;
+    if (prev >= 0 && n.t > prev) p.ioi[std::min<int64_t>(n.t - prev, 192)] += 1;
+    prev = n.t;
   }
   p.beats = std::max(1.0, double(last - std::max<int64_t>(first, 0)) / tokenizer::kStepsPerBeat);
   double s = 0;
   for (double x : p.pc) s += x;
   if (s > 0)
     for (double& x : p.pc) x /= s;
+  double t = 0;
+  for (auto& [k, v] : p.ioi) t += v;
+  for (auto& [k, v] : p.ioi) v /= t;
   std::sort(p.velocities.begin(), p.velocities.end());
   return p;
+}
+
+// Share of the bars of `cont` (whole bars after its start) whose notes (onset in the bar, track,
+// pitch, duration) repeat those of an earlier non-empty bar of prompt or continuation exactly.
+// Returns {repeating bars, bars}.
+std::pair<int, int> repeated_bars(const Notes& prompt, const Notes& cont) {
+  using Bar = std::vector<std::tuple<int64_t, int, int, int>>;
+  std::map<int64_t, Bar> bars;
+  const int64_t L = prompt.bar, a = prompt.anchor;
+  auto bar_of = [&](int64_t t) { return t >= a ? (t - a) / L : -1 - (a - t - 1) / L; };
+  for (const Notes* ns : {&prompt, &cont})
+    for (const Note& n : ns->notes) bars[bar_of(n.t)].push_back({n.t - (a + bar_of(n.t) * L), n.track, n.pitch, n.duration});
+  for (auto& [k, b] : bars) std::sort(b.begin(), b.end());
+  // whole bars of the continuation: starting at or after its start, ending by its last event
+  const int64_t first = bar_of(cont.start) + ((cont.start - a) % L != 0 ? 1 : 0);
+  const int64_t last = bar_of(cont.end_time) - 1;
+  int rep = 0, total = 0;
+  std::set<Bar> seen;
+  for (auto& [k, b] : bars)
+    if (k < first && !b.empty()) seen.insert(b);
+  for (int64_t k = first; k <= last; ++k) {
+    auto it = bars.find(k);
+    const Bar empty;
+    const Bar& b = it == bars.end() ? empty : it->second;
+    ++total;
+    if (!b.empty() && seen.count(b)) ++rep;
+    if (!b.empty()) seen.insert(b);
+  }
+  return {rep, total};
+}
+
+// The baseline that loops the prompt's last whole bar over the span of the true continuation.
+std::vector<Note> loop_last_bar(const Notes& prompt, int64_t until) {
+  const int64_t L = prompt.bar, a = prompt.anchor, t_end = prompt.end_time;
+  const int64_t cur = t_end >= a ? a + ((t_end - a) / L) * L : t_end;   // start of the bar holding the prompt's end
+  std::vector<Note> pattern, out;
+  for (const Note& n : prompt.notes)
+    if (n.t >= cur - L && n.t < cur) pattern.push_back(n);
+  for (int64_t k = 1; !pattern.empty(); ++k) {
+    bool more = false;
+    for (Note n : pattern) {
+      n.t += k * L;
+      if (n.t > until) continue;
+      more = true;
+      if (n.t > t_end) out.push_back(n);
+    }
+    if (!more) break;
+  }
+  std::sort(out.begin(), out.end(), [](const Note& x, const Note& y) { return std::tie(x.t, x.track, x.pitch) < std::tie(y.t, y.track, y.pitch); });
+  return out;
 }
 
 double quantile(const std::vector<int>& v, double q) {
@@ -80,6 +166,10 @@ void accumulate(ContinuationStats& s, const Profile& a, const Profile& b) {
   for (int x : a.instruments)
     if (b.instruments.count(x)) in.insert(x);
   s.instrument_jaccard += u.empty() ? 1 : double(in.size()) / u.size();
+  double overlap = 0;
+  for (auto& [k, v] : a.ioi)
+    if (auto it = b.ioi.find(k); it != b.ioi.end()) overlap += std::min(v, it->second);
+  s.ioi_overlap += overlap;
   ++s.pieces;
 }
 
@@ -91,6 +181,8 @@ void finish(ContinuationStats& s) {
   s.velocity_mean_diff /= s.pieces;
   s.velocity_range_iou /= s.pieces;
   s.instrument_jaccard /= s.pieces;
+  s.ioi_overlap /= s.pieces;
+  s.repeated_bars = s.bars ? double(s.repeated) / s.bars : 0;
 }
 
 }  // namespace
@@ -107,21 +199,33 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
     size_t d = eligible[size_t(i) * eligible.size() / size_t(opt.pieces)];
     if (docs.empty() || docs.back() != d) docs.push_back(d);
   }
-  std::vector<ContinuationRow> rows(1 + opt.temperatures.size());
+  std::vector<ContinuationRow> rows(2 + opt.temperatures.size());
   rows[0].label = "true continuation";
+  rows[1].label = "loop last bar";
   for (size_t t = 0; t < opt.temperatures.size(); ++t) {
     char buf[64];
     if (opt.key_strength > 0) std::snprintf(buf, sizeof buf, "T=%.2f key %.1f", opt.temperatures[t], opt.key_strength);
     else std::snprintf(buf, sizeof buf, "model T=%.2f", opt.temperatures[t]);
-    rows[t + 1].label = buf;
+    rows[t + 2].label = buf;
   }
   for (size_t i = 0; i < docs.size(); ++i) {
     auto ev = split.events(docs[i]);
     const size_t h = tokenizer::Tokenizer::header_length(ev);
     const size_t p_end = h + opt.prompt_events;
     std::vector<Event> prompt(ev.begin(), ev.begin() + p_end);
-    Profile p = profile(ev, h, p_end);
-    accumulate(rows[0].stats, p, profile(ev, p_end, p_end + opt.events));
+    const Notes pn = notes_of(ev, h, p_end);
+    const Profile p = profile(pn.notes);
+    auto add = [&](ContinuationStats& st, const Notes& cont) {
+      accumulate(st, p, profile(cont.notes));
+      auto [rep, bars] = repeated_bars(pn, cont);
+      st.repeated += rep;
+      st.bars += bars;
+    };
+    const Notes truth = notes_of(ev, p_end, p_end + opt.events);
+    add(rows[0].stats, truth);
+    Notes looped = truth;
+    looped.notes = loop_last_bar(pn, truth.end_time);
+    add(rows[1].stats, looped);
     for (size_t t = 0; t < opt.temperatures.size(); ++t) {
       engine::SampleOptions so;
       so.events = opt.events;
@@ -132,7 +236,7 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
       auto gen = engine::generate(m, prompt, so);
       std::vector<Event> all = prompt;
       all.insert(all.end(), gen[0].begin(), gen[0].end());
-      accumulate(rows[t + 1].stats, p, profile(all, p_end, all.size()));
+      add(rows[t + 2].stats, notes_of(all, p_end, all.size()));
     }
     if (log) log("piece " + std::to_string(i + 1) + "/" + std::to_string(docs.size()) + ": " + split.files[docs[i]]);
   }

@@ -19,6 +19,7 @@ namespace {
 
 struct Win {
   tokenizer::Window w;
+  torch::Tensor copy;    // [events, K, 8] copy proposals after each event (copy_prior models)
   size_t first_target;   // index of the first event whose prediction counts
   std::array<bool, 12> in_key{};   // the document's 7 most used pitch classes
   std::array<bool, tokenizer::kMaxTracks> drum{};   // the document's drum tracks
@@ -30,6 +31,14 @@ std::array<bool, tokenizer::kMaxTracks> drum_tracks(const std::vector<Event>& ev
   for (const Event& e : ev)
     if (e.kind() == Kind::kTrack) drum[e[tokenizer::Field::kTrack] % tokenizer::kMaxTracks] = e[tokenizer::Field::kValue] >= tokenizer::kDrumKitBase;
   return drum;
+}
+
+torch::Tensor events_tensor(const std::vector<Event>& ev) {
+  auto t = torch::zeros({1, int64_t(ev.size()), tokenizer::kNumFields}, torch::kInt64);
+  auto a = t.accessor<int64_t, 3>();
+  for (size_t i = 0; i < ev.size(); ++i)
+    for (int f = 0; f < tokenizer::kNumFields; ++f) a[0][int64_t(i)][f] = ev[i].f[size_t(f)];
+  return t;
 }
 
 class Scorer {
@@ -50,8 +59,17 @@ class Scorer {
     for (const Event& e : ev)
       if (e.kind() == Kind::kNote && !drum[e[tokenizer::Field::kTrack] % tokenizer::kMaxTracks]) ++count[e[tokenizer::Field::kValue] % 12];
     const std::array<bool, 12> in_key = main_pitch_classes(count);
+    // the copy path reads the piece from its beginning, whatever the window (as in generation)
+    torch::Tensor props;
+    if (cfg_.copy_prior) props = model::copy_proposals(events_tensor(ev))[0];   // [N, K, 8]
     for (size_t begin = h; begin < ev.size() || begin == h; begin += room) {
-      Win win{tokenizer::Tokenizer::crop(ev, pos, begin, begin + room), 0, in_key, drum};
+      Win win{tokenizer::Tokenizer::crop(ev, pos, begin, begin + room), {}, 0, in_key, drum};
+      if (cfg_.copy_prior) {
+        const int64_t wh = int64_t(tokenizer::Tokenizer::header_length(win.w.events));
+        const int64_t n = int64_t(win.w.events.size());
+        win.copy = torch::zeros({n, tokenizer::kCopySources, model::kCopyColumns}, torch::kInt64);
+        win.copy.slice(0, wh, n).copy_(props.slice(0, int64_t(begin), int64_t(begin) + (n - wh)));
+      }
       // the first window also predicts the header (after BOS); later ones only their body
       win.first_target = begin == h ? 1 : tokenizer::Tokenizer::header_length(win.w.events);
       pending_.push_back(std::move(win));
@@ -104,20 +122,27 @@ class Scorer {
         }
       }
     }
+    torch::Tensor copy;
+    if (cfg_.copy_prior) {
+      copy = torch::zeros({B, int64_t(T), tokenizer::kCopySources, model::kCopyColumns}, torch::kInt64);
+      for (int64_t b = 0; b < B; ++b) copy[b].slice(0, 0, pending_[size_t(b)].copy.size(0)).copy_(pending_[size_t(b)].copy);
+      copy = copy.slice(1, 0, int64_t(T) - 1);
+    }
     auto inp = ev.slice(1, 0, T - 1), tgt = ev.slice(1, 1, T);
     auto h = net_->hidden(inp, pos.slice(1, 0, T - 1));                     // [B, T-1, d]
-    auto used = net_->used_mask.index({tgt.select(-1, 0)});                 // [B, T-1, 6]
+    auto sc = net_->score(h, inp, tgt, copy);
     auto keep = valid.slice(1, 1, T);                                       // [B, T-1]
-    for (int f = 0; f < tokenizer::kNumFields; ++f) {
-      auto lp = torch::log_softmax(net_->field_logits(h, tgt, f, inp).to(torch::kFloat32), -1);  // [B, T-1, V]
-      auto picked = lp.gather(-1, tgt.select(-1, f).unsqueeze(-1)).squeeze(-1);             // [B, T-1]
-      result_.nats -= (picked * used.select(-1, f) * keep).sum().item<double>();
-      if (f == int(tokenizer::Field::kValue)) {
-        result_.pitch_nats -= (picked * note.slice(1, 1, T)).sum().item<double>();
-        auto mass = (lp.slice(-1, 0, 128).exp() * off.unsqueeze(1)).sum(-1);   // [B, T-1]
-        result_.off_key_mass += (mass * pitched.slice(1, 1, T)).sum().item<double>();
-      }
+    result_.nats -= (sc.field_logp.sum(-1) * keep).sum().item<double>();
+    const int fv = int(tokenizer::Field::kValue);
+    result_.pitch_nats -= (sc.field_logp.select(-1, fv) * note.slice(1, 1, T)).sum().item<double>();
+    // probability outside the key: the network's share times its weight, plus the proposals'
+    auto mass = sc.value_post.select(-1, 0) * (sc.value_net_logp.slice(-1, 0, 128).exp() * off.unsqueeze(1)).sum(-1);   // [B, T-1]
+    if (cfg_.copy_prior) {
+      auto pv = sc.copy.select(-1, fv).clamp_max(127);                                            // [B, T-1, K]
+      auto off_prop = off.unsqueeze(1).expand({B, int64_t(T) - 1, 128}).gather(-1, pv);            // [B, T-1, K]
+      mass = mass + (sc.value_post.slice(-1, 1) * off_prop).sum(-1);
     }
+    result_.off_key_mass += (mass * pitched.slice(1, 1, T)).sum().item<double>();
     pending_.clear();
   }
 

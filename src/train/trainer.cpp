@@ -55,12 +55,12 @@ EvalResult evaluate(model::Transformer& net, Batcher& batcher, const TrainConfig
   double nll = 0;
   int64_t events = 0, notes = 0;
   for (int i = 0; i < c.eval_batches; ++i) {
-    auto [ev, pos] = batcher.sample(c.batch, rng, false);
+    auto batch = batcher.sample(c.batch, rng, false);
     AutocastGuard ac(c.bf16);
-    auto l = net->loss(ev, pos);
+    auto l = net->loss(batch.events, batch.pos, batch.copy);
     nll += l.nll_sum;
     events += l.events;
-    auto tgt_kind = ev.slice(1, 1).select(-1, 0);
+    auto tgt_kind = batch.events.slice(1, 1).select(-1, 0);
     notes += (tgt_kind == int64_t(tokenizer::Kind::kNote)).sum().item<int64_t>();
   }
   net->train();
@@ -137,7 +137,8 @@ double train(const TrainConfig& c, const LogFn& log) {
   write_file_atomic((out / "train_config.json").string(), train_config_to_json(c));
   Split train_split = load_split(c.data_dir, "train");
   Split valid_split = load_split(c.data_dir, "valid");
-  Batcher train_b(train_split, c.seq_len, c.augment), valid_b(valid_split, c.seq_len, c.augment);
+  Batcher train_b(train_split, c.seq_len, c.augment, c.model.copy_prior),
+      valid_b(valid_split, c.seq_len, c.augment, c.model.copy_prior);
 
   model::Config mc = c.model;
   model::Transformer net(mc);
@@ -177,11 +178,11 @@ double train(const TrainConfig& c, const LogFn& log) {
     auto t0 = std::chrono::steady_clock::now();
     double lr = lr_at(c, step);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-    auto [ev, pos] = train_b.sample(c.batch, rng, true);
+    auto batch = train_b.sample(c.batch, rng, true);
     model::TransformerImpl::Loss l;
     {
       AutocastGuard ac(c.bf16);
-      l = net->loss(ev, pos);
+      l = net->loss(batch.events, batch.pos, batch.copy);
     }
     opt.zero_grad();
     l.total.backward();

@@ -22,13 +22,15 @@ inline model::Transformer make_net(const model::Config& cfg, uint64_t seed) {
   for (auto& p : net->named_parameters()) {
     if (p.key().find("norm") != std::string::npos) p.value().add_(0.3 * torch::randn(p.value().sizes()));
     else if (p.key() == "heads.key_prior") p.value().copy_(0.5 * torch::randn(p.value().sizes()));   // zero at init
+    else if (p.key().rfind("heads.copy.", 0) == 0) p.value().copy_(torch::randn(p.value().sizes()));   // copy gates that matter
     else p.value().mul_(8.0);
   }
   return net;
 }
 
 // With pitch_context on unless asked otherwise; key_prior off unless asked.
-inline model::Config small_config(int max_len = 96, bool pitch_context = true, bool key_prior = false) {
+inline model::Config small_config(int max_len = 96, bool pitch_context = true, bool key_prior = false,
+                                   bool copy_prior = false) {
   model::Config c;
   c.name = "test";
   c.d_model = 64;
@@ -39,6 +41,7 @@ inline model::Config small_config(int max_len = 96, bool pitch_context = true, b
   c.max_len = max_len;
   c.pitch_context = pitch_context;
   c.key_prior = key_prior;
+  c.copy_prior = copy_prior;
   return c;
 }
 

@@ -248,8 +248,8 @@ TEST(Session, ContextLimitAndBadInput) {
 
 // Teacher-forced scores equal the reference loss (within the context: no window slides).
 TEST(Score, MatchesReferenceLoss) {
-  for (bool key_prior : {false, true}) {
-  const auto cfg = small_config(96, true, key_prior);
+  for (auto [key_prior, copy_prior] : {std::pair{false, false}, {true, false}, {true, true}, {false, true}}) {
+  const auto cfg = small_config(96, true, key_prior, copy_prior);
   auto net = make_net(cfg, 7);
   Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
   const auto ev = prefix(size_t(cfg.max_len));
@@ -264,7 +264,7 @@ TEST(Score, MatchesReferenceLoss) {
   torch::NoGradGuard ng;
   auto [e, p] = to_tensors(ev);
   auto loss = net->loss(e, p);
-  EXPECT_NEAR(sum, loss.nll_sum, 1e-4 * loss.nll_sum) << "key prior " << key_prior;
+  EXPECT_NEAR(sum, loss.nll_sum, 1e-4 * loss.nll_sum) << "key prior " << key_prior << ", copy prior " << copy_prior;
   EXPECT_EQ(loss.events, int64_t(ev.size() - 1));
   }
 }
@@ -272,7 +272,8 @@ TEST(Score, MatchesReferenceLoss) {
 // Longer than the context: the window slides; every event still gets a finite score, and events
 // inside the first window score as without sliding.
 TEST(Score, SlidingWindow) {
-  const auto cfg = small_config(32, true, true);
+  for (bool copy_prior : {false, true}) {
+  const auto cfg = small_config(32, true, true, copy_prior);
   auto net = make_net(cfg, 8);
   Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
   const auto ev = prefix(150);
@@ -284,6 +285,64 @@ TEST(Score, SlidingWindow) {
   for (size_t i = 0; i < 32; ++i) EXPECT_NEAR(nll[i], head[i], 1e-9) << i;
   EXPECT_TRUE(score_events(m, {}).empty());
   EXPECT_EQ(score_events(m, prefix(1)), std::vector<double>{0.0});
+  }
+}
+
+// The copy mixture is a distribution: for a copy model, the mixture's probabilities of every
+// value of a field sum to 1, whatever the proposals and the fields chosen before.
+TEST(Copy, MixtureIsADistribution) {
+  const auto cfg = small_config(96, true, true, true);
+  auto net = make_net(cfg, 9);
+  Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+  const auto ev = prefix(80);
+  tokenizer::CopyTracker tr;
+  int checked = 0;
+  std::vector<float> h(size_t(cfg.d_model), 0.1f);
+  for (size_t i = 0; i + 1 < ev.size(); ++i) {
+    const auto& p = tr.next(ev[i]);
+    bool any = false;
+    for (const auto& x : p) any = any || x.valid;
+    if (!any) continue;
+    CopyMixture mix;
+    mix.start(m.impl(), h.data(), p);
+    const tokenizer::Event& next = ev[i + 1];
+    for (int f = 0; f < tokenizer::kNumFields; ++f) {
+      const int V = tokenizer::kFieldSizes[f];
+      std::vector<float> net_p(static_cast<size_t>(V), 1.0f / float(V)), out(static_cast<size_t>(V));
+      mix.mix(f, net_p.data(), out.data(), V);
+      double s = 0;
+      for (float x : out) s += x;
+      EXPECT_NEAR(s, 1.0, 1e-5) << "event " << i << " field " << f;
+      EXPECT_NEAR(out[next.f[size_t(f)]], mix.prob(f, next.f[size_t(f)], 1.0 / V), 1e-6);
+      mix.update(f, next.f[size_t(f)], 1.0 / V);
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 40);
+}
+
+// Changing later events never changes the reference's scores of earlier ones: the causal mask
+// of the network and the copy path's proposals see only the past. (With the mask removed from
+// AttentionImpl::forward, or proposals taken one event late, this fails.)
+TEST(Copy, ReferenceIsCausal) {
+  const auto cfg = small_config(96, true, true, true);
+  auto net = make_net(cfg, 10);
+  torch::NoGradGuard ng;
+  auto ev = prefix(90);
+  auto [e1, p1] = to_tensors(ev);
+  for (size_t i = 60; i < ev.size(); ++i) ev[i][tokenizer::Field::kValue2] = uint16_t(1 + (ev[i][tokenizer::Field::kValue2] + 37) % 126);
+  for (size_t i = 60; i < ev.size(); ++i)
+    if (ev[i].kind() == tokenizer::Kind::kNote) ev[i][tokenizer::Field::kValue] = uint16_t((ev[i][tokenizer::Field::kValue] + 5) % 128);
+  auto [e2, p2] = to_tensors(ev);
+  const int64_t T = e1.size(1);
+  auto score = [&](const torch::Tensor& e, const torch::Tensor& p) {
+    auto inp = e.slice(1, 0, T - 1), tgt = e.slice(1, 1, T);
+    return net->score(net->hidden(inp, p.slice(1, 0, T - 1)), inp, tgt).field_logp.sum(-1)[0];   // [T-1]
+  };
+  auto a = score(e1, p1), b = score(e2, p2);
+  // target t + 1 is predicted at input t: targets up to event 59 (inputs up to 58) are unchanged
+  EXPECT_TRUE(torch::allclose(a.slice(0, 0, 59), b.slice(0, 0, 59), 1e-5, 1e-5));
+  EXPECT_FALSE(torch::allclose(a.slice(0, 59), b.slice(0, 59), 1e-3, 1e-3));
 }
 
 }  // namespace

@@ -332,5 +332,95 @@ TEST(Tokenizer, DecodeSkipsUngrammaticalEvents) {
   EXPECT_EQ(a, b);
 }
 
+
+// ---- copy proposals (CopyTracker)
+
+Event note(int dt, int track, int pitch, int vel = 80, int dur = 11) {
+  Event e = continuo::testing::event(Kind::kNote, dt, track, pitch);
+  e[Field::kValue2] = uint16_t(vel);
+  e[Field::kDuration] = uint16_t(dur);
+  return e;
+}
+
+std::vector<Event> header_44() {
+  return {continuo::testing::event(Kind::kBos, 0, 0, 0),
+          continuo::testing::event(Kind::kTimeSig, 0, 0, kTimeSigBase + timesig_to_class(4, 4)),
+          continuo::testing::event(Kind::kTrack, 0, 0, kProgramBase + 0)};
+}
+
+TEST(Copy, NothingToCopyInTheHeaderOrAtTheStart) {
+  CopyTracker tr;
+  for (const Event& e : header_44())
+    for (const auto& p : tr.next(e)) EXPECT_FALSE(p.valid);
+  for (const auto& p : tr.next(note(0, 0, 60))) EXPECT_FALSE(p.valid) << "one event: nothing earlier";
+}
+
+TEST(Copy, ContinuesTheLongestEarlierMatch) {
+  // a phrase of 7 different notes (velocities vary), then the phrase again: from its first note on,
+  // source 0 proposes exactly the note that followed the same notes the first time
+  const int pitches[7] = {60, 62, 64, 65, 67, 69, 71};
+  std::vector<Event> phrase;
+  for (int i = 0; i < 7; ++i) phrase.push_back(note(i == 0 ? 24 : 12, 0, pitches[i], 60 + 5 * i));
+  CopyTracker tr;
+  for (const Event& e : header_44()) tr.next(e);
+  for (const Event& e : phrase) tr.next(e);
+  int proposed = 0;
+  for (size_t i = 0; i < phrase.size(); ++i) {
+    Event again = phrase[i];
+    again[Field::kValue2] = 100;   // a different velocity does not break the match
+    const auto& p = tr.next(again);
+    if (i + 1 == phrase.size()) break;
+    ASSERT_TRUE(p[0].valid) << i;
+    EXPECT_TRUE(same_but_velocity(p[0].event, phrase[i + 1])) << i;
+    EXPECT_EQ(p[0].event[Field::kValue2], phrase[i + 1][Field::kValue2]) << "the velocity proposed is the earlier one";
+    EXPECT_EQ(p[0].length, copy_length_bucket(int(i) + 1)) << i;
+    ++proposed;
+  }
+  EXPECT_EQ(proposed, 6);
+}
+
+TEST(Copy, SameTimeInEarlierBars) {
+  // one bar of 4/4: quarter notes 60 62 64 65; then the first beat of the next bar
+  CopyTracker tr;
+  for (const Event& e : header_44()) tr.next(e);
+  tr.next(note(0, 0, 60));
+  tr.next(note(24, 0, 62));
+  tr.next(note(24, 0, 64));
+  tr.next(note(24, 0, 65));
+  const auto& p = tr.next(note(24, 0, 67));   // bar 2, beat 1: one bar ago came 62, a beat later
+  ASSERT_TRUE(p[1].valid);
+  EXPECT_EQ(p[1].event[Field::kValue], 62);
+  EXPECT_EQ(p[1].event[Field::kDt], 24);
+  EXPECT_FALSE(p[2].valid) << "no two bars of history yet";
+  // a chord: after its lower note, the same chord one bar ago proposes the upper note at dt 0
+  CopyTracker tc;
+  for (const Event& e : header_44()) tc.next(e);
+  tc.next(note(0, 0, 60));
+  tc.next(note(0, 0, 64));
+  const auto& q = tc.next(note(96, 0, 60));
+  ASSERT_TRUE(q[1].valid);
+  EXPECT_EQ(q[1].event[Field::kValue], 64);
+  EXPECT_EQ(q[1].event[Field::kDt], 0);
+}
+
+TEST(Copy, HitsCountCorrectProposals) {
+  // a one-bar riff looped: the bar source is right every time from bar 2 on
+  CopyTracker tr;
+  for (const Event& e : header_44()) tr.next(e);
+  CopyProposals last;
+  for (int bar = 0; bar < 6; ++bar)
+    for (int k = 0; k < 4; ++k) last = tr.next(note(k == 0 && bar == 0 ? 0 : 24, 0, 60 + 2 * k));
+  ASSERT_TRUE(last[1].valid);
+  EXPECT_EQ(last[1].hits, kCopyHitWindow);
+  EXPECT_EQ(last[1].length, copy_length_bucket(19));
+  ASSERT_TRUE(last[0].valid);
+  EXPECT_EQ(last[0].length, copy_length_bucket(20));
+  EXPECT_EQ(last[0].agree, 3) << "one, two and four bars ago all propose the same";
+  EXPECT_EQ(last[1].agree, 3);
+  EXPECT_EQ(last[0].distance, copy_log_bucket(4));
+  // the tracker starts afresh at BOS
+  for (const auto& p : tr.next(continuo::testing::event(Kind::kBos, 0, 0, 0))) EXPECT_FALSE(p.valid);
+}
+
 }  // namespace
 }  // namespace continuo::tokenizer

@@ -1,0 +1,191 @@
+// tokenizer/copy.cpp: in-context copy proposals (tokenizer::CopyTracker), shared by training,
+// scoring and generation so that all three see the same proposals for the same events.
+#include <algorithm>
+
+#include "continuo/tokenizer.hpp"
+
+namespace continuo::tokenizer {
+namespace {
+
+constexpr int kGramLengths[9] = {256, 128, 64, 32, 16, 8, 4, 2, 1};
+constexpr uint64_t kBase = 0x100000001b3ULL;
+
+uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t event_hash(const Event& e) {
+  uint64_t packed = 0;
+  for (int f : {0, 1, 2, 3, 5}) packed = (packed << 12) ^ e.f[size_t(f)];
+  if (e.kind() == Kind::kControl) packed = (packed << 8) ^ e[Field::kValue2];
+  return mix64(packed);
+}
+
+// Place of an event inside its time step, in the tokenizer's order: WAIT (which moves time),
+// then time signature, key, tempo, controls, notes by (track, pitch).
+uint32_t order_key(const Event& e) {
+  uint32_t rank = 6;
+  switch (e.kind()) {
+    case Kind::kWait: rank = 0; break;
+    case Kind::kTimeSig: rank = 1; break;
+    case Kind::kKeySig: rank = 2; break;
+    case Kind::kTempo: rank = 3; break;
+    case Kind::kControl: rank = 4; break;
+    case Kind::kNote: rank = 5; break;
+    default: break;
+  }
+  return (rank << 24) | (uint32_t(e[Field::kTrack]) << 16) | uint32_t(e[Field::kValue]);
+}
+
+}  // namespace
+
+int copy_length_bucket(int n) {
+  if (n <= 4) return std::max(0, n);
+  if (n <= 6) return 5;
+  if (n <= 8) return 6;
+  if (n <= 12) return 7;
+  if (n <= 16) return 8;
+  if (n <= 24) return 9;
+  if (n <= 32) return 10;
+  if (n <= 48) return 11;
+  if (n <= 64) return 12;
+  if (n <= 96) return 13;
+  if (n <= 128) return 14;
+  if (n <= 192) return 15;
+  return 16;
+}
+
+int copy_log_bucket(int64_t n) {
+  int b = 0;
+  for (int64_t lim = 1; n > lim && b < kCopyLogBuckets - 1; lim *= 2) ++b;
+  return b;
+}
+
+bool same_but_velocity(const Event& a, const Event& b) {
+  for (int f = 0; f < kNumFields; ++f)
+    if (a.f[size_t(f)] != b.f[size_t(f)] && !(f == int(Field::kValue2) && a.kind() == Kind::kNote)) return false;
+  return true;
+}
+
+const CopyProposals& CopyTracker::next(const Event& e) {
+  if (e.kind() == Kind::kBos) {
+    *this = CopyTracker();
+    return prop_;
+  }
+  now_ += e[Field::kDt];
+  if (e.kind() == Kind::kTimeSig) {
+    auto [num, den] = timesig_from_class(e[Field::kValue] - kTimeSigBase);
+    bar_len_ = std::max<int64_t>(1, int64_t(num) * 4 * kStepsPerBeat / std::max(1, den));
+  }
+  if (in_header_) {
+    const Kind k = e.kind();
+    const bool header = k == Kind::kTrack ||
+                        ((k == Kind::kTimeSig || k == Kind::kKeySig || k == Kind::kTempo) && e[Field::kDt] == 0);
+    if (header) return prop_;   // nothing to copy yet
+    in_header_ = false;
+  }
+  // how the previous proposals fared
+  for (int k = 0; k < kCopySources; ++k) {
+    const bool hit = prop_[size_t(k)].valid && same_but_velocity(prop_[size_t(k)].event, e);
+    streak_[size_t(k)] = hit ? streak_[size_t(k)] + 1 : 0;
+    hit_bits_[size_t(k)] = ((hit_bits_[size_t(k)] << 1) | (hit ? 1u : 0u)) & ((1u << kCopyHitWindow) - 1);
+  }
+  ev_.push_back(e);
+  time_.push_back(now_);
+  order_.push_back(order_key(e));
+  hash_.push_back(event_hash(e));
+  if (prefix_.empty()) {
+    prefix_.push_back(0);
+    for (int gi = 0; gi < 9; ++gi) {
+      uint64_t p = 1;
+      for (int i = 0; i < kGramLengths[gi]; ++i) p *= kBase;
+      pow_[size_t(gi)] = p;
+    }
+  }
+  prefix_.push_back(prefix_.back() * kBase + hash_.back());
+  propose();
+  return prop_;
+}
+
+void CopyTracker::propose() {
+  prop_ = {};
+  const int t = int(ev_.size()) - 1;
+  if (t < 0 || ev_.back().kind() == Kind::kEos) return;
+  auto hits = [&](int k) { return uint8_t(__builtin_popcount(hit_bits_[size_t(k)])); };
+
+  // source 0: the longest recent run that occurred before (most recent occurrence)
+  int match_end = -1;
+  for (int gi = 0; gi < 9; ++gi) {
+    const int k = kGramLengths[gi];
+    if (t + 1 < k) continue;
+    // hash of events t-k+1..t from the prefix hashes: P[t+1] - P[t+1-k] * base^k
+    const uint64_t h = mix64(prefix_[size_t(t + 1)] - prefix_[size_t(t + 1 - k)] * pow_[size_t(gi)] + uint64_t(k));
+    auto& table = last_end_[size_t(gi)];
+    auto it = table.find(h);
+    if (match_end < 0 && it != table.end()) {
+      const int j = it->second;
+      bool same = true;
+      for (int i = 0; i < k && same; ++i) same = same_but_velocity(ev_[size_t(j - i)], ev_[size_t(t - i)]);
+      if (same) match_end = j;
+    }
+    table[h] = t;
+  }
+  if (match_end >= 0 && ev_[size_t(match_end + 1)].kind() != Kind::kEos) {
+    int len = 0;
+    while (len < kCopyMaxMatch && match_end - len >= 0 && same_but_velocity(ev_[size_t(match_end - len)], ev_[size_t(t - len)]))
+      ++len;
+    CopyProposal& p = prop_[0];
+    p.valid = true;
+    p.event = ev_[size_t(match_end + 1)];
+    p.length = uint8_t(copy_length_bucket(len));
+    p.hits = hits(0);
+    p.distance = uint8_t(copy_log_bucket(t - match_end));
+    p.history = uint8_t(copy_log_bucket(t + 1));
+  }
+
+  // sources 1..3: the same place one, two, four bars ago
+  const int64_t now = time_.back();
+  const uint32_t last_order = order_.back();
+  for (int s = 1; s < kCopySources; ++s) {
+    const int64_t span = int64_t(kCopyBarPeriods[s - 1]) * bar_len_;
+    const int64_t then = now - span;
+    if (then < time_.front()) continue;
+    const int n = int(ev_.size());
+    int i = int(std::lower_bound(time_.begin(), time_.end(), then) - time_.begin());
+    int best = -1;
+    // later in the same time step as the last event was in its own
+    for (int c = 0; i < n && time_[size_t(i)] == then; ++i, ++c)
+      if (c < 64 && order_[size_t(i)] > last_order && (best < 0 || order_[size_t(i)] < order_[size_t(best)])) best = i;
+    if (best < 0 && i < n) {   // else the first event of the next time step
+      const int64_t at = time_[size_t(i)];
+      for (int c = 0; i < n && time_[size_t(i)] == at && c < 64; ++i, ++c)
+        if (best < 0 || order_[size_t(i)] < order_[size_t(best)]) best = i;
+    }
+    if (best < 0 || best >= t) continue;
+    const Event& src = ev_[size_t(best)];
+    const int64_t dt = time_[size_t(best)] - then;
+    if (src.kind() == Kind::kEos || dt >= span || dt >= kMaxDt || (src.kind() == Kind::kWait && dt < 1)) continue;
+    CopyProposal& p = prop_[size_t(s)];
+    p.valid = true;
+    p.event = src;
+    p.event[Field::kDt] = uint16_t(dt);
+    p.length = uint8_t(copy_length_bucket(streak_[size_t(s)]));
+    p.hits = hits(s);
+    p.distance = uint8_t(copy_log_bucket(t + 1 - best));
+    p.history = uint8_t(copy_log_bucket(t + 1));
+  }
+  for (int k = 0; k < kCopySources; ++k) {
+    CopyProposal& p = prop_[size_t(k)];
+    if (!p.valid) continue;
+    int same = 0;
+    for (int j = 0; j < kCopySources; ++j)
+      same += j != k && prop_[size_t(j)].valid && same_but_velocity(prop_[size_t(j)].event, p.event);
+    const bool against = k != 0 && prop_[0].valid && !same_but_velocity(prop_[0].event, p.event);
+    p.agree = uint8_t(same + (against ? 4 : 0));
+  }
+}
+
+}  // namespace continuo::tokenizer
