@@ -104,6 +104,9 @@ using EventCallback = std::function<bool(int variation, const tokenizer::Event& 
 using ProgressCallback = std::function<bool(float progress)>;
 
 // Generates `opt.events` new events after `prompt` (a grammatical sequence starting with BOS).
+// With a copy_prior model, each event is drawn from the mixture of the network (tempered) and
+// the copy proposals of tokenizer::CopyTracker over the whole history (prompt and continuation,
+// not only the context window); top-k / top-p and the grammar apply to the mixture.
 // When the context fills, the header plus the most recent half of the context is re-fed
 // (a sliding window) and generation goes on. Same seed => same output.
 std::vector<std::vector<tokenizer::Event>> generate(const Model& m, const std::vector<tokenizer::Event>& prompt,
