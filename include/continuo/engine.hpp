@@ -89,7 +89,9 @@ struct SampleOptions {
   // notes). Pitch classes with at least half the uniform share are left alone; ones the music
   // has not used become up to 50x (at 1) less likely, not impossible, so a continuation can
   // still move to a new key gradually. A prompt without pitched notes starts from the scale of
-  // its key signature, if it has one (generate --key). 0 = the model alone, with its own learned
+  // its key signature, if it has one (generate --key), at full strength; otherwise the strength
+  // grows with the pitched notes heard, prompt and continuation, to its full value at 32 (at once
+  // it would narrow a piece generated from nothing onto its first notes). 0 = the model alone, with its own learned
   // key prior if it has one (model::Config::key_prior); the CLI and the studio default to 0.5.
   // Like the key prior, it is applied at its own strength whatever the temperature.
   float key_strength = 0.0f;
