@@ -78,6 +78,12 @@ Config load_config(const std::string& path) {
       throw bad(std::string("\"") + key + "\" must be an integer >= " + std::to_string(min_value));
     out = it->get<int>();
   };
+  auto get_bool = [&](const char* key, bool& out) {
+    if (auto it = j.find(key); it != j.end()) {
+      if (!it->is_boolean()) throw bad(std::string("\"") + key + "\" must be true or false");
+      out = it->get<bool>();
+    }
+  };
   auto get_double = [&](const char* key, double& out) {
     auto it = j.find(key);
     if (it == j.end()) throw bad(std::string("missing key \"") + key + "\"");
@@ -98,26 +104,11 @@ Config load_config(const std::string& path) {
   get_int("max_len", c.max_len, 2);
   get_double("rope_theta", c.rope_theta);
   get_double("norm_eps", c.norm_eps);
-  if (auto it = j.find("controls"); it != j.end()) {
-    if (!it->is_boolean()) throw bad("\"controls\" must be true or false");
-    c.controls = it->get<bool>();
-  }
-  if (auto it = j.find("pitch_context"); it != j.end()) {
-    if (!it->is_boolean()) throw bad("\"pitch_context\" must be true or false");
-    c.pitch_context = it->get<bool>();
-  }
-  if (auto it = j.find("key_prior"); it != j.end()) {
-    if (!it->is_boolean()) throw bad("\"key_prior\" must be true or false");
-    c.key_prior = it->get<bool>();
-  }
-  if (auto it = j.find("key_evidence"); it != j.end()) {
-    if (!it->is_boolean()) throw bad("\"key_evidence\" must be true or false");
-    c.key_evidence = it->get<bool>();
-  }
-  if (auto it = j.find("copy_prior"); it != j.end()) {
-    if (!it->is_boolean()) throw bad("\"copy_prior\" must be true or false");
-    c.copy_prior = it->get<bool>();
-  }
+  get_bool("controls", c.controls);
+  get_bool("pitch_context", c.pitch_context);
+  get_bool("key_prior", c.key_prior);
+  get_bool("key_evidence", c.key_evidence);
+  get_bool("copy_prior", c.copy_prior);
   if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
     throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
               std::to_string(c.n_heads) + ")");

@@ -55,8 +55,6 @@ void check_options(const SampleOptions& o) {
   if (!(o.key_strength >= 0.0f && o.key_strength <= 10.0f)) bad("key_strength must be between 0 and 10");
 }
 
-constexpr int kKeyEvidenceNotes = 32;
-
 // logits of pitches 0..127 += strength * log(min(1, 24 w) + 0.02), w the share of the pitch class
 // in the long half of the pitch-class context: no change for a pitch class with at least half
 // the uniform share (1/24), at most -3.9 x strength for one that is absent. It only holds back
@@ -102,19 +100,12 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     if (e.kind() == Kind::kKeySig) prompt_key = e[Field::kValue] - tokenizer::kKeyBase;
   }
   if (prompt_key >= 0) keys0.seed_key(prompt_key);   // a prompt without pitched notes: the asked key
-  // The key strength needs evidence of a key: pitched notes heard, or an asked key. Without
-  // either (a piece generated from nothing) it grows with the notes written, reaching its full
-  // value after kKeyEvidenceNotes; at once it would narrow the piece onto its first few notes.
-  int heard0 = 0;
-  {
-    tokenizer::Grammar g;
-    for (const Event& e : prompt) {
-      g.feed(e);
-      heard0 += e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack]);
-    }
-  }
-  if (prompt_key >= 0) heard0 = kKeyEvidenceNotes;
-  std::vector<int> heard(static_cast<size_t>(B), heard0);
+  // The key strength needs evidence of a key: an asked key, or pitched notes heard. Without
+  // either (a piece generated from nothing) it grows with the notes written as the key prior
+  // does (tokenizer::key_prior_evidence); at once it would narrow the piece onto its first notes.
+  auto key_evidence = [&](const tokenizer::PitchContextTracker& k) {
+    return prompt_key >= 0 ? 1.0f : tokenizer::key_prior_evidence(k.notes());
+  };
   // the copy path reads the whole history (prompt and continuation), not only the window
   const bool copying = m.cfg.copy_prior;
   tokenizer::CopyTracker copies0;
@@ -194,8 +185,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           const float t = opt.temperature > 0 ? opt.temperature : 1.0f;
           m.add_key_prior(s.pitch[size_t(v)], logits.data() + i * V, t);
           if (opt.key_strength > 0) {
-            const float evidence = std::min(1.0f, float(heard[size_t(v)]) / kKeyEvidenceNotes);
-            key_bias(keys[size_t(v)].current(), t * opt.key_strength * evidence, logits.data() + i * V);
+            key_bias(keys[size_t(v)].current(), t * opt.key_strength * key_evidence(keys[size_t(v)]), logits.data() + i * V);
           }
         }
         if (std::find(mask.begin(), mask.end(), 1) == mask.end()) mask = grammar_mask;   // constraints can't be met
@@ -232,7 +222,6 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       const Position p = tracker[size_t(v)].next(e);
       grammar[size_t(v)].feed(e);
       keys[size_t(v)].next(e);
-      heard[size_t(v)] += e.kind() == Kind::kNote && !grammar[size_t(v)].is_drum(e[Field::kTrack]);
       if (copying) copies[size_t(v)].next(e);
       full[size_t(v)].push_back(e);
       full_pos[size_t(v)].push_back(p);
