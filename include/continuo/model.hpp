@@ -29,7 +29,7 @@
 //                             += tokenizer::key_prior_bias(context after the last event, A)[p % 12])
 //   heads.copy.length [K, 17]  heads.copy.hits [K, 17]  heads.copy.distance [K, 9]
 //   heads.copy.history [K, 9]  heads.copy.agree [K, 8]  heads.copy.gate [K, d]  heads.copy.velocity [K]
-//       (only with copy_prior; K = tokenizer::kCopySources): the next event is drawn from the
+//       (only with copy_prior; K = copy_sources, the first K of tokenizer::CopyTracker's): the next event is drawn from the
 //       mixture  lambda_0 * network + sum_k lambda_k * (proposal k, its velocity kept with
 //       probability sigmoid(velocity[k]), else the network's), where
 //       lambda = softmax(0, g_1 .. g_K),
@@ -66,6 +66,8 @@ struct Config {
   bool key_evidence = false;    // the key prior grows with the notes in the context (tokenizer::key_prior_evidence)
   bool copy_prior = false;      // output: the next event is a learned mixture of the network and
                                 // tokenizer::CopyTracker's proposals (heads.copy.*)
+  int copy_sources = tokenizer::kCopyFirstSources;   // K: how many of the proposals (1..kCopySources);
+                                // absent from a model's config.json: 4, the models before source 4
   std::string description;   // one line for `continuo models`
 };
 

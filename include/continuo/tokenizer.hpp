@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "continuo/score.hpp"
@@ -135,22 +136,35 @@ class PitchContextTracker {
 //             before, the match then measured back up to 256 events;
 //   sources 1, 2, 3: what came next at the same place in the bar one, two and four bars ago
 //             (the first event after that time and the last event's place in the time step,
-//             with dt measured from there).
+//             with dt measured from there);
+//   source 4: each part at its own period: for every track (and one more for tempo, metre and
+//             key changes), the period of 1, 2, 4 or 8 bars at which its own events have
+//             lately been repeating most (a decayed count, kCopyPartDecay per event of the
+//             part, of its events that equal, onset and all, one of its events that period
+//             earlier; at least half of its recent events); the next event of each part is its event
+//             one period back, shifted by the period, and the earliest of these is proposed. A
+//             band whose drums loop every bar, bass every two and melody every four is followed
+//             in every part, where sources 1-3 follow only the parts that share their period.
 // Each proposal carries features the model's gate reads: `length`, a bucket of the match
 // length (source 0) or of the run of consecutive correct proposals (bar sources), `hits`,
 // how many of the last kCopyHitWindow events the source proposed correctly, `distance`, how far
 // back the copied event is (a short one is a repeated note or figure), `history`, how much
 // of the piece there is so far, and `agree`, how many other sources propose the same event and
 // whether the longest match (source 0) proposes another (a bar-periodic guess against a long
-// exact match, e.g. at the turn of a four-bar loop). Header events are
-// never proposed; EOS is never proposed.
-inline constexpr int kCopySources = 4;
+// exact match, e.g. at the turn of a four-bar loop; counted among sources 0-3 only, so that
+// models of the first four sources see what they were trained on). Header events are never
+// proposed; EOS is never proposed. A model uses the first `copy_sources` (model.hpp) of them.
+inline constexpr int kCopySources = 5;
+inline constexpr int kCopyFirstSources = 4;     // models saved before source 4 existed
+inline constexpr int kCopyParts = kMaxTracks + 1;   // tracks, then tempo/metre/key changes
+inline constexpr int kCopyPartPeriods[4] = {1, 2, 4, 8};   // bars
+inline constexpr double kCopyPartDecay = 0.9;   // per event of the part
 inline constexpr int kCopyLengthBuckets = 17;   // length feature 0..16
 inline constexpr int kCopyHitWindow = 16;       // hits feature 0..16
 inline constexpr int kCopyLogBuckets = 9;       // distance and history features 0..8 (copy_log_bucket)
 inline constexpr int kCopyAgreeCodes = 8;       // agree feature 0..7
 inline constexpr int kCopyMaxMatch = 256;
-inline constexpr int kCopyBarPeriods[kCopySources - 1] = {1, 2, 4};
+inline constexpr int kCopyBarPeriods[3] = {1, 2, 4};   // sources 1..3
 struct CopyProposal {
   bool valid = false;
   Event event;
@@ -158,7 +172,7 @@ struct CopyProposal {
   uint8_t hits = 0;     // 0..kCopyHitWindow
   uint8_t distance = 0; // copy_log_bucket(events from the copied event to the last one, >= 1)
   uint8_t history = 0;  // copy_log_bucket(body events so far)
-  uint8_t agree = 0;    // other sources proposing the same (0..3), + 4 if source 0 proposes something else
+  uint8_t agree = 0;    // other sources of 0..3 proposing the same (at most 3), + 4 if source 0 proposes something else
 };
 using CopyProposals = std::array<CopyProposal, kCopySources>;
 int copy_length_bucket(int length);
@@ -187,6 +201,14 @@ class CopyTracker {
   CopyProposals prop_{};
   std::array<int, kCopySources> streak_{};
   std::array<uint32_t, kCopySources> hit_bits_{};   // the last kCopyHitWindow outcomes
+  // source 4: per part, its events (indices into ev_), the onsets and contents of its events
+  // (for the period checks), and the decayed repeat count of each period
+  void note_part(int t);
+  void propose_parts(int t);
+  std::array<std::vector<int32_t>, kCopyParts> part_ev_;
+  std::array<std::unordered_set<uint64_t>, kCopyParts> part_seen_;   // hash(onset, content)
+  std::array<std::array<double, 4>, kCopyParts> part_score_{};
+  std::array<double, kCopyParts> part_weight_{};   // the same decayed count of all its events
 };
 
 // A training or context window: the sequence's header brought up to date (the time signature,

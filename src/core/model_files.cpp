@@ -38,6 +38,7 @@ std::string config_to_json(const Config& c) {
   if (c.key_prior) j["key_prior"] = true;
   if (c.key_evidence) j["key_evidence"] = true;
   if (c.copy_prior) j["copy_prior"] = true;
+  if (c.copy_prior) j["copy_sources"] = c.copy_sources;
   j["description"] = c.description;
   return j.dump(2) + "\n";
 }
@@ -109,6 +110,9 @@ Config load_config(const std::string& path) {
   get_bool("key_prior", c.key_prior);
   get_bool("key_evidence", c.key_evidence);
   get_bool("copy_prior", c.copy_prior);
+  if (j.contains("copy_sources")) get_int("copy_sources", c.copy_sources, 1);
+  if (c.copy_sources > tokenizer::kCopySources)
+    throw bad("\"copy_sources\" must be at most " + std::to_string(tokenizer::kCopySources));
   if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
     throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
               std::to_string(c.n_heads) + ")");
@@ -146,7 +150,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> expected_tensors(const
   }
   if (c.key_prior) t.push_back({"heads.key_prior", {2, 12}});
   if (c.copy_prior) {
-    constexpr int64_t K = tokenizer::kCopySources;
+    const int64_t K = c.copy_sources;
     t.push_back({"heads.copy.length", {K, tokenizer::kCopyLengthBuckets}});
     t.push_back({"heads.copy.hits", {K, tokenizer::kCopyHitWindow + 1}});
     t.push_back({"heads.copy.distance", {K, tokenizer::kCopyLogBuckets}});

@@ -115,13 +115,14 @@ void Model::Impl::add_key_prior(const tokenizer::PitchContext& c, int notes, flo
 void CopyMixture::start(const Model::Impl& m, const float* h, const tokenizer::CopyProposals& p) {
   on = !m.copy_gate.empty();
   w[0] = 1;
-  for (int k = 0; k < K; ++k) w[1 + k] = 0;
+  for (int k = 0; k < K; ++k) w[1 + k] = alpha[k] = 0;
   if (!on) return;
   prop = p;
+  for (int k = m.cfg.copy_sources; k < K; ++k) prop[size_t(k)].valid = false;   // sources the model lacks
   double g[K], mx = 0;   // the network's gate logit is 0
   for (int k = 0; k < K; ++k) {
+    if (!prop[size_t(k)].valid) continue;
     alpha[k] = 1.0 / (1.0 + std::exp(-double(m.copy_velocity[size_t(k)])));
-    if (!p[size_t(k)].valid) continue;
     double s = double(m.copy_length[size_t(k * tokenizer::kCopyLengthBuckets + p[size_t(k)].length)]) +
                double(m.copy_hits[size_t(k * (tokenizer::kCopyHitWindow + 1) + p[size_t(k)].hits)]) +
                double(m.copy_distance[size_t(k * tokenizer::kCopyLogBuckets + p[size_t(k)].distance)]) +
@@ -136,7 +137,7 @@ void CopyMixture::start(const Model::Impl& m, const float* h, const tokenizer::C
   double sum = std::exp(-mx);
   w[0] = sum;
   for (int k = 0; k < K; ++k) {
-    w[1 + k] = p[size_t(k)].valid ? std::exp(g[k] - mx) : 0.0;
+    w[1 + k] = prop[size_t(k)].valid ? std::exp(g[k] - mx) : 0.0;
     sum += w[1 + k];
   }
   for (double& x : w) x /= sum;

@@ -119,7 +119,7 @@ TransformerImpl::TransformerImpl(const Config& c) : cfg(c) {
     head.push_back(container->register_module(std::to_string(f), Head(c, tokenizer::kFieldSizes[f])));
   if (c.key_prior) key_prior = container->register_parameter("key_prior", torch::zeros({2, 12}));
   if (c.copy_prior) {
-    constexpr int64_t K = tokenizer::kCopySources;
+    const int64_t K = c.copy_sources;
     auto copy = std::make_shared<torch::nn::Module>();
     copy_length = copy->register_parameter("length", torch::zeros({K, tokenizer::kCopyLengthBuckets}));
     copy_hits = copy->register_parameter("hits", torch::zeros({K, tokenizer::kCopyHitWindow + 1}));
@@ -261,8 +261,8 @@ TransformerImpl::Scores TransformerImpl::score(const torch::Tensor& h, const tor
     out.value_post = torch::ones({h.size(0), h.size(1), 1}, h.options().dtype(torch::kFloat32));
     return out;
   }
-  constexpr int64_t K = tokenizer::kCopySources;
-  auto copy = (copy_in.defined() ? copy_in : copy_proposals(inputs)).to(dev);   // [B, T, K, 8]
+  const int64_t K = cfg.copy_sources;   // the model's first K of the tracker's proposals
+  auto copy = (copy_in.defined() ? copy_in : copy_proposals(inputs)).slice(2, 0, K).to(dev);   // [B, T, K, 11]
   out.copy = copy;
   auto prop_kind = copy.select(-1, 0);                                            // [B, T, K]
   auto valid = prop_kind != 0;
@@ -367,6 +367,16 @@ void import_weights(Transformer& net, const Weights& w, std::vector<std::string>
     if (it == w.end()) throw Error(ErrorCode::kCorruptData, "weights lack tensor '" + p.key() + "'");
     auto& t = p.value();
     std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
+    if (shape != it->second.shape && missing && p.key().rfind("heads.copy.", 0) == 0 && !shape.empty() &&
+        it->second.shape.size() == shape.size() && it->second.shape[0] < shape[0] &&
+        std::equal(shape.begin() + 1, shape.end(), it->second.shape.begin() + 1)) {
+      // a model with more copy sources grown from one with fewer: the first rows carry over,
+      // the new sources keep their initial values
+      auto src = torch::from_blob(const_cast<float*>(it->second.data.data()), it->second.shape, torch::kFloat32);
+      t.slice(0, 0, it->second.shape[0]).copy_(src);
+      missing->push_back(p.key() + " (rows " + std::to_string(it->second.shape[0]) + ".." + std::to_string(shape[0] - 1) + ")");
+      continue;
+    }
     if (shape != it->second.shape) throw Error(ErrorCode::kCorruptData, "tensor '" + p.key() + "' has the wrong shape");
     auto src = torch::from_blob(const_cast<float*>(it->second.data.data()), t.sizes(), torch::kFloat32);
     t.copy_(src);

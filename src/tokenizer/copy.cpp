@@ -40,6 +40,23 @@ uint32_t order_key(const Event& e) {
   return (rank << 24) | (uint32_t(e[Field::kTrack]) << 16) | uint32_t(e[Field::kValue]);
 }
 
+int part_of(const Event& e) {
+  switch (e.kind()) {
+    case Kind::kNote:
+    case Kind::kControl: return e[Field::kTrack] % kMaxTracks;
+    case Kind::kTempo:
+    case Kind::kTimeSig:
+    case Kind::kKeySig: return kMaxTracks;
+    default: return -1;
+  }
+}
+
+uint64_t onset_key(const Event& e, int64_t time) {
+  Event c = e;
+  c[Field::kDt] = 0;
+  return mix64(event_hash(c) ^ mix64(uint64_t(time)));
+}
+
 }  // namespace
 
 int copy_length_bucket(int n) {
@@ -106,6 +123,7 @@ const CopyProposals& CopyTracker::next(const Event& e) {
     }
   }
   prefix_.push_back(prefix_.back() * kBase + hash_.back());
+  note_part(int(ev_.size()) - 1);
   propose();
   return prop_;
 }
@@ -149,7 +167,7 @@ void CopyTracker::propose() {
   // sources 1..3: the same place one, two, four bars ago
   const int64_t now = time_.back();
   const uint32_t last_order = order_.back();
-  for (int s = 1; s < kCopySources; ++s) {
+  for (int s = 1; s < 4; ++s) {
     const int64_t span = int64_t(kCopyBarPeriods[s - 1]) * bar_len_;
     const int64_t then = now - span;
     if (then < time_.front()) continue;
@@ -177,15 +195,86 @@ void CopyTracker::propose() {
     p.distance = uint8_t(copy_log_bucket(t + 1 - best));
     p.history = uint8_t(copy_log_bucket(t + 1));
   }
+  propose_parts(t);
   for (int k = 0; k < kCopySources; ++k) {
     CopyProposal& p = prop_[size_t(k)];
     if (!p.valid) continue;
     int same = 0;
-    for (int j = 0; j < kCopySources; ++j)
+    for (int j = 0; j < kCopyFirstSources; ++j)
       same += j != k && prop_[size_t(j)].valid && same_but_velocity(prop_[size_t(j)].event, p.event);
+    same = std::min(same, 3);
     const bool against = k != 0 && prop_[0].valid && !same_but_velocity(prop_[0].event, p.event);
     p.agree = uint8_t(same + (against ? 4 : 0));
   }
+}
+
+void CopyTracker::note_part(int t) {
+  const Event& e = ev_[size_t(t)];
+  const int part = part_of(e);
+  if (part < 0) return;
+  const int64_t time = time_[size_t(t)];
+  auto& seen = part_seen_[size_t(part)];
+  for (int i = 0; i < 4; ++i) {
+    const int64_t then = time - int64_t(kCopyPartPeriods[i]) * bar_len_;
+    const bool hit = then >= time_.front() && seen.count(onset_key(e, then)) > 0;
+    double& s = part_score_[size_t(part)][size_t(i)];
+    s = s * kCopyPartDecay + (hit ? 1.0 : 0.0);
+  }
+  double& n = part_weight_[size_t(part)];
+  n = n * kCopyPartDecay + 1.0;
+  seen.insert(onset_key(e, time));
+  part_ev_[size_t(part)].push_back(int32_t(t));
+}
+
+void CopyTracker::propose_parts(int t) {
+  constexpr double kMinShare = 0.5;   // of the part's recent events (decayed) that repeated at the period
+  const int64_t now = time_.back();
+  const uint32_t last_order = order_.back();
+  int best = -1;
+  int64_t best_time = 0;
+  for (int part = 0; part < kCopyParts; ++part) {
+    const auto& idx = part_ev_[size_t(part)];
+    if (idx.empty()) continue;
+    const auto& sc = part_score_[size_t(part)];
+    int period = -1;
+    for (int i = 0; i < 4; ++i)
+      if (sc[size_t(i)] >= kMinShare * part_weight_[size_t(part)] && (period < 0 || sc[size_t(i)] > sc[size_t(period)])) period = i;
+    if (period < 0) continue;
+    const int64_t span = int64_t(kCopyPartPeriods[period]) * bar_len_;
+    const int64_t then = now - span;
+    if (then < time_.front()) continue;
+    auto it = std::lower_bound(idx.begin(), idx.end(), then, [&](int32_t i, int64_t v) { return time_[size_t(i)] < v; });
+    int pick = -1;
+    int c = 0;
+    for (; it != idx.end() && time_[size_t(*it)] == then && c < 64; ++it, ++c)
+      if (order_[size_t(*it)] > last_order && (pick < 0 || order_[size_t(*it)] < order_[size_t(pick)])) pick = *it;
+    if (pick < 0) {
+      while (it != idx.end() && time_[size_t(*it)] == then) ++it;
+      if (it != idx.end()) {
+        const int64_t at = time_[size_t(*it)];
+        for (c = 0; it != idx.end() && time_[size_t(*it)] == at && c < 64; ++it, ++c)
+          if (pick < 0 || order_[size_t(*it)] < order_[size_t(pick)]) pick = *it;
+      }
+    }
+    if (pick < 0) continue;
+    const int64_t dt = time_[size_t(pick)] - then;
+    if (dt >= kMaxDt) continue;
+    const int64_t at = now + dt;
+    if (best < 0 || at < best_time || (at == best_time && order_[size_t(pick)] < order_[size_t(best)])) {
+      best = pick;
+      best_time = at;
+    }
+  }
+  if (best < 0) return;
+  CopyProposal& p = prop_[4];
+  p.valid = true;
+  p.event = ev_[size_t(best)];
+  p.event[Field::kDt] = uint16_t(best_time - now);
+  p.length = uint8_t(copy_length_bucket(streak_[4]));
+  auto hits = uint8_t(__builtin_popcount(hit_bits_[4]));
+  p.hits = hits;
+  p.distance = uint8_t(copy_log_bucket(t + 1 - best));
+  p.history = uint8_t(copy_log_bucket(t + 1));
 }
 
 }  // namespace continuo::tokenizer

@@ -211,6 +211,31 @@ TEST(Config, RoundTrip) {
   EXPECT_EQ(config_to_json(b), config_to_json(c));
 }
 
+// copy_sources: written for copy models, read back; a copy model's config without it (saved
+// before the fifth source existed) means the first four; out of range is refused.
+TEST(Config, CopySources) {
+  TempDir dir;
+  Config c;
+  c.copy_prior = true;
+  c.copy_sources = tokenizer::kCopySources;
+  save_config(c, dir.file("config.json"));
+  EXPECT_EQ(load_config(dir.file("config.json")).copy_sources, tokenizer::kCopySources);
+  std::string text = read_all(dir.file("config.json"));
+  const auto at = text.find("  \"copy_sources\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  std::string old = text;
+  old.erase(at, text.find('\n', at) + 1 - at);
+  write_all(dir.file("config.json"), old);
+  EXPECT_EQ(load_config(dir.file("config.json")).copy_sources, 4);
+  for (const char* bad : {"0", "6", "\"5\""}) {
+    std::string t = text;
+    const auto v = t.find(':', at) + 2;
+    t.replace(v, t.find(',', v) - v, bad);
+    write_all(dir.file("config.json"), t);
+    EXPECT_THROW(load_config(dir.file("config.json")), Error) << bad;
+  }
+}
+
 TEST(Config, RejectsOtherFormatsAndTokenizers) {
   TempDir dir;
   const auto path = dir.file("config.json");

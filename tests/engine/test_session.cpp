@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "continuo/error.hpp"
 #include "engine/internal.hpp"
@@ -248,8 +249,10 @@ TEST(Session, ContextLimitAndBadInput) {
 
 // Teacher-forced scores equal the reference loss (within the context: no window slides).
 TEST(Score, MatchesReferenceLoss) {
-  for (auto [key_prior, copy_prior] : {std::pair{false, false}, {true, false}, {true, true}, {false, true}}) {
-  const auto cfg = small_config(96, true, key_prior, copy_prior);
+  for (auto [key_prior, copy_prior, sources] : {std::tuple{false, false, 4}, {true, false, 4}, {true, true, 4}, {false, true, 4},
+                                                 {true, true, tokenizer::kCopySources}}) {
+  auto cfg = small_config(96, true, key_prior, copy_prior);
+  cfg.copy_sources = sources;
   auto net = make_net(cfg, 7);
   Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
   const auto ev = prefix(size_t(cfg.max_len));
@@ -264,7 +267,7 @@ TEST(Score, MatchesReferenceLoss) {
   torch::NoGradGuard ng;
   auto [e, p] = to_tensors(ev);
   auto loss = net->loss(e, p);
-  EXPECT_NEAR(sum, loss.nll_sum, 1e-4 * loss.nll_sum) << "key prior " << key_prior << ", copy prior " << copy_prior;
+  EXPECT_NEAR(sum, loss.nll_sum, 1e-4 * loss.nll_sum) << "key prior " << key_prior << ", copy prior " << copy_prior << ", sources " << sources;
   EXPECT_EQ(loss.events, int64_t(ev.size() - 1));
   }
 }
@@ -272,8 +275,9 @@ TEST(Score, MatchesReferenceLoss) {
 // Longer than the context: the window slides; every event still gets a finite score, and events
 // inside the first window score as without sliding.
 TEST(Score, SlidingWindow) {
-  for (bool copy_prior : {false, true}) {
-  const auto cfg = small_config(32, true, true, copy_prior);
+  for (int copy : {0, 4, tokenizer::kCopySources}) {
+  auto cfg = small_config(32, true, true, copy > 0);
+  if (copy > 0) cfg.copy_sources = copy;
   auto net = make_net(cfg, 8);
   Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
   const auto ev = prefix(150);
@@ -291,7 +295,8 @@ TEST(Score, SlidingWindow) {
 // The copy mixture is a distribution: for a copy model, the mixture's probabilities of every
 // value of a field sum to 1, whatever the proposals and the fields chosen before.
 TEST(Copy, MixtureIsADistribution) {
-  const auto cfg = small_config(96, true, true, true);
+  auto cfg = small_config(96, true, true, true);
+  cfg.copy_sources = tokenizer::kCopySources;
   auto net = make_net(cfg, 9);
   Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
   const auto ev = prefix(80);
@@ -325,7 +330,8 @@ TEST(Copy, MixtureIsADistribution) {
 // of the network and the copy path's proposals see only the past. (With the mask removed from
 // AttentionImpl::forward, or proposals taken one event late, this fails.)
 TEST(Copy, ReferenceIsCausal) {
-  const auto cfg = small_config(96, true, true, true);
+  auto cfg = small_config(96, true, true, true);
+  cfg.copy_sources = tokenizer::kCopySources;
   auto net = make_net(cfg, 10);
   torch::NoGradGuard ng;
   auto ev = prefix(90);

@@ -422,5 +422,50 @@ TEST(Copy, HitsCountCorrectProposals) {
   for (const auto& p : tr.next(continuo::testing::event(Kind::kBos, 0, 0, 0))) EXPECT_FALSE(p.valid);
 }
 
+TEST(Copy, EachPartAtItsOwnPeriod) {
+  // a band: drums (track 0) loop one bar, bass (track 1) two bars, and the melody (track 2)
+  // never repeats. Sources 1-3 and the longest match get the drums and bass only part of the
+  // time (the melody and the bass's other bar break them); source 4 follows each part at its
+  // own period and gets almost every drum and bass event once the periods are established.
+  struct Timed { int64_t time; Event e; };
+  std::vector<Timed> notes;
+  const int drums[4] = {36, 42, 38, 42};
+  const int bass[2][2] = {{40, 43}, {45, 47}};
+  uint32_t lcg = 12345;
+  for (int bar = 0; bar < 16; ++bar) {
+    const int64_t t0 = int64_t(bar) * 96;
+    for (int b = 0; b < 4; ++b) notes.push_back({t0 + 24 * b, note(0, 0, drums[b])});
+    for (int h = 0; h < 2; ++h) notes.push_back({t0 + 48 * h, note(0, 1, bass[bar % 2][h], 80, 47)});
+    for (int m = 0; m < 3; ++m) {
+      lcg = lcg * 1664525u + 1013904223u;
+      notes.push_back({t0 + 12 + 24 * m + 12 * int((lcg >> 20) % 2), note(0, 2, 60 + int((lcg >> 24) % 24))});
+    }
+  }
+  std::stable_sort(notes.begin(), notes.end(), [](const Timed& a, const Timed& b) {
+    if (a.time != b.time) return a.time < b.time;
+    if (a.e[Field::kTrack] != b.e[Field::kTrack]) return a.e[Field::kTrack] < b.e[Field::kTrack];
+    return a.e[Field::kValue] < b.e[Field::kValue];
+  });
+  CopyTracker tr;
+  for (const Event& e : header_44()) tr.next(e);
+  CopyProposals prev{};
+  int64_t now = 0;
+  std::array<int, kCopySources> hit{};
+  int counted = 0;
+  for (const Timed& n : notes) {
+    Event e = n.e;
+    e[Field::kDt] = uint16_t(n.time - now);
+    now = n.time;
+    if (n.time >= 4 * 96 && e[Field::kTrack] != 2) {   // drums and bass from bar 5 on
+      ++counted;
+      for (int k = 0; k < kCopySources; ++k) hit[size_t(k)] += prev[size_t(k)].valid && same_but_velocity(prev[size_t(k)].event, e);
+    }
+    prev = tr.next(e);
+  }
+  ASSERT_GT(counted, 60);
+  EXPECT_GE(hit[4], counted * 95 / 100) << "source 4: " << hit[4] << " of " << counted;
+  for (int k = 0; k < 4; ++k) EXPECT_LT(hit[size_t(k)], counted * 80 / 100) << "source " << k << ": " << hit[size_t(k)] << " of " << counted;
+}
+
 }  // namespace
 }  // namespace continuo::tokenizer
