@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds Continuo into build/ (Release). Extra arguments go to cmake's configure step.
+# CONTINUO_TARGETS (space-separated) builds only those targets, e.g. CONTINUO_TARGETS=continuo.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,4 +11,6 @@ if [ ! -f build/CMakeCache.txt ]; then
 elif [ $# -gt 0 ]; then
   cmake -S . -B build "$@" >/dev/null
 fi
-cmake --build build -j"$(nproc)"
+targets=()
+for t in ${CONTINUO_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build build -j"$(nproc)" "${targets[@]}"

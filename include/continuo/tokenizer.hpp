@@ -18,6 +18,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "continuo/score.hpp"
@@ -137,14 +138,17 @@ class PitchContextTracker {
 //   sources 1, 2, 3: what came next at the same place in the bar one, two and four bars ago
 //             (the first event after that time and the last event's place in the time step,
 //             with dt measured from there);
-//   source 4: each part at its own period: for every track (and one more for tempo, metre and
-//             key changes), the period of 1, 2, 4 or 8 bars at which its own events have
-//             lately been repeating most (a decayed count, kCopyPartDecay per event of the
+//   sources 4, 5, 6: each part at its own period: for every track (and one more for tempo,
+//             metre and key changes), the period of 1, 2, 4 or 8 bars at which its own events
+//             have lately been repeating most (a decayed count, kCopyPartDecay per event of the
 //             part, of its events that equal, onset and all, one of its events that period
-//             earlier; at least half of its recent events); the next event of each part is its event
-//             one period back, shifted by the period, and the earliest of these is proposed. A
-//             band whose drums loop every bar, bass every two and melody every four is followed
-//             in every part, where sources 1-3 follow only the parts that share their period.
+//             earlier; at least half of its recent events); each such part's next event is its
+//             event one period back, shifted by the period; the three that would come first, in
+//             order, are proposed, with the `length` and `hits` of their own part (its run and
+//             count of correct proposals among its own events). A band whose drums loop every
+//             bar, bass every two and melody every four is followed in every part, where
+//             sources 1-3 follow only the parts that share their period, and a part that comes
+//             later in the time step is still proposed when an earlier one is not repeating.
 // Each proposal carries features the model's gate reads: `length`, a bucket of the match
 // length (source 0) or of the run of consecutive correct proposals (bar sources), `hits`,
 // how many of the last kCopyHitWindow events the source proposed correctly, `distance`, how far
@@ -154,7 +158,7 @@ class PitchContextTracker {
 // exact match, e.g. at the turn of a four-bar loop; counted among sources 0-3 only, so that
 // models of the first four sources see what they were trained on). Header events are never
 // proposed; EOS is never proposed. A model uses the first `copy_sources` (model.hpp) of them.
-inline constexpr int kCopySources = 5;
+inline constexpr int kCopySources = 7;
 inline constexpr int kCopyFirstSources = 4;     // models saved before source 4 existed
 inline constexpr int kCopyParts = kMaxTracks + 1;   // tracks, then tempo/metre/key changes
 inline constexpr int kCopyPartPeriods[4] = {1, 2, 4, 8};   // bars
@@ -209,6 +213,10 @@ class CopyTracker {
   std::array<std::unordered_set<uint64_t>, kCopyParts> part_seen_;   // hash(onset, content)
   std::array<std::array<double, 4>, kCopyParts> part_score_{};
   std::array<double, kCopyParts> part_weight_{};   // the same decayed count of all its events
+  std::array<Event, kCopyParts> part_pending_{};    // each part's proposed next event (dt 0) ..
+  std::array<int64_t, kCopyParts> part_pending_time_{};   // .. and its onset (-1: none)
+  std::array<int, kCopyParts> part_streak_{};       // the part's own run of correct proposals
+  std::array<uint32_t, kCopyParts> part_hits_{};    // and its last kCopyHitWindow outcomes
 };
 
 // A training or context window: the sequence's header brought up to date (the time signature,
@@ -217,6 +225,13 @@ class CopyTracker {
 struct Window {
   std::vector<Event> events;
   std::vector<Position> pos;
+};
+
+// Where canonical() shortened silences (continuo/limits.hpp): from `at` on (a time of the
+// shortened score, grid steps) the original is `shift` steps later. Ascending in both.
+struct SilenceCuts {
+  std::vector<std::pair<int64_t, int64_t>> at_shift;
+  int64_t to_original(int64_t step) const;   // a time of the shortened score in the original
 };
 
 struct Options {
@@ -237,10 +252,12 @@ class Tokenizer {
   // What encode() keeps of a score: at most kMaxTracks non-empty tracks (tracks sharing an
   // instrument are merged first, then the smallest dropped), times on the grid (at
   // kStepsPerBeat, resolution kStepsPerBeat), durations clamped to 1..kMaxDuration steps,
-  // tempi and signatures on their bins, only the kControllers. decode(encode(s)) == canonical(s).
-  score::Score canonical(const score::Score& s) const;
+  // tempi and signatures on their bins, only the kControllers, silences longer than
+  // limits::kMaxSilenceSteps shortened by whole bars (`cuts`, if given, says where and by how
+  // much). decode(encode(s)) == canonical(s).
+  score::Score canonical(const score::Score& s, SilenceCuts* cuts = nullptr) const;
 
-  std::vector<Event> encode(const score::Score& s) const;
+  std::vector<Event> encode(const score::Score& s, SilenceCuts* cuts = nullptr) const;
   // For each track of canonical(s): the indices of the tracks of `s` it was made from.
   static std::vector<std::vector<int>> track_groups(const score::Score& s);
   // Any grammatical sequence decodes to a valid score; ungrammatical events are skipped.

@@ -82,8 +82,8 @@ size_t cut_length(const std::vector<Event>& ev, size_t n) {
   return end;
 }
 
-std::vector<Event> encode_prompt(const score::Score& prompt, bool controls) {
-  auto ev = tokenizer::Tokenizer({controls}).encode(prompt);
+std::vector<Event> encode_prompt(const score::Score& prompt, bool controls, tokenizer::SilenceCuts* cuts = nullptr) {
+  auto ev = tokenizer::Tokenizer({controls}).encode(prompt, cuts);
   if (!ev.empty() && ev.back().kind() == Kind::kEos) ev.pop_back();
   return ev;
 }
@@ -102,7 +102,8 @@ std::vector<score::Score> continue_score(const engine::Model& m, const score::Sc
   bool has_notes = std::any_of(prompt.tracks.begin(), prompt.tracks.end(), [](const auto& t) { return !t.notes.empty(); });
   if (!has_notes) throw Error(ErrorCode::kInvalidArgument, "the prompt has no notes to continue");
   const bool controls = m.config().controls && opt.sampling.allow_controls;
-  const std::vector<Event> full = encode_prompt(prompt, m.config().controls);
+  tokenizer::SilenceCuts cuts;   // long silences of the prompt, shortened for the model, kept in the output
+  const std::vector<Event> full = encode_prompt(prompt, m.config().controls, &cuts);
   const size_t kept = cut_length(full, opt.prompt_events);
   std::vector<Event> ev(full.begin(), full.begin() + kept);
   const bool truncated = kept < full.size();
@@ -112,7 +113,8 @@ std::vector<score::Score> continue_score(const engine::Model& m, const score::Sc
   tokenizer::PositionTracker tracker;
   for (const auto& e : ev) tracker.next(e);
   const int64_t prompt_end = tracker.now();
-  const int64_t cut_step = truncated ? prompt_end + full[kept][Field::kDt] : 0;
+  const int64_t cut_step = truncated ? cuts.to_original(prompt_end + full[kept][Field::kDt]) : 0;   // in the file's time
+  const int64_t offset = cuts.to_original(prompt_end) - prompt_end;   // the continuation in the file's time
 
   std::vector<int> counts;
   engine::SampleOptions so = opt.sampling;
@@ -149,7 +151,7 @@ std::vector<score::Score> continue_score(const engine::Model& m, const score::Sc
     int64_t now = prompt_end;
     for (const Event& e : gen) {
       now += e[Field::kDt];
-      const Ticks at{step_to_tick(now, tpb)};
+      const Ticks at{step_to_tick(now + offset, tpb)};
       const int v = e[Field::kValue];
       switch (e.kind()) {
         case Kind::kNote: {

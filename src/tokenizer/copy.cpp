@@ -212,33 +212,44 @@ void CopyTracker::note_part(int t) {
   const Event& e = ev_[size_t(t)];
   const int part = part_of(e);
   if (part < 0) return;
+  const auto P = size_t(part);
   const int64_t time = time_[size_t(t)];
-  auto& seen = part_seen_[size_t(part)];
+  // how this part's own proposal fared
+  Event content = e;
+  content[Field::kDt] = 0;
+  const bool hit = part_pending_time_[P] == time && same_but_velocity(part_pending_[P], content);
+  part_streak_[P] = hit ? part_streak_[P] + 1 : 0;
+  part_hits_[P] = ((part_hits_[P] << 1) | (hit ? 1u : 0u)) & ((1u << kCopyHitWindow) - 1);
+  // its periods
+  auto& seen = part_seen_[P];
   for (int i = 0; i < 4; ++i) {
     const int64_t then = time - int64_t(kCopyPartPeriods[i]) * bar_len_;
-    const bool hit = then >= time_.front() && seen.count(onset_key(e, then)) > 0;
-    double& s = part_score_[size_t(part)][size_t(i)];
-    s = s * kCopyPartDecay + (hit ? 1.0 : 0.0);
+    const bool rep = then >= time_.front() && seen.count(onset_key(e, then)) > 0;
+    double& sc = part_score_[P][size_t(i)];
+    sc = sc * kCopyPartDecay + (rep ? 1.0 : 0.0);
   }
-  double& n = part_weight_[size_t(part)];
+  double& n = part_weight_[P];
   n = n * kCopyPartDecay + 1.0;
   seen.insert(onset_key(e, time));
-  part_ev_[size_t(part)].push_back(int32_t(t));
+  part_ev_[P].push_back(int32_t(t));
 }
 
 void CopyTracker::propose_parts(int t) {
   constexpr double kMinShare = 0.5;   // of the part's recent events (decayed) that repeated at the period
   const int64_t now = time_.back();
   const uint32_t last_order = order_.back();
-  int best = -1;
-  int64_t best_time = 0;
+  struct Cand { int64_t at; uint32_t order; int pick; int part; };
+  std::array<Cand, kCopyParts> cands;
+  int nc = 0;
   for (int part = 0; part < kCopyParts; ++part) {
-    const auto& idx = part_ev_[size_t(part)];
+    const auto P = size_t(part);
+    part_pending_time_[P] = -1;
+    const auto& idx = part_ev_[P];
     if (idx.empty()) continue;
-    const auto& sc = part_score_[size_t(part)];
+    const auto& sc = part_score_[P];
     int period = -1;
     for (int i = 0; i < 4; ++i)
-      if (sc[size_t(i)] >= kMinShare * part_weight_[size_t(part)] && (period < 0 || sc[size_t(i)] > sc[size_t(period)])) period = i;
+      if (sc[size_t(i)] >= kMinShare * part_weight_[P] && (period < 0 || sc[size_t(i)] > sc[size_t(period)])) period = i;
     if (period < 0) continue;
     const int64_t span = int64_t(kCopyPartPeriods[period]) * bar_len_;
     const int64_t then = now - span;
@@ -259,22 +270,27 @@ void CopyTracker::propose_parts(int t) {
     if (pick < 0) continue;
     const int64_t dt = time_[size_t(pick)] - then;
     if (dt >= kMaxDt) continue;
-    const int64_t at = now + dt;
-    if (best < 0 || at < best_time || (at == best_time && order_[size_t(pick)] < order_[size_t(best)])) {
-      best = pick;
-      best_time = at;
-    }
+    part_pending_[P] = ev_[size_t(pick)];
+    part_pending_[P][Field::kDt] = 0;
+    part_pending_time_[P] = now + dt;
+    cands[size_t(nc++)] = {now + dt, order_[size_t(pick)], pick, part};
   }
-  if (best < 0) return;
-  CopyProposal& p = prop_[4];
-  p.valid = true;
-  p.event = ev_[size_t(best)];
-  p.event[Field::kDt] = uint16_t(best_time - now);
-  p.length = uint8_t(copy_length_bucket(streak_[4]));
-  auto hits = uint8_t(__builtin_popcount(hit_bits_[4]));
-  p.hits = hits;
-  p.distance = uint8_t(copy_log_bucket(t + 1 - best));
-  p.history = uint8_t(copy_log_bucket(t + 1));
+  // the earliest parts' next events, in the order they would come
+  std::sort(cands.begin(), cands.begin() + nc, [](const Cand& a, const Cand& b) {
+    return a.at != b.at ? a.at < b.at : a.order < b.order;
+  });
+  for (int s = 0; s < nc && kCopyFirstSources + s < kCopySources; ++s) {
+    const Cand& c = cands[size_t(s)];
+    const auto P = size_t(c.part);
+    CopyProposal& p = prop_[size_t(kCopyFirstSources + s)];
+    p.valid = true;
+    p.event = ev_[size_t(c.pick)];
+    p.event[Field::kDt] = uint16_t(c.at - now);
+    p.length = uint8_t(copy_length_bucket(part_streak_[P]));
+    p.hits = uint8_t(__builtin_popcount(part_hits_[P]));
+    p.distance = uint8_t(copy_log_bucket(t + 1 - c.pick));
+    p.history = uint8_t(copy_log_bucket(t + 1));
+  }
 }
 
 }  // namespace continuo::tokenizer

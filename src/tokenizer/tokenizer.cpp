@@ -1,5 +1,6 @@
 // Score <-> events: canonical form, encoding and decoding (see docs/TOKENS.md).
 #include "continuo/tokenizer.hpp"
+#include "continuo/limits.hpp"
 #include "score/internal.hpp"
 
 #include <algorithm>
@@ -78,7 +79,61 @@ std::vector<std::vector<int>> Tokenizer::track_groups(const Score& in) {
   return groups;
 }
 
-Score Tokenizer::canonical(const Score& in) const {
+namespace {
+// Shortens every silence longer than limits::kMaxSilenceSteps by whole bars (limits.hpp). The
+// score is canonical: times in grid steps, time signatures sorted with one at 0.
+void shorten_silences(Score& s, SilenceCuts* out) {
+  struct Span { int64_t a, b; };
+  std::vector<Span> spans;
+  for (const auto& t : s.tracks) {
+    for (const auto& n : t.notes) spans.push_back({n.start.count(), n.start.count() + n.duration.count()});
+    for (const auto& c : t.controls) spans.push_back({c.time.count(), c.time.count() + 1});
+  }
+  for (const auto& x : s.tempos) spans.push_back({x.time.count(), x.time.count() + 1});
+  for (const auto& x : s.time_signatures) spans.push_back({x.time.count(), x.time.count() + 1});
+  for (const auto& x : s.key_signatures) spans.push_back({x.time.count(), x.time.count() + 1});
+  std::sort(spans.begin(), spans.end(), [](const Span& x, const Span& y) { return x.a < y.a; });
+  auto bar_at = [&](int64_t t) {
+    int64_t bar = 4 * kStepsPerBeat;
+    for (const auto& x : s.time_signatures) {
+      if (x.time.count() > t) break;
+      bar = std::max<int64_t>(1, int64_t(x.numerator) * 4 * kStepsPerBeat / std::max(1, int(x.denominator)));
+    }
+    return bar;
+  };
+  std::vector<std::pair<int64_t, int64_t>> cuts;   // (first time after a shortened silence, total shift from there)
+  int64_t covered = 0, shift = 0;
+  for (const Span& sp : spans) {
+    if (sp.a - covered > limits::kMaxSilenceSteps) {
+      const int64_t bar = bar_at(covered);
+      const int64_t cut = (sp.a - covered - limits::kMaxSilenceSteps) / bar * bar;
+      if (cut > 0) cuts.push_back({sp.a, shift += cut});
+    }
+    covered = std::max(covered, sp.b);
+  }
+  if (out)
+    for (const auto& [first, sh] : cuts) out->at_shift.push_back({first - sh, sh});
+  if (cuts.empty()) return;
+  auto moved = [&](Ticks t) {
+    auto it = std::upper_bound(cuts.begin(), cuts.end(), t.count(), [](int64_t v, const auto& c) { return v < c.first; });
+    return it == cuts.begin() ? t : Ticks{t.count() - std::prev(it)->second};
+  };
+  for (auto& t : s.tracks) {
+    for (auto& n : t.notes) n.start = moved(n.start);
+    for (auto& c : t.controls) c.time = moved(c.time);
+  }
+  for (auto& x : s.tempos) x.time = moved(x.time);
+  for (auto& x : s.time_signatures) x.time = moved(x.time);
+  for (auto& x : s.key_signatures) x.time = moved(x.time);
+}
+}  // namespace
+
+int64_t SilenceCuts::to_original(int64_t step) const {
+  auto it = std::upper_bound(at_shift.begin(), at_shift.end(), step, [](int64_t v, const auto& c) { return v < c.first; });
+  return it == at_shift.begin() ? step : step + std::prev(it)->second;
+}
+
+Score Tokenizer::canonical(const Score& in, SilenceCuts* cuts) const {
   const int tpb = in.ticks_per_beat > 0 ? in.ticks_per_beat : 480;
   Score out;
   out.ticks_per_beat = kStepsPerBeat;
@@ -169,11 +224,13 @@ Score Tokenizer::canonical(const Score& in) const {
   for (const auto& k : out.key_signatures)
     if (ks.empty() || ks.back().sharps != k.sharps || ks.back().minor != k.minor) ks.push_back(k);
   out.key_signatures = std::move(ks);
+  if (cuts) *cuts = {};
+  shorten_silences(out, cuts);
   return out;
 }
 
-std::vector<Event> Tokenizer::encode(const Score& in) const {
-  const Score s = canonical(in);
+std::vector<Event> Tokenizer::encode(const Score& in, SilenceCuts* cuts) const {
+  const Score s = canonical(in, cuts);
   std::vector<Event> out;
   auto make = [](Kind k, int dt, int track, int value, int value2, int dur) {
     Event e;

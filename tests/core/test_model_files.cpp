@@ -227,7 +227,7 @@ TEST(Config, CopySources) {
   old.erase(at, text.find('\n', at) + 1 - at);
   write_all(dir.file("config.json"), old);
   EXPECT_EQ(load_config(dir.file("config.json")).copy_sources, 4);
-  for (const char* bad : {"0", "6", "\"5\""}) {
+  for (const std::string& bad : {std::string("0"), std::to_string(tokenizer::kCopySources + 1), std::string("\"5\"")}) {
     std::string t = text;
     const auto v = t.find(':', at) + 2;
     t.replace(v, t.find(',', v) - v, bad);

@@ -128,5 +128,41 @@ TEST(Streaming, GenerateReportsEvents) {
   EXPECT_EQ(outs.size(), 1u);
 }
 
+// A prompt with huge silences (fifty notes 2^28-1 ticks apart at 1 tick per beat: a 573-byte
+// file that used to become billions of WAIT events) is continued at once: the model sees the
+// silences shortened (limits::kMaxSilenceSteps), the output keeps the prompt as it was and puts
+// the continuation after its end in the file's own time.
+TEST(Limits, HugeSilencesInAPrompt) {
+  const auto m = random_model();
+  score::Score s;
+  s.ticks_per_beat = 1;
+  score::Track t;
+  const int64_t gap = (int64_t(1) << 28) - 1;
+  for (int i = 0; i < 50; ++i) t.notes.push_back({Ticks{i * gap}, Ticks{1}, uint8_t(60 + i % 12), 90});
+  s.tracks.push_back(t);
+  tasks::ContinueOptions opt;
+  opt.sampling.events = 40;
+  opt.sampling.seed = 3;
+  const auto outs = tasks::continue_score(m, s, opt);
+  ASSERT_EQ(outs.size(), 1u);
+  const auto& o = outs[0];
+  // the prompt's notes are all there at their own times (ticks rescaled to the output's)
+  const double scale = double(o.ticks_per_beat) / s.ticks_per_beat;
+  size_t found = 0;
+  int64_t last_new = -1;
+  for (const auto& tr : o.tracks)
+    for (const auto& n : tr.notes) {
+      bool from_prompt = false;
+      for (const auto& p : t.notes)
+        from_prompt = from_prompt || (int64_t(double(p.start.count()) * scale) == n.start.count() && p.pitch == n.pitch);
+      if (from_prompt) ++found;
+      else {
+        EXPECT_GE(n.start.count(), int64_t(double(49 * gap) * scale)) << "a new note inside the prompt";
+        last_new = std::max(last_new, n.start.count());
+      }
+    }
+  EXPECT_EQ(found, 50u);
+}
+
 }  // namespace
 }  // namespace continuo

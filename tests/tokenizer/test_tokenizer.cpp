@@ -7,6 +7,7 @@
 #include "continuo/error.hpp"
 #include "continuo/score.hpp"
 #include "continuo/tokenizer.hpp"
+#include "continuo/limits.hpp"
 #include "test_support.hpp"
 
 namespace continuo::tokenizer {
@@ -465,6 +466,43 @@ TEST(Copy, EachPartAtItsOwnPeriod) {
   ASSERT_GT(counted, 60);
   EXPECT_GE(hit[4], counted * 95 / 100) << "source 4: " << hit[4] << " of " << counted;
   for (int k = 0; k < 4; ++k) EXPECT_LT(hit[size_t(k)], counted * 80 / 100) << "source " << k << ": " << hit[size_t(k)] << " of " << counted;
+}
+
+// A silence longer than limits::kMaxSilenceSteps is shortened by whole bars, keeping the bar
+// phase of what follows; SilenceCuts maps the shortened times back. (Fifty notes 2^28-1 ticks
+// apart at 1 tick per beat were billions of grid steps: tens of millions of WAIT events each.)
+TEST(Silences, LongGapsAreShortenedByWholeBars) {
+  score::Score s;
+  s.ticks_per_beat = 1;
+  score::Track t;
+  t.program = 0;
+  const int64_t gap = (int64_t(1) << 28) - 1;
+  for (int i = 0; i < 50; ++i) t.notes.push_back({Ticks{i * gap}, Ticks{1}, uint8_t(60 + i % 12), 90});
+  s.tracks.push_back(t);
+  Tokenizer tok;
+  SilenceCuts cuts;
+  const auto ev = tok.encode(s, &cuts);
+  EXPECT_LT(ev.size(), 50u * 4 + 10) << "at most a few WAITs per gap";
+  const score::Score c = tok.canonical(s);
+  EXPECT_TRUE(tok.decode(ev) == c);
+  ASSERT_EQ(c.tracks.size(), 1u);
+  ASSERT_EQ(c.tracks[0].notes.size(), 50u);
+  for (int i = 0; i < 50; ++i) {
+    const int64_t at = c.tracks[0].notes[size_t(i)].start.count(), orig = i * gap * kStepsPerBeat;
+    EXPECT_EQ(cuts.to_original(at), orig) << i;
+    EXPECT_EQ(at % 96, orig % 96) << "bar phase kept";
+    if (i > 0) {
+      const int64_t d = at - c.tracks[0].notes[size_t(i - 1)].start.count();
+      EXPECT_GT(d, limits::kMaxSilenceSteps) << i;
+      EXPECT_LE(d, limits::kMaxSilenceSteps + 96 + 24) << i;
+    }
+  }
+  // a score without long silences is left as it was, and has no cuts
+  score::Score shortgap = s;
+  for (int i = 0; i < 50; ++i) shortgap.tracks[0].notes[size_t(i)].start = Ticks{i * 3};
+  tok.encode(shortgap, &cuts);
+  EXPECT_TRUE(cuts.at_shift.empty());
+  EXPECT_EQ(tok.canonical(shortgap).tracks[0].notes.back().start.count(), 49 * 3 * kStepsPerBeat);
 }
 
 }  // namespace
