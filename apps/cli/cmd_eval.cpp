@@ -134,7 +134,12 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       auto loop = eval::loop_continuation(m, defaults, a->seeds);
       auto un = eval::unprompted(m, valid, defaults, a->seeds, 200);
       auto q = [](const std::vector<double>& v, double x) { return eval::quantile_of(v, x); };
+      const auto hits = eval::copy_source_hits(valid);
       if (!a->json) {
+        std::printf("\ncopy sources (tokenizer::CopyTracker) on all %lld notes of the %zu pieces: share each proposes exactly\n  ",
+                    (long long)hits.notes, valid.size());
+        for (int k = 0; k < tokenizer::kCopySources; ++k) std::printf("source %d %.3f%s", k, hits.source[size_t(k)], k + 1 < tokenizer::kCopySources ? ", " : "\n");
+        std::printf("  any of 0-3 %.3f, any of the part sources %.3f, any %.3f\n", hits.any_first, hits.any_parts, hits.any);
         std::printf("\nan exact second pass (%zu pieces, their first bars written twice): it costs %.3f of the first pass's bits\n"
                     "  (median; quartiles %.3f-%.3f; first pass %.2f, second %.2f bits per note, medians)\n",
                     rep.ratios.size(), rep.median, rep.q1, rep.q3, q(rep.first_bits, 0.5), q(rep.second_bits, 0.5));
@@ -149,6 +154,8 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                     q(un.model_distinct, 0), q(un.model_distinct, 1), q(un.real_distinct, 0.5), q(un.real_distinct, 0.1),
                     q(un.real_distinct, 0.9));
       }
+      j["copy_sources"] = {{"notes", hits.notes}, {"source", hits.source}, {"any_first", hits.any_first},
+                           {"any_parts", hits.any_parts}, {"any", hits.any}};
       j["repeat"] = {{"pieces", rep.ratios.size()}, {"median_ratio", rep.median}, {"q1", rep.q1}, {"q3", rep.q3},
                      {"ratios", rep.ratios}};
       j["loop"] = {{"bits_per_note_8_bars", loop.bits_8}, {"bits_per_note_32_bars", loop.bits_32}, {"f1", loop.f1},

@@ -7,6 +7,7 @@
 //   eval::ContinuationReport rep = eval::continuations(engine_model, split, {});
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -122,5 +123,15 @@ struct UnpromptedResult {
 UnpromptedResult unprompted(const engine::Model& m, const train::Split& split, const engine::SampleOptions& sampling,
                             int seeds, int events = 200);
 double quantile_of(const std::vector<double>& v, double q);   // linear interpolation, q in [0, 1]
+
+// How often each copy source (tokenizer::CopyTracker) proposes the next note exactly (velocity
+// aside), over every note of every piece of `split`; also how often any of sources 0-3, any of
+// the part sources (4 and up), and any source at all does.
+struct CopyHits {
+  int64_t notes = 0;
+  std::array<double, tokenizer::kCopySources> source{};
+  double any_first = 0, any_parts = 0, any = 0;
+};
+CopyHits copy_source_hits(const train::Split& split);
 
 }  // namespace continuo::eval

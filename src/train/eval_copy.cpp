@@ -279,4 +279,35 @@ UnpromptedResult unprompted(const engine::Model& m, const train::Split& split, c
 
 double quantile_of(const std::vector<double>& v, double q) { return median_of(v, q); }
 
+CopyHits copy_source_hits(const train::Split& split) {
+  CopyHits r;
+  std::array<int64_t, tokenizer::kCopySources> hit{};
+  int64_t first = 0, parts = 0, any = 0;
+  for (size_t d = 0; d < split.size(); ++d) {
+    tokenizer::CopyTracker tr;
+    tokenizer::CopyProposals prev{};
+    for (const Event& e : split.events(d)) {
+      if (e.kind() == Kind::kNote) {
+        ++r.notes;
+        bool h_first = false, h_parts = false;
+        for (int k = 0; k < tokenizer::kCopySources; ++k) {
+          const bool h = prev[size_t(k)].valid && tokenizer::same_but_velocity(prev[size_t(k)].event, e);
+          hit[size_t(k)] += h;
+          (k < tokenizer::kCopyFirstSources ? h_first : h_parts) |= h;
+        }
+        first += h_first;
+        parts += h_parts;
+        any += h_first || h_parts;
+      }
+      prev = tr.next(e);
+    }
+  }
+  const double n = double(std::max<int64_t>(r.notes, 1));
+  for (int k = 0; k < tokenizer::kCopySources; ++k) r.source[size_t(k)] = double(hit[size_t(k)]) / n;
+  r.any_first = double(first) / n;
+  r.any_parts = double(parts) / n;
+  r.any = double(any) / n;
+  return r;
+}
+
 }  // namespace continuo::eval

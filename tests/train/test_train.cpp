@@ -251,6 +251,18 @@ TEST_F(Training, EvaluationsGiveSaneNumbers) {
   EXPECT_GT(ours.mean_off_key_mass(), 0.0);
   EXPECT_LT(ours.mean_off_key_mass(), 1.0);
 
+  // copy-source hit rates: shares of the notes, each source at most the union
+  const eval::CopyHits hits = eval::copy_source_hits(va);
+  EXPECT_EQ(hits.notes, ours.notes);
+  for (double h : hits.source) {
+    EXPECT_GE(h, 0.0);
+    EXPECT_LE(h, hits.any + 1e-12);
+  }
+  EXPECT_LE(hits.any_first, hits.any + 1e-12);
+  EXPECT_LE(hits.any_parts, hits.any + 1e-12);
+  EXPECT_LE(hits.any, hits.any_first + hits.any_parts + 1e-12);
+  EXPECT_GT(hits.any, 0.0) << "the synthetic tunes repeat";
+
   const engine::Model m = engine::Model::load(files);
   eval::ContinuationOptions o;
   o.pieces = 3;
