@@ -203,8 +203,8 @@ class CopyTracker {
   std::array<uint64_t, kCopyGrams> pow_{};
   std::array<std::unordered_map<uint64_t, int32_t>, kCopyGrams> last_end_;   // k-gram hash -> latest end
   CopyProposals prop_{};
-  std::array<int, kCopySources> streak_{};
-  std::array<uint32_t, kCopySources> hit_bits_{};   // the last kCopyHitWindow outcomes
+  std::array<int, kCopyFirstSources> streak_{};        // sources 0-3: run of correct proposals ..
+  std::array<uint32_t, kCopyFirstSources> hit_bits_{};  // .. and the last kCopyHitWindow outcomes
   // source 4: per part, its events (indices into ev_), the onsets and contents of its events
   // (for the period checks), and the decayed repeat count of each period
   void note_part(int t);

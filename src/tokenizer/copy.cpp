@@ -1,13 +1,15 @@
 // tokenizer/copy.cpp: in-context copy proposals (tokenizer::CopyTracker), shared by training,
 // scoring and generation so that all three see the same proposals for the same events.
 #include <algorithm>
+#include <iterator>
+#include <ranges>
 
 #include "continuo/tokenizer.hpp"
 
 namespace continuo::tokenizer {
 namespace {
 
-constexpr int kGramLengths[9] = {256, 128, 64, 32, 16, 8, 4, 2, 1};
+constexpr int kGramLengths[] = {256, 128, 64, 32, 16, 8, 4, 2, 1};
 constexpr uint64_t kBase = 0x100000001b3ULL;
 
 uint64_t mix64(uint64_t x) {
@@ -38,6 +40,31 @@ uint32_t order_key(const Event& e) {
     default: break;
   }
   return (rank << 24) | (uint32_t(e[Field::kTrack]) << 16) | uint32_t(e[Field::kValue]);
+}
+
+// Of the events `idx` (event indices, ascending onsets), the one that comes next after the place
+// (then, last_order): the earliest in the step's order that is later in step `then`, else the
+// earliest of the next step; at most 64 events of a step are looked at. -1 if none.
+template <class Indices>
+int next_after(const Indices& idx, const std::vector<int64_t>& time, const std::vector<uint32_t>& order, int64_t then,
+               uint32_t last_order) {
+  auto it = std::ranges::lower_bound(idx, then, {}, [&](auto i) { return time[size_t(i)]; });
+  const auto end = std::ranges::end(idx);
+  int pick = -1;
+  for (int c = 0; it != end && time[size_t(*it)] == then; ++it, ++c)
+    if (c < 64 && order[size_t(*it)] > last_order && (pick < 0 || order[size_t(*it)] < order[size_t(pick)])) pick = int(*it);
+  if (pick < 0 && it != end) {
+    const int64_t at = time[size_t(*it)];
+    for (int c = 0; it != end && time[size_t(*it)] == at && c < 64; ++it, ++c)
+      if (pick < 0 || order[size_t(*it)] < order[size_t(pick)]) pick = int(*it);
+  }
+  return pick;
+}
+
+// The run and the last kCopyHitWindow outcomes of a source's proposals, after one more outcome.
+void record_outcome(int& streak, uint32_t& bits, bool hit) {
+  streak = hit ? streak + 1 : 0;
+  bits = ((bits << 1) | (hit ? 1u : 0u)) & ((1u << kCopyHitWindow) - 1);
 }
 
 int part_of(const Event& e) {
@@ -104,19 +131,16 @@ const CopyProposals& CopyTracker::next(const Event& e) {
     if (header) return prop_;   // nothing to copy yet
     in_header_ = false;
   }
-  // how the previous proposals fared
-  for (int k = 0; k < kCopySources; ++k) {
-    const bool hit = prop_[size_t(k)].valid && same_but_velocity(prop_[size_t(k)].event, e);
-    streak_[size_t(k)] = hit ? streak_[size_t(k)] + 1 : 0;
-    hit_bits_[size_t(k)] = ((hit_bits_[size_t(k)] << 1) | (hit ? 1u : 0u)) & ((1u << kCopyHitWindow) - 1);
-  }
+  // how the previous proposals of sources 0-3 fared (the part sources count per part: note_part)
+  for (int k = 0; k < kCopyFirstSources; ++k)
+    record_outcome(streak_[size_t(k)], hit_bits_[size_t(k)], prop_[size_t(k)].valid && same_but_velocity(prop_[size_t(k)].event, e));
   ev_.push_back(e);
   time_.push_back(now_);
   order_.push_back(order_key(e));
   hash_.push_back(event_hash(e));
   if (prefix_.empty()) {
     prefix_.push_back(0);
-    for (int gi = 0; gi < 9; ++gi) {
+    for (int gi = 0; gi < int(std::size(kGramLengths)); ++gi) {
       uint64_t p = 1;
       for (int i = 0; i < kGramLengths[gi]; ++i) p *= kBase;
       pow_[size_t(gi)] = p;
@@ -136,7 +160,7 @@ void CopyTracker::propose() {
 
   // source 0: the longest recent run that occurred before (most recent occurrence)
   int match_end = -1;
-  for (int gi = 0; gi < 9; ++gi) {
+  for (int gi = 0; gi < int(std::size(kGramLengths)); ++gi) {
     const int k = kGramLengths[gi];
     if (t + 1 < k) continue;
     // hash of events t-k+1..t from the prefix hashes: P[t+1] - P[t+1-k] * base^k
@@ -171,17 +195,7 @@ void CopyTracker::propose() {
     const int64_t span = int64_t(kCopyBarPeriods[s - 1]) * bar_len_;
     const int64_t then = now - span;
     if (then < time_.front()) continue;
-    const int n = int(ev_.size());
-    int i = int(std::lower_bound(time_.begin(), time_.end(), then) - time_.begin());
-    int best = -1;
-    // later in the same time step as the last event was in its own
-    for (int c = 0; i < n && time_[size_t(i)] == then; ++i, ++c)
-      if (c < 64 && order_[size_t(i)] > last_order && (best < 0 || order_[size_t(i)] < order_[size_t(best)])) best = i;
-    if (best < 0 && i < n) {   // else the first event of the next time step
-      const int64_t at = time_[size_t(i)];
-      for (int c = 0; i < n && time_[size_t(i)] == at && c < 64; ++i, ++c)
-        if (best < 0 || order_[size_t(i)] < order_[size_t(best)]) best = i;
-    }
+    const int best = next_after(std::views::iota(0, int(ev_.size())), time_, order_, then, last_order);
     if (best < 0 || best >= t) continue;
     const Event& src = ev_[size_t(best)];
     const int64_t dt = time_[size_t(best)] - then;
@@ -217,9 +231,7 @@ void CopyTracker::note_part(int t) {
   // how this part's own proposal fared
   Event content = e;
   content[Field::kDt] = 0;
-  const bool hit = part_pending_time_[P] == time && same_but_velocity(part_pending_[P], content);
-  part_streak_[P] = hit ? part_streak_[P] + 1 : 0;
-  part_hits_[P] = ((part_hits_[P] << 1) | (hit ? 1u : 0u)) & ((1u << kCopyHitWindow) - 1);
+  record_outcome(part_streak_[P], part_hits_[P], part_pending_time_[P] == time && same_but_velocity(part_pending_[P], content));
   // its periods
   auto& seen = part_seen_[P];
   for (int i = 0; i < 4; ++i) {
@@ -254,19 +266,7 @@ void CopyTracker::propose_parts(int t) {
     const int64_t span = int64_t(kCopyPartPeriods[period]) * bar_len_;
     const int64_t then = now - span;
     if (then < time_.front()) continue;
-    auto it = std::lower_bound(idx.begin(), idx.end(), then, [&](int32_t i, int64_t v) { return time_[size_t(i)] < v; });
-    int pick = -1;
-    int c = 0;
-    for (; it != idx.end() && time_[size_t(*it)] == then && c < 64; ++it, ++c)
-      if (order_[size_t(*it)] > last_order && (pick < 0 || order_[size_t(*it)] < order_[size_t(pick)])) pick = *it;
-    if (pick < 0) {
-      while (it != idx.end() && time_[size_t(*it)] == then) ++it;
-      if (it != idx.end()) {
-        const int64_t at = time_[size_t(*it)];
-        for (c = 0; it != idx.end() && time_[size_t(*it)] == at && c < 64; ++it, ++c)
-          if (pick < 0 || order_[size_t(*it)] < order_[size_t(pick)]) pick = *it;
-      }
-    }
+    const int pick = next_after(idx, time_, order_, then, last_order);
     if (pick < 0) continue;
     const int64_t dt = time_[size_t(pick)] - then;
     if (dt >= kMaxDt) continue;
