@@ -53,6 +53,10 @@ struct EvalArgs {
   int pieces = 24, prompt_events = 256, events = 256;
   uint64_t seed = 1;
   float key_strength = 0.0f;
+  float loop_guard = 1.0f;
+  float key_anchor = -1.0f;
+  std::string save_dir;
+  std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
 };
 
 Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram baseline; continuation statistics", [](CLI::App& app) {
@@ -67,6 +71,12 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--prompt-events", a->prompt_events, "prompt length for --continuations")->check(CLI::Range(16, 4096));
   app.add_option("--events", a->events, "continuation length for --continuations")->check(CLI::Range(16, 4096));
   app.add_option("--seed", a->seed, "seed for --continuations");
+  app.add_option("--save", a->save_dir, "--continuations: write each piece's prompt with its true continuation and each sample as MIDI into this folder");
+  app.add_option("--temperatures", a->temperatures, "--continuations: the sampling temperatures (default 0.7 1 1.3)")
+      ->check(CLI::Range(0.0, 5.0))->expected(1, 8);
+  app.add_option("--key-anchor", a->key_anchor, "key anchor for --continuations (0 = the key prior as trained; default: the model's own)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--loop-guard", a->loop_guard, "loop guard for --continuations (1 = off)")->check(CLI::Range(0.0, 1.0));
   app.add_option("--key-strength", a->key_strength, "keep-the-key strength for --continuations (0 = the model alone)")
       ->check(CLI::Range(0.0, 10.0));
   app.add_flag("--copy", a->copy,
@@ -173,6 +183,10 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       co.events = a->events;
       co.seed = a->seed;
       co.key_strength = a->key_strength;
+      co.loop_guard = a->loop_guard;
+      co.key_anchor = a->key_anchor;
+      co.save_dir = a->save_dir;
+      co.temperatures = a->temperatures;
       auto rows = eval::continuations(m, valid, co, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
       if (!a->json) {
         std::printf("\ncontinuation vs its prompt (%d pieces, %d-event prompts, %d new events; lower is closer except IoU/Jaccard):\n",

@@ -24,6 +24,8 @@ struct SamplingArgs {
   float top_p = 0.98f;
   int top_k = 0;
   float key_strength = 0.5f;
+  float key_anchor = -1.0f;
+  float loop_guard = 1.0f;
   std::string seed = "random";
   bool no_controls = false;
   std::string bpm, time_signature, key;
@@ -40,6 +42,13 @@ void add_sampling(CLI::App& app, SamplingArgs& a) {
   app.add_option("--key-strength", a.key_strength,
                  "keep the key: bias pitches towards the pitch classes of the recent notes (0 = the model alone)")
       ->check(CLI::Range(0.0, 10.0));
+  app.add_option("--key-anchor", a.key_anchor,
+                 "share of the model's key prior that reads the prompt as a whole instead of the recent notes "
+                 "(0 = as trained; default: the model's own, see its card)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--loop-guard", a.loop_guard,
+                 "share of the copy path kept once a bar repeats more often than the prompt ever repeated one (1 = off)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("-s,--seed", a.seed, "random seed (a number, or 'random')");
   app.add_flag("--no-controls", a.no_controls, "forbid control changes (pedal, volume, pan...)");
   app.add_option("--bpm", a.bpm, "tempo in beats per minute");
@@ -55,6 +64,8 @@ engine::SampleOptions sampling(const SamplingArgs& a, uint64_t* seed_out) {
   s.top_p = a.top_p;
   s.top_k = a.top_k;
   s.key_strength = a.key_strength;
+  s.key_anchor = a.key_anchor;
+  s.loop_guard = a.loop_guard;
   s.allow_controls = !a.no_controls;
   if (a.seed == "random") {
     s.seed = std::random_device{}() % 1000000;

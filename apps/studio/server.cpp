@@ -212,6 +212,8 @@ JobRequest Server::Impl::parse_generate(const std::string& body) {
   s.top_p = float(f.number("top_p", 0.98, 0.01, 1.0));
   s.top_k = f.integer("top_k", 0, 0, 1000);
   s.key_strength = float(f.number("key_strength", 0.5, 0.0, 10.0));
+  s.key_anchor = float(f.number("key_anchor", -1.0, 0.0, 1.0));   // absent: the model's own
+  s.loop_guard = float(f.number("loop_guard", 1.0, 0.0, 1.0));
   s.allow_controls = f.boolean("allow_controls", true);
   auto seed = f.seed("seed");
   s.seed = seed ? *seed : std::random_device{}() % 1000000;

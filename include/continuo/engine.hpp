@@ -95,6 +95,22 @@ struct SampleOptions {
   // key prior if it has one (model::Config::key_prior); the CLI and the studio default to 0.5.
   // Like the key prior, it is applied at its own strength whatever the temperature.
   float key_strength = 0.0f;
+  // Key anchor (models with a key prior, model::Config::key_prior): the share of the key prior
+  // that reads the prompt's pitch classes as a whole (every pitched note of the prompt alike)
+  // instead of the most recent notes, prompt and continuation. The key prior was trained on real
+  // music, where the recent notes are the piece's; in a continuation they are the model's own,
+  // and a prior that reads only them feeds on itself: with none, continuations of `default`
+  // crowd onto fewer pitch classes than their prompts (docs/EVAL.md, "Session 7"). Scaled down
+  // for prompts with few pitched notes (tokenizer::key_prior_evidence): with none, the prior as
+  // trained. < 0: the model's own choice (model::Config::key_anchor, chosen on its validation
+  // split; 0.7 for `default` and `piano`, 0 for `folk`); 0 = the prior as trained; at most 1.
+  float key_anchor = -1.0f;
+  // Loop guard (copy_prior models; off by default): the share of the copy proposals' weight kept
+  // while the last finished bar repeats an earlier one more often than the prompt ever repeated
+  // a bar (twice as often, and at least twice more). 1 = off. Measured and not used by default:
+  // it stops endless loops, but `default`'s network alone then writes scattered notes and the
+  // piece does not come back (docs/EVAL.md).
+  float loop_guard = 1.0f;
   // Optional: asked after each event of variation v; true stops that variation alone, keeping
   // what it made so far (e.g. a stop button under one of several variations).
   std::function<bool(int variation)> stop_variation;

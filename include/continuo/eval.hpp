@@ -75,6 +75,9 @@ struct ContinuationOptions {
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
   float top_p = 0.98f;
   float key_strength = 0.0f;   // engine::SampleOptions::key_strength
+  float key_anchor = -1.0f;    // engine::SampleOptions::key_anchor (< 0: the model's own)
+  float loop_guard = 1.0f;     // engine::SampleOptions::loop_guard
+  std::string save_dir;        // if set: each piece's prompt + true continuation and each sample as MIDI
   uint64_t seed = 1;
 };
 std::vector<ContinuationRow> continuations(const engine::Model& m, const train::Split& split,

@@ -68,6 +68,8 @@ struct Config {
                                 // tokenizer::CopyTracker's proposals (heads.copy.*)
   int copy_sources = tokenizer::kCopyFirstSources;   // K: how many of the proposals (1..kCopySources);
                                 // absent from a model's config.json: 4, the models before source 4
+  double key_anchor = 0;        // sampling default (engine::SampleOptions::key_anchor), 0..1, chosen on
+                                // the model's validation split (its card); absent: 0, the prior as trained
   std::string description;   // one line for `continuo models`
 };
 

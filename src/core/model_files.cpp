@@ -39,6 +39,7 @@ std::string config_to_json(const Config& c) {
   if (c.key_evidence) j["key_evidence"] = true;
   if (c.copy_prior) j["copy_prior"] = true;
   if (c.copy_prior) j["copy_sources"] = c.copy_sources;
+  if (c.key_anchor > 0) j["key_anchor"] = c.key_anchor;
   j["description"] = c.description;
   return j.dump(2) + "\n";
 }
@@ -113,6 +114,11 @@ Config load_config(const std::string& path) {
   if (j.contains("copy_sources")) get_int("copy_sources", c.copy_sources, 1);
   if (c.copy_sources > tokenizer::kCopySources)
     throw bad("\"copy_sources\" must be at most " + std::to_string(tokenizer::kCopySources));
+  if (auto it = j.find("key_anchor"); it != j.end()) {
+    if (!it->is_number() || !(it->get<double>() >= 0 && it->get<double>() <= 1))
+      throw bad("\"key_anchor\" must be a number from 0 to 1");
+    c.key_anchor = it->get<double>();
+  }
   if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
     throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
               std::to_string(c.n_heads) + ")");

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <unordered_map>
 
 #include "continuo/error.hpp"
 #include "engine/internal.hpp"
@@ -53,6 +54,8 @@ void check_options(const SampleOptions& o) {
   if (!(o.top_p > 0.0f && o.top_p <= 1.0f)) bad("top_p must be in (0, 1]");
   if (o.top_k < 0) bad("top_k must not be negative");
   if (!(o.key_strength >= 0.0f && o.key_strength <= 10.0f)) bad("key_strength must be between 0 and 10");
+  if (!(o.key_anchor <= 1.0f)) bad("key_anchor must be at most 1 (or negative: the model's own)");
+  if (!(o.loop_guard >= 0.0f && o.loop_guard <= 1.0f)) bad("loop_guard must be between 0 and 1");
 }
 
 // logits of pitches 0..127 += strength * log(min(1, 24 w) + 0.02), w the share of the pitch class
@@ -68,6 +71,51 @@ void key_bias(const tokenizer::PitchContext& c, float strength, float* logits) {
   for (int i = 0; i < 12; ++i) add[size_t(i)] = strength * std::log(std::min(1.0f, 24 * c[size_t(12 + i)]) + 0.02f);
   for (int p = 0; p < 128; ++p) logits[p] += add[size_t(p % 12)];
 }
+
+// Whole-bar repeats of the stream so far (prompt and continuation): for each finished bar, how
+// many earlier bars had exactly its notes (onset in the bar, track, pitch, duration; velocities
+// aside). Bars without notes are never repeats.
+class BarRepeats {
+ public:
+  void next(const Event& e) {
+    if (e.kind() == Kind::kBos) {
+      *this = BarRepeats{};
+      return;
+    }
+    now_ += e[Field::kDt];
+    while (now_ >= start_ + len_) finish(start_ + len_);
+    if (e.kind() == Kind::kTimeSig) {
+      if (!cur_.empty()) finish(now_);   // a metre change ends the bar
+      auto [num, den] = tokenizer::timesig_from_class(e[Field::kValue] - tokenizer::kTimeSigBase);
+      len_ = std::max<int64_t>(1, int64_t(num) * 4 * tokenizer::kStepsPerBeat / std::max(1, den));
+      start_ = now_;
+    } else if (e.kind() == Kind::kNote) {
+      uint64_t h = uint64_t(now_ - start_) * 0x9E3779B97F4A7C15ULL;
+      for (Field f : {Field::kTrack, Field::kValue, Field::kDuration}) h = (h ^ e[f]) * 0xBF58476D1CE4E5B9ULL;
+      cur_.push_back(h ^ (h >> 31));
+    }
+  }
+  int last() const { return last_; }   // earlier bars equal to the last finished one (0: none or no notes)
+  int most() const { return most_; }   // the largest last() so far
+
+ private:
+  void finish(int64_t end) {
+    last_ = 0;
+    if (!cur_.empty()) {
+      std::sort(cur_.begin(), cur_.end());
+      uint64_t h = 0x243F6A8885A308D3ULL;
+      for (uint64_t x : cur_) h = (h ^ x) * 0x100000001B3ULL + 0x9E3779B97F4A7C15ULL;
+      last_ = seen_[h]++;
+      most_ = std::max(most_, last_);
+      cur_.clear();
+    }
+    start_ = end;
+  }
+  int64_t now_ = 0, start_ = 0, len_ = 4 * tokenizer::kStepsPerBeat;
+  std::vector<uint64_t> cur_;
+  std::unordered_map<uint64_t, int> seen_;
+  int last_ = 0, most_ = 0;
+};
 
 }  // namespace
 
@@ -100,6 +148,25 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     if (e.kind() == Kind::kKeySig) prompt_key = e[Field::kValue] - tokenizer::kKeyBase;
   }
   if (prompt_key >= 0) keys0.seed_key(prompt_key);   // a prompt without pitched notes: the asked key
+  // The key anchor: the prompt's pitch classes as a whole (shares of its pitched notes), a
+  // context the model's key prior reads beside the recent notes' (SampleOptions::key_anchor).
+  tokenizer::PitchContext prompt_ctx{};
+  int prompt_notes = 0;
+  {
+    std::array<double, 12> count{};
+    tokenizer::Grammar g(topt);
+    for (const Event& e : prompt) {
+      if (e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack])) {
+        count[size_t(e[Field::kValue] % 12)] += 1;
+        ++prompt_notes;
+      }
+      g.feed(e);
+    }
+    for (int i = 0; i < 12; ++i)
+      prompt_ctx[size_t(i)] = prompt_ctx[size_t(12 + i)] = prompt_notes > 0 ? float(count[size_t(i)] / prompt_notes) : 0.0f;
+  }
+  const float anchor = (opt.key_anchor < 0 ? float(m.cfg.key_anchor) : opt.key_anchor) *
+                       tokenizer::key_prior_evidence(prompt_notes);
   // The key strength needs evidence of a key: an asked key, or pitched notes heard. Without
   // either (a piece generated from nothing) it grows with the notes written as the key prior
   // does (tokenizer::key_prior_evidence); at once it would narrow the piece onto its first notes.
@@ -113,6 +180,14 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     for (const Event& e : prompt) copies0.next(e);
   std::vector<tokenizer::CopyTracker> copies(copying ? static_cast<size_t>(B) : 0, copies0);
   std::vector<CopyMixture> mixes(static_cast<size_t>(B));
+  // The loop guard: once the last finished bar had already been played more often than the
+  // prompt ever repeated a bar (twice as often, and at least twice more), the copy proposals
+  // keep only a fraction of their weight until a bar that is not such a repeat: a continuation
+  // may loop as long as its prompt did, not for ever.
+  BarRepeats repeats0;
+  for (const Event& e : prompt) repeats0.next(e);
+  const int loop_limit = std::max({2 * repeats0.most(), repeats0.most() + 2, 2});
+  std::vector<BarRepeats> repeats(copying && opt.loop_guard < 1 ? size_t(B) : 0, repeats0);
   std::vector<float> probs;
   std::vector<tokenizer::PitchContextTracker> keys(size_t(B), keys0);
   std::vector<tokenizer::Grammar> grammar(size_t(B), grammar0);
@@ -143,8 +218,10 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     // ---- sample one event per active variation, field by field (batched over variations)
     for (int v = 0; v < B; ++v) {
       partial[size_t(v)] = Event{};
-      if (copying && active[size_t(v)])
+      if (copying && active[size_t(v)]) {
         mixes[size_t(v)].start(m, s.hidden.data() + int64_t(v) * d, copies[size_t(v)].proposals());
+        if (!repeats.empty() && repeats[size_t(v)].last() >= loop_limit) mixes[size_t(v)].damp(opt.loop_guard);
+      }
     }
     for (int f = 0; f < kNumFields; ++f) {
       live.clear();
@@ -183,7 +260,8 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           // temperature sharpens the network's choice, not the prior's "more of the same"
           // (which, sharpened, collapses melodies onto one repeated note)
           const float t = opt.temperature > 0 ? opt.temperature : 1.0f;
-          m.add_key_prior(s.pitch[size_t(v)], logits.data() + i * V, t);
+          m.add_key_prior(s.pitch[size_t(v)], logits.data() + i * V, t * (1 - anchor));
+          if (anchor > 0) m.add_key_prior(prompt_ctx, prompt_notes, logits.data() + i * V, t * anchor);
           if (opt.key_strength > 0) {
             key_bias(keys[size_t(v)].current(), t * opt.key_strength * key_evidence(keys[size_t(v)]), logits.data() + i * V);
           }
@@ -223,6 +301,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       grammar[size_t(v)].feed(e);
       keys[size_t(v)].next(e);
       if (copying) copies[size_t(v)].next(e);
+      if (!repeats.empty()) repeats[size_t(v)].next(e);
       full[size_t(v)].push_back(e);
       full_pos[size_t(v)].push_back(p);
       out[size_t(v)].push_back(e);

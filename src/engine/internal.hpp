@@ -99,6 +99,8 @@ struct CopyMixture {
   void mix(int f, const float* net, float* out, int V) const;
   // After `value` was chosen for field f (the network gave it net_prob).
   void update(int f, int value, double net_prob);
+  // Keeps `keep` (0..1) of every proposal's weight and gives the rest to the network.
+  void damp(double keep);
 };
 
 // One row of a forward pass: an event fed to sequence `seq` at the end of its cache.

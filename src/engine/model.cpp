@@ -188,6 +188,13 @@ void CopyMixture::update(int f, int value, double net_prob) {
   for (int i = 0; i <= K; ++i) w[i] = nw[i] / sum;
 }
 
+void CopyMixture::damp(double keep) {
+  if (!on) return;
+  double copied = 0;
+  for (int k = 0; k < K; ++k) copied += w[1 + k] *= keep;
+  w[0] = 1 - copied;
+}
+
 Model::Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;

@@ -78,6 +78,7 @@ TrainConfig load_train_config(const std::string& path) {
       take(m, "copy_prior", c.model.copy_prior);
       take(m, "copy_sources", c.model.copy_sources);
       take(m, "key_evidence", c.model.key_evidence);
+      take(m, "key_anchor", c.model.key_anchor);
       take(m, "description", c.model.description);
       if (!m.empty()) throw Error(ErrorCode::kInvalidArgument, path + ": unknown model key '" + m.begin().key() + "'");
     }
@@ -91,6 +92,8 @@ TrainConfig load_train_config(const std::string& path) {
     throw Error(ErrorCode::kInvalidArgument, path + ": need steps >= 1, batch >= 1, 32 <= seq_len <= model.max_len");
   if (c.weights_dtype != "bf16" && c.weights_dtype != "f32")
     throw Error(ErrorCode::kInvalidArgument, path + ": weights_dtype must be bf16 or f32");
+  if (!(c.model.key_anchor >= 0 && c.model.key_anchor <= 1))
+    throw Error(ErrorCode::kInvalidArgument, path + ": model.key_anchor must be 0..1");
   if (c.model.copy_sources < 1 || c.model.copy_sources > tokenizer::kCopySources)
     throw Error(ErrorCode::kInvalidArgument, path + ": model.copy_sources must be 1.." + std::to_string(tokenizer::kCopySources));
   return c;
@@ -124,7 +127,7 @@ std::string train_config_to_json(const TrainConfig& c) {
   j["model"] = {{"name", c.model.name}, {"d_model", c.model.d_model}, {"n_layers", c.model.n_layers},
                 {"n_heads", c.model.n_heads}, {"d_ff", c.model.d_ff}, {"d_head", c.model.d_head},
                 {"max_len", c.model.max_len}, {"rope_theta", c.model.rope_theta}, {"controls", c.model.controls},
-                {"pitch_context", c.model.pitch_context}, {"key_prior", c.model.key_prior}, {"copy_prior", c.model.copy_prior}, {"copy_sources", c.model.copy_sources}, {"key_evidence", c.model.key_evidence},
+                {"pitch_context", c.model.pitch_context}, {"key_prior", c.model.key_prior}, {"copy_prior", c.model.copy_prior}, {"copy_sources", c.model.copy_sources}, {"key_evidence", c.model.key_evidence}, {"key_anchor", c.model.key_anchor},
                 {"description", c.model.description}};
   return j.dump(2);
 }

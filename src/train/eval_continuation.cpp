@@ -8,6 +8,8 @@
 #include <tuple>
 
 #include "continuo/eval.hpp"
+#include "continuo/score.hpp"
+#include "continuo/tokenizer.hpp"
 #include "train/main_pitch_classes.hpp"
 
 namespace continuo::eval {
@@ -141,7 +143,8 @@ double quantile(const std::vector<int>& v, double q) {
   return v[std::min(v.size() - 1, size_t(q * (v.size() - 1) + 0.5))];
 }
 
-void accumulate(ContinuationStats& s, const Profile& a, const Profile& b) {
+// Adds one piece to `s`; returns the piece's pitch-class distance.
+double accumulate(ContinuationStats& s, const Profile& a, const Profile& b) {
   double l1 = 0;
   for (int i = 0; i < 12; ++i) l1 += std::abs(a.pc[i] - b.pc[i]);
   s.pitch_class_l1 += l1;
@@ -171,6 +174,7 @@ void accumulate(ContinuationStats& s, const Profile& a, const Profile& b) {
     if (auto it = b.ioi.find(k); it != b.ioi.end()) overlap += std::min(v, it->second);
   s.ioi_overlap += overlap;
   ++s.pieces;
+  return l1;
 }
 
 void finish(ContinuationStats& s) {
@@ -204,7 +208,9 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
   rows[1].label = "loop last bar";
   for (size_t t = 0; t < opt.temperatures.size(); ++t) {
     char buf[64];
-    if (opt.key_strength > 0) std::snprintf(buf, sizeof buf, "T=%.2f key %.1f", opt.temperatures[t], opt.key_strength);
+    const double anchor = opt.key_anchor < 0 ? m.config().key_anchor : opt.key_anchor;
+    if (opt.key_strength > 0 || anchor > 0)
+      std::snprintf(buf, sizeof buf, "T=%.2f key %.1f/%.1f", opt.temperatures[t], opt.key_strength, anchor);
     else std::snprintf(buf, sizeof buf, "model T=%.2f", opt.temperatures[t]);
     rows[t + 2].label = buf;
   }
@@ -215,14 +221,29 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
     std::vector<Event> prompt(ev.begin(), ev.begin() + p_end);
     const Notes pn = notes_of(ev, h, p_end);
     const Profile p = profile(pn.notes);
+    std::string detail;   // per piece: pitch-class distance and pitched notes of each row
     auto add = [&](ContinuationStats& st, const Notes& cont) {
-      accumulate(st, p, profile(cont.notes));
+      const Profile c = profile(cont.notes);
+      int pitched = 0;
+      for (const Note& n : cont.notes) pitched += n.instrument < tokenizer::kDrumKitBase;
+      const double l1 = accumulate(st, p, c);
       auto [rep, bars] = repeated_bars(pn, cont);
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " %.2f/%d/%dof%d", l1, pitched, rep, bars);
+      detail += buf;
       st.repeated += rep;
       st.bars += bars;
     };
     const Notes truth = notes_of(ev, p_end, p_end + opt.events);
     add(rows[0].stats, truth);
+    const tokenizer::Tokenizer tok;
+    auto save = [&](const std::vector<Event>& seq, const std::string& tag) {
+      if (opt.save_dir.empty()) return;
+      char name[64];
+      std::snprintf(name, sizeof name, "/piece%03zu-%s.mid", i + 1, tag.c_str());
+      score::save(tok.decode(seq), opt.save_dir + name);
+    };
+    save(std::vector<Event>(ev.begin(), ev.begin() + std::min(ev.size(), p_end + opt.events)), "truth");
     Notes looped = truth;
     looped.notes = loop_last_bar(pn, truth.end_time);
     add(rows[1].stats, looped);
@@ -232,13 +253,20 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
       so.temperature = opt.temperatures[t];
       so.top_p = opt.top_p;
       so.key_strength = opt.key_strength;
+      so.loop_guard = opt.loop_guard;
+      so.key_anchor = opt.key_anchor;
       so.seed = opt.seed + i;
       auto gen = engine::generate(m, prompt, so);
       std::vector<Event> all = prompt;
       all.insert(all.end(), gen[0].begin(), gen[0].end());
       add(rows[t + 2].stats, notes_of(all, p_end, all.size()));
+      char tag[32];
+      std::snprintf(tag, sizeof tag, "T%.2f", opt.temperatures[t]);
+      save(all, tag);
     }
-    if (log) log("piece " + std::to_string(i + 1) + "/" + std::to_string(docs.size()) + ": " + split.files[docs[i]]);
+    if (log)
+      log("piece " + std::to_string(i + 1) + "/" + std::to_string(docs.size()) + ": " + split.files[docs[i]] +
+          "  pc L1/pitched notes (truth, loop, samples):" + detail);
   }
   for (auto& r : rows) finish(r.stats);
   return rows;

@@ -4,6 +4,11 @@
 // model of the same shape fails both, so these tests can fail.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <map>
+#include <set>
+
 #include "continuo/eval.hpp"
 #include "engine_test_util.hpp"
 #include "model/transformer.hpp"
@@ -24,6 +29,29 @@ SampleOptions cli_defaults() {
   so.top_p = 0.98f;
   so.key_strength = 0.5f;
   return so;
+}
+
+// Share of the whole 4/4 bars after `from` (an event index) whose notes (onset in the bar,
+// track, pitch, duration) equal those of an earlier bar of the sequence.
+double repeated_bar_share(const std::vector<tokenizer::Event>& seq, size_t from) {
+  using tokenizer::Field;
+  const int64_t bar = 4 * tokenizer::kStepsPerBeat;
+  std::map<int64_t, std::vector<std::array<int64_t, 4>>> bars;
+  int64_t now = 0, start = -1;
+  for (size_t i = 0; i < seq.size(); ++i) {
+    now += seq[i][Field::kDt];
+    if (i == from) start = (now + bar - 1) / bar;
+    if (seq[i].kind() == tokenizer::Kind::kNote)
+      bars[now / bar].push_back({now % bar, seq[i][Field::kTrack], seq[i][Field::kValue], seq[i][Field::kDuration]});
+  }
+  std::set<std::vector<std::array<int64_t, 4>>> seen;
+  int rep = 0, total = 0;
+  for (auto& [k, b] : bars) {
+    std::sort(b.begin(), b.end());
+    if (k >= start && k < now / bar) ++total, rep += seen.count(b) > 0;
+    seen.insert(b);
+  }
+  return total ? double(rep) / total : 0;
 }
 
 TEST(CopyModels, AnExactRepeatCostsAFractionOfTheFirstPass) {
@@ -48,6 +76,31 @@ TEST(CopyModels, DefaultContinuesAStrictLoop) {
   EXPECT_LT(loop.bits_32, loop.bits_8) << "more repetitions, more predictable";
   const auto rnd = eval::loop_continuation(random_like(m.config()), cli_defaults(), 2);
   EXPECT_LT(rnd.mean_f1, 0.3);
+}
+
+// The loop guard (an option, off by default): continuing the 8-bar loop for 16 bars, `default`
+// repeats nearly every bar; with the guard at 0.2, a bar played more often than the prompt ever
+// repeated one (each of the loop's bars is heard four times) leaves the next bar mostly to the
+// network, so the continuation stops repeating.
+TEST(CopyModels, TheLoopGuardLetsALongContinuationVary) {
+  Model m = Model::load(model::find_model("default"));
+  const auto prompt = eval::strict_loop_events(8);
+  double share[2] = {0, 0};
+  for (int guarded = 0; guarded < 2; ++guarded) {
+    SampleOptions so = cli_defaults();
+    so.loop_guard = guarded ? 0.2f : 1.0f;
+    so.events = 700;
+    for (uint64_t seed = 1; seed <= 4; ++seed) {
+      so.seed = seed;
+      auto seq = prompt;
+      const auto gen = generate(m, prompt, so);
+      seq.insert(seq.end(), gen[0].begin(), gen[0].end());
+      share[guarded] += repeated_bar_share(seq, prompt.size()) / 4;
+    }
+  }
+  std::cout << "[ loop guard ] continued bars that repeat an earlier bar: " << share[0] << " (off), " << share[1] << " (0.2)\n";
+  EXPECT_GT(share[0], 0.8);
+  EXPECT_LT(share[1], share[0] - 0.2);
 }
 
 }  // namespace

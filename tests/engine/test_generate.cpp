@@ -335,6 +335,61 @@ TEST(Generate, KeyPriorOfTheModelIsSampledFrom) {
   EXPECT_GT(on, off + 0.1);
 }
 
+// The key anchor: a key prior that reads only the recent notes feeds on the model's own notes (a
+// strong "more of the same" prior, A[long][0] = 2, drifts onto a few pitch classes); read from
+// the prompt as a whole (key_anchor 1) it keeps the continuation's pitch classes near the
+// prompt's. Out-of-range values are refused.
+std::array<double, 12> pitch_class_shares(const std::vector<Event>& prompt, const std::vector<Event>& seq) {
+  tokenizer::Grammar g;
+  for (const Event& e : prompt) g.feed(e);
+  std::array<double, 12> share{};
+  double n = 0;
+  for (const Event& e : seq)
+    if (e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack])) share[size_t(e[Field::kValue] % 12)] += 1, n += 1;
+  for (double& x : share) x /= std::max(n, 1.0);
+  return share;
+}
+
+TEST(Generate, KeyAnchorKeepsThePromptsPitchClassBalance) {
+  const auto cfg = small_config(96, true, true);
+  auto net = make_net(cfg, 11);
+  auto w = model::export_weights(net);
+  for (float& x : w.at("heads.key_prior").data) x = 0;
+  w.at("heads.key_prior").data[12] = 2.0f;
+  const Model keyed = Model::from_weights(cfg, w);
+  const auto p = prompt(60);
+  const auto target = pitch_class_shares(p, p);
+  auto distance = [&](float anchor) {
+    SampleOptions opt;
+    opt.events = 300;
+    opt.variations = 4;
+    opt.seed = 5;
+    opt.key_anchor = anchor;
+    double l1 = 0;
+    for (const auto& v : generate(keyed, p, opt)) {
+      const auto got = pitch_class_shares(p, v);
+      for (int i = 0; i < 12; ++i) l1 += std::abs(got[size_t(i)] - target[size_t(i)]) / 4;
+    }
+    return l1;
+  };
+  const double live = distance(0.0f), anchored = distance(1.0f);
+  std::cout << "[ key anchor ] pitch-class distance to the prompt: " << live << " (anchor 0), " << anchored << " (anchor 1)\n";
+  EXPECT_LT(anchored, 0.8 * live);
+  SampleOptions bad;
+  bad.key_anchor = 1.5f;
+  EXPECT_THROW(generate(keyed, p, bad), Error);
+  // negative: the model's own choice (model::Config::key_anchor)
+  auto cfg1 = cfg;
+  cfg1.key_anchor = 1;
+  const Model own = Model::from_weights(cfg1, w);
+  SampleOptions a, b;
+  a.events = b.events = 120;
+  a.key_anchor = -1;
+  b.key_anchor = 1;
+  EXPECT_EQ(generate(own, p, a), generate(keyed, p, b));
+  EXPECT_NE(generate(keyed, p, a), generate(keyed, p, b));
+}
+
 // Without notes in the prompt, key_strength keeps to the scale of the header's key signature.
 TEST(Generate, KeyStrengthFollowsTheAskedKeyWithoutAPrompt) {
   auto& fx = fixture(96);

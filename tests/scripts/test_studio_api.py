@@ -147,7 +147,7 @@ try:
 
     # ---- generation
     req = {"score": sid, "events": 40, "variations": 2, "seed": 11, "temperature": 0.9, "top_p": 0.95, "top_k": 50,
-           "key_strength": 2}
+           "key_strength": 2, "key_anchor": 0.5, "loop_guard": 0.5}
     out = run_to_end(port, req)
     check([k for k in ["job", "start", "notes", "result", "done"] if k not in out] == [], f"generate stream events: {list(out)}")
     job = out["job"][0]
@@ -201,6 +201,9 @@ try:
         ({"top_k": 10**30}, 400, "top_k"),
         ({"key_strength": -0.5}, 400, "key_strength"),
         ({"key_strength": "strong"}, 400, "key_strength"),
+        ({"key_anchor": 1.5}, 400, "key_anchor"),
+        ({"key_anchor": -0.1}, 400, "key_anchor"),
+        ({"loop_guard": 2}, 400, "loop_guard"),
         ({"seed": -1}, 400, "seed"),
         ({"seed": "abc"}, 400, "seed"),
         ({"seed": 2**70}, 400, "seed"),
