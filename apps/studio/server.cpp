@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
-#include <random>
 #include <thread>
 
 #include "continuo/audio.hpp"
@@ -17,6 +16,7 @@
 #include "studio/api_json.hpp"
 #include "studio/assets.hpp"
 #include "studio/jobs.hpp"
+#include "studio/request_parse.hpp"
 #include "studio/runner.hpp"
 #include "studio/store.hpp"
 #include "studio/studio.hpp"
@@ -25,12 +25,6 @@ namespace continuo::studio {
 using nlohmann::json;
 
 namespace {
-
-// An answered error, with its HTTP status.
-struct HttpError {
-  int status;
-  std::string code, message;
-};
 
 void send_json(httplib::Response& res, int status, const json& j) {
   res.status = status;
@@ -57,21 +51,6 @@ size_t rss_bytes() {
   size_t pages = 0, resident = 0;
   f >> pages >> resident;
   return resident * size_t(sysconf(_SC_PAGESIZE));
-}
-
-// A file name safe for Content-Disposition.
-std::string safe_name(const std::string& name, const std::string& ext) {
-  std::string out;
-  for (char c : name)
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') out.push_back(c);
-  if (out.empty() || out[0] == '.') out = "continuo" + out;
-  if (out.size() > 80) out.resize(80);
-  if (!ext.empty()) {
-    auto dot = out.rfind('.');
-    if (dot != std::string::npos) out.resize(dot);
-    out += ext;
-  }
-  return out;
 }
 
 // cpp-httplib 0.11 listens with a backlog of 5 connections: under load (and with the CPUs busy
@@ -155,19 +134,9 @@ void Server::Impl::handle_upload(const httplib::Request& req, httplib::Response&
   const std::string type = req.get_header_value("Content-Type");
   std::shared_ptr<const StoredScore> st;
   if (type.starts_with("application/json")) {
-    json j;
-    try {
-      j = json::parse(req.body);
-    } catch (const json::exception& e) {
-      throw HttpError{400, "invalid_argument", std::string("the body is not valid JSON: ") + e.what()};
-    }
-    Fields f(j, "the upload");
-    auto example = f.string("example", 200);
-    auto b64 = f.string("midi_base64", opt.max_upload_bytes * 4 / 3 + 16);
-    if (auto n = f.string("name", 200)) name = safe_name(*n, "");
-    f.no_unknown_fields();
-    if (example.has_value() == b64.has_value())
-      throw HttpError{400, "invalid_argument", "give either 'example' (a bundled example's name) or 'midi_base64'"};
+    UploadJson u = parse_upload_json(req.body, opt.max_upload_bytes);
+    if (u.name) name = safe_name(*u.name, "");
+    const auto& example = u.example;
     if (example) {
       const Asset* a = find_asset("examples/" + *example + (example->ends_with(".mid") ? "" : ".mid"));
       if (!a || example->find('/') != std::string::npos)
@@ -176,7 +145,7 @@ void Server::Impl::handle_upload(const httplib::Request& req, httplib::Response&
       std::string n = a->path;
       st = add_upload(bytes, n.substr(n.find('/') + 1));
     } else {
-      st = add_upload(base64_decode(*b64), name);
+      st = add_upload(u.midi, name);
     }
   } else if (type.starts_with("multipart/form-data")) {
     if (!req.has_file("file")) throw HttpError{400, "invalid_argument", "the form has no 'file' field"};
@@ -189,68 +158,18 @@ void Server::Impl::handle_upload(const httplib::Request& req, httplib::Response&
 }
 
 JobRequest Server::Impl::parse_generate(const std::string& body) {
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::exception& e) {
-    throw HttpError{400, "invalid_argument", std::string("the body is not valid JSON: ") + e.what()};
-  }
-  Fields f(j, "the request");
-  JobRequest r;
-  r.model = f.string("model", 100).value_or(models.default_name());
-  if (!models.find(r.model)) {
+  GenerateContext ctx;
+  ctx.max_events = opt.max_events;
+  ctx.max_variations = opt.max_variations;
+  ctx.default_model = models.default_name();
+  ctx.has_model = [this](const std::string& name) { return models.find(name).has_value(); };
+  ctx.model_names = [this] {
     std::string names;
     for (auto& m : models.list()) names += (names.empty() ? "" : ", ") + m.name;
-    throw HttpError{404, "not_found", "no model '" + r.model.substr(0, 60) + "'; available: " + (names.empty() ? "none" : names)};
-  }
-  if (auto id = f.string("score", 100)) r.prompt = score_or_404(*id);
-  r.prompt_events = size_t(f.integer("prompt_events", 0, 0, 10'000'000));
-  auto& s = r.sampling;
-  s.events = f.integer("events", 256, 1, opt.max_events);
-  s.variations = f.integer("variations", 1, 1, opt.max_variations);
-  s.temperature = float(f.number("temperature", 1.0, 0.0, 5.0));
-  s.top_p = float(f.number("top_p", 0.98, 0.01, 1.0));
-  s.top_k = f.integer("top_k", 0, 0, 1000);
-  s.key_strength = float(f.number("key_strength", 0.5, 0.0, 10.0));
-  s.key_anchor = float(f.number("key_anchor", -1.0, 0.0, 1.0));   // absent: the model's own
-  s.loop_guard = float(f.number("loop_guard", 1.0, 0.0, 1.0));
-  s.allow_controls = f.boolean("allow_controls", true);
-  auto seed = f.seed("seed");
-  s.seed = seed ? *seed : std::random_device{}() % 1000000;
-  if (const json* start = f.raw("start"); start && !start->is_null()) {
-    Fields c(*start, "'start'");
-    auto& cond = r.conditioning;
-    if (const json* ins = c.raw("instruments"); ins && !ins->is_null()) {
-      std::string list;
-      if (ins->is_string()) list = ins->get<std::string>();
-      else if (ins->is_array() && ins->size() <= 16) {
-        for (const auto& x : *ins) {
-          if (x.is_string()) list += (list.empty() ? "" : ",") + x.get<std::string>();
-          else if (x.is_number_integer()) list += (list.empty() ? "" : ",") + std::to_string(x.get<int64_t>());
-          else throw HttpError{400, "invalid_argument", "'instruments' must hold GM names or program numbers"};
-        }
-      } else throw HttpError{400, "invalid_argument", "'instruments' must be a string or an array of at most 16 names or numbers"};
-      if (list.size() > 2000) throw HttpError{400, "invalid_argument", "'instruments' is too long"};
-      if (!list.empty()) cond.instruments = tasks::parse_instruments(list);
-    }
-    if (auto d = c.string("drums", 100); d && !d->empty() && *d != "none")
-      cond.instruments.push_back({tasks::parse_drum_kit(*d), true});
-    if (const json* bpm = c.raw("bpm"); bpm && !bpm->is_null()) cond.bpm = c.number("bpm", 120, 10, 1000);
-    if (auto ts = c.string("time_signature", 20); ts && !ts->empty()) cond.time_signature = tasks::parse_time_signature(*ts);
-    if (auto k = c.string("key", 40); k && !k->empty()) cond.key = tasks::parse_key(*k);
-    c.no_unknown_fields();
-    if (cond.instruments.size() > 16) throw HttpError{400, "invalid_argument", "at most 16 instruments"};
-    if (r.prompt && !cond.instruments.empty())
-      throw HttpError{400, "invalid_argument", "instruments and drums are for a new piece; leave out 'score' to start one"};
-  }
-  f.no_unknown_fields();
-  if (r.prompt) {
-    const auto& sc = r.prompt->score;
-    bool has_notes = false;
-    for (const auto& t : sc.tracks) has_notes = has_notes || !t.notes.empty();
-    if (!has_notes) throw HttpError{400, "invalid_argument", "the score '" + r.prompt->name + "' has no notes to continue"};
-  }
-  return r;
+    return names;
+  };
+  ctx.score = [this](const std::string& id) { return score_or_404(id); };
+  return studio::parse_generate(body, ctx);
 }
 
 void Server::Impl::handle_generate(const httplib::Request& req, httplib::Response& res) {
@@ -464,18 +383,7 @@ void Server::Impl::routes() {
   http.Post(R"(/api/jobs/([0-9a-f]{1,32})/stop)", wrap([this](const httplib::Request& req, httplib::Response& res) {
     auto job = jobs.find(req.matches[1]);
     if (!job) throw HttpError{404, "not_found", "no job '" + std::string(req.matches[1]) + "' (finished jobs are forgotten)"};
-    int variation = -1;
-    if (!req.body.empty()) {
-      json j;
-      try {
-        j = json::parse(req.body);
-      } catch (const json::exception& e) {
-        throw HttpError{400, "invalid_argument", std::string("the body is not valid JSON: ") + e.what()};
-      }
-      Fields f(j, "the request");
-      variation = f.integer("variation", -1, -1, job->req.sampling.variations - 1);
-      f.no_unknown_fields();
-    }
+    const int variation = parse_stop(req.body, job->req.sampling.variations);
     job->stop(variation);
     send_json(res, 200, {{"id", job->id}, {"stopped", variation}, {"state", state_name(job->state())}});
   }));

@@ -14,4 +14,10 @@ namespace continuo::limits {
 // millions of WAIT events.
 inline constexpr int64_t kMaxSilenceSteps = 16 * 24;   // 16 beats (four bars of 4/4)
 
+// The longest context (events) a model's config.json may declare (model::Config::max_len). The
+// engine sizes its rotary tables and key/value caches by it before the first event: at the
+// earlier limit of 2^24 a 300-byte edit of a config.json cost gigabytes and minutes at load. The
+// models are trained with 512 to 1024.
+inline constexpr int kMaxModelContext = 1 << 16;
+
 }  // namespace continuo::limits

@@ -40,7 +40,9 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "continuo/tokenizer.hpp"
@@ -71,9 +73,18 @@ struct Config {
   double key_anchor = 0;        // sampling default (engine::SampleOptions::key_anchor), 0..1, chosen on
                                 // the model's validation split (its card); absent: 0, the prior as trained
   std::string description;   // one line for `continuo models`
+  bool operator==(const Config&) const = default;
 };
 
 Config load_config(const std::string& path);        // throws Error with a clear message
+// The same from the text of a config.json; `path` names it in error messages (which start with
+// "<path>: "). Errors: kCorruptData (bad JSON, a missing or wrong key), kUnsupported (another
+// format or tokenizer).
+Config parse_config(std::string_view text, const std::string& path);
+// The checks parse_config makes of the values (dimensions in range, max_len at most
+// limits::kMaxModelContext, d_model a multiple of 2 * n_heads, ...): throws Error(kCorruptData,
+// "<path>: ..."). For configs made in code, e.g. a training config's model section.
+void check_config(const Config& c, const std::string& path);
 std::string config_to_json(const Config& c);
 void save_config(const Config& c, const std::string& path);   // atomic
 
@@ -89,8 +100,13 @@ enum class DType { kF32, kBF16 };
 // safetensors: 8-byte header length, JSON header, raw little-endian data. Checked on load
 // (header size, offsets inside the file, dtype, shape x dtype == byte count); throws kCorruptData.
 Weights load_safetensors(const std::string& path);
+// The same from the bytes of a file; `path` names it in error messages.
+Weights parse_safetensors(std::span<const uint8_t> bytes, const std::string& path);
 void save_safetensors(const Weights& w, const std::string& path, DType dtype,
                       const std::map<std::string, std::string>& metadata = {});   // atomic
+// The bytes save_safetensors writes.
+std::vector<uint8_t> safetensors_bytes(const Weights& w, DType dtype,
+                                       const std::map<std::string, std::string>& metadata = {});
 // Every tensor `cfg` needs is present with the right shape (throws kCorruptData naming the first
 // missing or mis-shaped tensor).
 void check_weights(const Config& cfg, const Weights& w);

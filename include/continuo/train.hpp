@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "continuo/model.hpp"
@@ -101,6 +102,9 @@ struct TrainConfig {
   std::vector<std::string> train_only;
 };
 TrainConfig load_train_config(const std::string& path);   // JSON; unknown keys are errors
+// The same from the text of a config; `path` names it in error messages (Error(kInvalidArgument)
+// for anything wrong with the text: JSON, a key, a type, a value out of range).
+TrainConfig parse_train_config(std::string_view text, const std::string& path);
 std::string train_config_to_json(const TrainConfig& c);
 
 struct StepLog {

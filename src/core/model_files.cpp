@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "continuo/error.hpp"
+#include "continuo/limits.hpp"
 #include "continuo/midi.hpp"   // read_file_bytes, write_file_atomic
 #include "continuo/model.hpp"
 
@@ -38,7 +40,8 @@ std::string config_to_json(const Config& c) {
   if (c.key_prior) j["key_prior"] = true;
   if (c.key_evidence) j["key_evidence"] = true;
   if (c.copy_prior) j["copy_prior"] = true;
-  if (c.copy_prior) j["copy_sources"] = c.copy_sources;
+  // written for copy models, and whenever it is not the default (so that every config reads back equal)
+  if (c.copy_prior || c.copy_sources != tokenizer::kCopyFirstSources) j["copy_sources"] = c.copy_sources;
   if (c.key_anchor > 0) j["key_anchor"] = c.key_anchor;
   j["description"] = c.description;
   return j.dump(2) + "\n";
@@ -46,12 +49,43 @@ std::string config_to_json(const Config& c) {
 
 void save_config(const Config& c, const std::string& path) { write_file_atomic(path, std::string_view(config_to_json(c))); }
 
+void check_config(const Config& c, const std::string& path) {
+  auto bad = [&](const std::string& what) -> Error { return Error(ErrorCode::kCorruptData, path + ": " + what); };
+  auto check_int = [&](const char* key, int value, int min_value) {
+    if (value < min_value || value > (1 << 24))
+      throw bad(std::string("\"") + key + "\" must be an integer >= " + std::to_string(min_value));
+  };
+  check_int("d_model", c.d_model, 2);
+  check_int("n_layers", c.n_layers, 1);
+  check_int("n_heads", c.n_heads, 1);
+  check_int("d_ff", c.d_ff, 1);
+  check_int("d_head", c.d_head, 1);
+  check_int("max_len", c.max_len, 2);
+  if (c.max_len > limits::kMaxModelContext)
+    throw bad("\"max_len\" must be at most " + std::to_string(limits::kMaxModelContext) + " (events), not " +
+              std::to_string(c.max_len));
+  // finite: JSON cannot hold infinity (config_to_json would write null), but a config made in code can
+  for (auto [key, value] : {std::pair{"rope_theta", c.rope_theta}, std::pair{"norm_eps", c.norm_eps}})
+    if (!(value > 0) || !std::isfinite(value)) throw bad(std::string("\"") + key + "\" must be a positive number");
+  if (c.copy_sources < 1) throw bad("\"copy_sources\" must be an integer >= 1");
+  if (c.copy_sources > tokenizer::kCopySources)
+    throw bad("\"copy_sources\" must be at most " + std::to_string(tokenizer::kCopySources));
+  if (!(c.key_anchor >= 0 && c.key_anchor <= 1)) throw bad("\"key_anchor\" must be a number from 0 to 1");
+  if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
+    throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
+              std::to_string(c.n_heads) + ")");
+}
+
 Config load_config(const std::string& path) {
   const auto bytes = midi::read_file_bytes(path);
+  return parse_config(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+}
+
+Config parse_config(std::string_view text, const std::string& path) {
   auto bad = [&](const std::string& what) -> Error { return Error(ErrorCode::kCorruptData, path + ": " + what); };
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(bytes.begin(), bytes.end());
+    j = nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {
     throw bad(std::string("not valid JSON: ") + e.what());
   }
@@ -111,26 +145,25 @@ Config load_config(const std::string& path) {
   get_bool("key_prior", c.key_prior);
   get_bool("key_evidence", c.key_evidence);
   get_bool("copy_prior", c.copy_prior);
-  if (j.contains("copy_sources")) get_int("copy_sources", c.copy_sources, 1);
-  if (c.copy_sources > tokenizer::kCopySources)
-    throw bad("\"copy_sources\" must be at most " + std::to_string(tokenizer::kCopySources));
+  if (j.contains("copy_sources")) get_int("copy_sources", c.copy_sources, 1);   // at most kCopySources: check_config
   if (auto it = j.find("key_anchor"); it != j.end()) {
     if (!it->is_number() || !(it->get<double>() >= 0 && it->get<double>() <= 1))
       throw bad("\"key_anchor\" must be a number from 0 to 1");
     c.key_anchor = it->get<double>();
   }
-  if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
-    throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
-              std::to_string(c.n_heads) + ")");
+  check_config(c, path);
   return c;
 }
 
 // ---- the tensor contract -------------------------------------------------------------------------
 
 namespace {
-std::vector<std::pair<std::string, std::vector<int64_t>>> expected_tensors(const Config& c) {
+// Calls t.push_back({name, shape}) for every tensor `c` needs, in order. `T` may stop the walk by
+// throwing: check_weights checks each tensor as it comes, so that a config asking for 2^24 layers
+// costs nothing before the first missing tensor (a list of them all took gigabytes).
+template <class T>
+void expected_tensors(const Config& c, const T& t) {
   const int64_t d = c.d_model;
-  std::vector<std::pair<std::string, std::vector<int64_t>>> t;
   for (int f = 0; f < kNumFields; ++f)
     t.push_back({"model.embed_fields." + std::to_string(f) + ".weight", {kFieldSizes[f], d}});
   t.push_back({"model.embed_beat_pos.weight", {tokenizer::kBeatPosSize, d}});
@@ -165,7 +198,6 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> expected_tensors(const
     t.push_back({"heads.copy.gate", {K, d}});
     t.push_back({"heads.copy.velocity", {K}});
   }
-  return t;
 }
 
 std::string shape_str(const std::vector<int64_t>& s) {
@@ -173,10 +205,12 @@ std::string shape_str(const std::vector<int64_t>& s) {
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
   return out + "]";
 }
-}  // namespace
 
-void check_weights(const Config& cfg, const Weights& w) {
-  for (const auto& [name, shape] : expected_tensors(cfg)) {
+// Checks each tensor as expected_tensors names it (throws at the first missing or mis-shaped one).
+struct TensorChecker {
+  const Weights& w;
+  void push_back(const std::pair<std::string, std::vector<int64_t>>& expected) const {
+    const auto& [name, shape] = expected;
     auto it = w.find(name);
     if (it == w.end()) throw Error(ErrorCode::kCorruptData, "the weights lack tensor '" + name + "'");
     if (it->second.shape != shape)
@@ -186,7 +220,10 @@ void check_weights(const Config& cfg, const Weights& w) {
       throw Error(ErrorCode::kCorruptData, "tensor '" + name + "' holds " + std::to_string(it->second.data.size()) +
                                                " values for shape " + shape_str(shape));
   }
-}
+};
+}  // namespace
+
+void check_weights(const Config& cfg, const Weights& w) { expected_tensors(cfg, TensorChecker{w}); }
 
 // ---- registry ------------------------------------------------------------------------------------
 

@@ -94,7 +94,9 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
   for (const auto& d : *sh) {
     if (!d.is_number_unsigned()) corrupt(path, where + "shape entries must be non-negative integers");
     uint64_t v = d.get<uint64_t>();
-    if (v != 0 && numel > (uint64_t(1) << 40) / v) corrupt(path, where + "shape is too large");
+    // each size too, not only the product: after a 0 any size passed, and one of 2^63 or more
+    // became a negative int64_t in Tensor::shape
+    if (v > (uint64_t(1) << 40) || (v != 0 && numel > (uint64_t(1) << 40) / v)) corrupt(path, where + "shape is too large");
     numel *= v;
     e.shape.push_back(int64_t(v));
   }
@@ -117,8 +119,9 @@ int64_t Tensor::numel() const {
   return n;
 }
 
-Weights load_safetensors(const std::string& path) {
-  const std::vector<uint8_t> bytes = midi::read_file_bytes(path);
+Weights load_safetensors(const std::string& path) { return parse_safetensors(midi::read_file_bytes(path), path); }
+
+Weights parse_safetensors(std::span<const uint8_t> bytes, const std::string& path) {
   if (bytes.size() < 8) corrupt(path, "too short for a safetensors file (" + std::to_string(bytes.size()) + " bytes)");
   const uint64_t header_len = read_u64_le(bytes.data());
   if (header_len < 2 || header_len > kMaxHeaderBytes)
@@ -166,7 +169,7 @@ Weights load_safetensors(const std::string& path) {
     const size_t n = size_t((e.end - e.begin) / uint64_t(e.elem_size));
     t.data.resize(n);
     if (e.dtype == "F32") {
-      std::memcpy(t.data.data(), src, n * 4);   // little-endian host
+      if (n > 0) std::memcpy(t.data.data(), src, n * 4);   // little-endian host (an empty vector's data() may be null)
     } else {
       for (size_t i = 0; i < n; ++i) {
         uint16_t h = uint16_t(src[2 * i] | (src[2 * i + 1] << 8));
@@ -180,6 +183,10 @@ Weights load_safetensors(const std::string& path) {
 
 void save_safetensors(const Weights& w, const std::string& path, DType dtype,
                       const std::map<std::string, std::string>& metadata) {
+  write_file_atomic(path, std::span<const uint8_t>(safetensors_bytes(w, dtype, metadata)));
+}
+
+std::vector<uint8_t> safetensors_bytes(const Weights& w, DType dtype, const std::map<std::string, std::string>& metadata) {
   const int elem = dtype == DType::kF32 ? 4 : 2;
   nlohmann::json j = nlohmann::json::object();
   if (!metadata.empty()) j["__metadata__"] = metadata;
@@ -202,7 +209,7 @@ void save_safetensors(const Weights& w, const std::string& path, DType dtype,
   uint8_t* dst = out.data() + 8 + header.size();
   for (const auto& [name, t] : w) {
     if (dtype == DType::kF32) {
-      std::memcpy(dst, t.data.data(), t.data.size() * 4);
+      if (!t.data.empty()) std::memcpy(dst, t.data.data(), t.data.size() * 4);
       dst += t.data.size() * 4;
     } else {
       for (float f : t.data) {
@@ -212,7 +219,7 @@ void save_safetensors(const Weights& w, const std::string& path, DType dtype,
       }
     }
   }
-  write_file_atomic(path, std::span<const uint8_t>(out));
+  return out;
 }
 
 }  // namespace continuo::model

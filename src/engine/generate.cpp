@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -180,6 +182,9 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     for (const Event& e : prompt) copies0.next(e);
   std::vector<tokenizer::CopyTracker> copies(copying ? static_cast<size_t>(B) : 0, copies0);
   std::vector<CopyMixture> mixes(static_cast<size_t>(B));
+  // A diagnostic: CONTINUO_COPY_TRACE=1 prints each event's mixture weights and proposals, and
+  // the event chosen, to stderr (docs/EVAL.md reads the example's continuation this way).
+  const bool trace = copying && std::getenv("CONTINUO_COPY_TRACE") && *std::getenv("CONTINUO_COPY_TRACE") == '1';
   // The loop guard: once the last finished bar had already been played more often than the
   // prompt ever repeated a bar (twice as often, and at least twice more), the copy proposals
   // keep only a fraction of their weight until a bar that is not such a repeat: a continuation
@@ -221,6 +226,18 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       if (copying && active[size_t(v)]) {
         mixes[size_t(v)].start(m, s.hidden.data() + int64_t(v) * d, copies[size_t(v)].proposals());
         if (!repeats.empty() && repeats[size_t(v)].last() >= loop_limit) mixes[size_t(v)].damp(opt.loop_guard);
+        if (trace) {   // CONTINUO_COPY_TRACE: the mixture before each sampled event
+          const CopyMixture& mx = mixes[size_t(v)];
+          std::fprintf(stderr, "copy v%d: network %.2f", v, mx.w[0]);
+          for (int k = 0; k < CopyMixture::K; ++k) {
+            const tokenizer::CopyProposal& pp = mx.prop[size_t(k)];
+            if (pp.valid && mx.w[1 + k] > 0)
+              std::fprintf(stderr, " | source %d %.2f: kind %d track %d value %d dt %d (length %d, hits %d)", k, mx.w[1 + k],
+                           int(pp.event.kind()), int(pp.event[Field::kTrack]), int(pp.event[Field::kValue]),
+                           int(pp.event[Field::kDt]), int(pp.length), int(pp.hits));
+          }
+          std::fprintf(stderr, "\n");
+        }
       }
     }
     for (int f = 0; f < kNumFields; ++f) {
@@ -305,6 +322,9 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       full[size_t(v)].push_back(e);
       full_pos[size_t(v)].push_back(p);
       out[size_t(v)].push_back(e);
+      if (trace && copying)
+        std::fprintf(stderr, "copy v%d: chosen kind %d track %d value %d dt %d\n", v, int(e.kind()), int(e[Field::kTrack]),
+                     int(e[Field::kValue]), int(e[Field::kDt]));
       if (on_event && !on_event(v, e)) return out;
       if (e.kind() == Kind::kEos || int(out[size_t(v)].size()) >= opt.events || grammar[size_t(v)].ended() ||
           (opt.stop_variation && opt.stop_variation(v))) {

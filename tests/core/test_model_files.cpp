@@ -2,13 +2,17 @@
 // contract (check_weights) and the model registry.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <span>
 #include <string>
 
 #include "continuo/error.hpp"
+#include "continuo/limits.hpp"
 #include "continuo/midi.hpp"
 #include "continuo/model.hpp"
 #include "test_support.hpp"
@@ -164,6 +168,38 @@ TEST(Safetensors, CorruptFilesAreRejected) {
         "overlapping tensors");
   check(make_file(R"({"x":5})", eight), "entry not an object");
   check(make_file(R"({"__metadata__":[1]})", eight), "metadata not an object");
+  // after a 0 the product stayed 0 and any size passed: 2^64-1 became a shape entry of -1
+  check(make_file(R"({"x":{"dtype":"F32","shape":[0,18446744073709551615],"data_offsets":[0,0]}})", ""),
+        "huge size after a zero");
+  check(make_file(R"({"x":{"dtype":"F32","shape":[0,1099511627777],"data_offsets":[0,0]}})", ""),
+        "size above 2^40 after a zero");
+}
+
+// parse_safetensors reads what safetensors_bytes makes, as load_safetensors reads the file; an
+// empty F32 tensor (its vector's data() is null) reads and writes without a memcpy from or to
+// null, which UBSan reported (tests/fuzz/seeds/fuzz_model_files/regression-empty_f32_tensor_memcpy_null).
+TEST(Safetensors, ParsesFromMemoryLikeFromAFile) {
+  TempDir dir;
+  const Weights w = sample_weights();
+  save_safetensors(w, dir.file("w.safetensors"), DType::kF32);
+  const std::vector<uint8_t> bytes = safetensors_bytes(w, DType::kF32);
+  const std::string file = read_all(dir.file("w.safetensors"));
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), file);
+  const Weights a = parse_safetensors(bytes, "mem"), b = load_safetensors(dir.file("w.safetensors"));
+  ASSERT_EQ(a.size(), w.size());
+  for (const auto& [name, t] : w) {
+    EXPECT_EQ(a.at(name).shape, t.shape) << name;
+    EXPECT_EQ(a.at(name).data, t.data) << name;
+    EXPECT_EQ(b.at(name).data, t.data) << name;
+  }
+  EXPECT_TRUE(a.at("empty").data.empty());
+  try {
+    parse_safetensors(std::span<const uint8_t>(bytes.data(), 5), "mem");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruptData);
+    EXPECT_EQ(std::string(e.what()).rfind("mem: ", 0), 0u) << e.what();
+  }
 }
 
 TEST(Safetensors, MissingFileIsNotFound) {
@@ -258,6 +294,79 @@ TEST(Config, KeyAnchor) {
   }
 }
 
+// parse_config is load_config without the file; a parsed config written again reads back equal,
+// copy_sources included when the config has no copy prior (it was left out, and read back as 4).
+TEST(Config, ParsesTextAndRoundTripsEqual) {
+  Config c;
+  c.name = "x";
+  c.copy_sources = 6;
+  c.key_anchor = 0.25;
+  c.description = "d";
+  const std::string text = config_to_json(c);
+  EXPECT_NE(text.find("\"copy_sources\": 6"), std::string::npos) << text;
+  EXPECT_EQ(parse_config(text, "mem"), c);
+  c.copy_prior = true;
+  EXPECT_EQ(parse_config(config_to_json(c), "mem"), c);
+  Config d;   // the default copy_sources stays out of configs without a copy prior
+  EXPECT_EQ(config_to_json(d).find("copy_sources"), std::string::npos);
+  EXPECT_EQ(parse_config(config_to_json(d), "mem"), d);
+  try {
+    parse_config("{", "mem");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruptData);
+    EXPECT_EQ(std::string(e.what()).rfind("mem: ", 0), 0u) << e.what();
+  }
+}
+
+// max_len sizes the engine's tables before the first event: at most limits::kMaxModelContext.
+TEST(Config, MaxLenIsLimited) {
+  Config c;
+  c.max_len = limits::kMaxModelContext;
+  EXPECT_EQ(parse_config(config_to_json(c), "mem").max_len, limits::kMaxModelContext);
+  c.max_len = limits::kMaxModelContext + 1;
+  try {
+    parse_config(config_to_json(c), "mem");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruptData);
+    EXPECT_NE(std::string(e.what()).find("\"max_len\" must be at most 65536"), std::string::npos) << e.what();
+  }
+}
+
+// check_config: what parse_config checks of the values, for configs made in code.
+TEST(Config, CheckConfig) {
+  EXPECT_NO_THROW(check_config(Config{}, "c"));
+  auto refused = [](Config c) {
+    try {
+      check_config(c, "c");
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kCorruptData);
+      EXPECT_EQ(std::string(e.what()).rfind("c: ", 0), 0u) << e.what();
+      return true;
+    }
+    return false;
+  };
+  Config c;
+  c.d_model = 0;
+  EXPECT_TRUE(refused(c));
+  c = {};
+  c.n_heads = 3;
+  EXPECT_TRUE(refused(c));
+  c = {};
+  c.rope_theta = std::numeric_limits<double>::infinity();
+  EXPECT_TRUE(refused(c));
+  c = {};
+  c.copy_sources = 0;
+  EXPECT_TRUE(refused(c));
+  c = {};
+  c.key_anchor = 1.5;
+  EXPECT_TRUE(refused(c));
+  c = {};
+  c.max_len = 1 << 24;
+  EXPECT_TRUE(refused(c));
+}
+
 TEST(Config, RejectsOtherFormatsAndTokenizers) {
   TempDir dir;
   const auto path = dir.file("config.json");
@@ -295,6 +404,32 @@ TEST(Config, RejectsOtherFormatsAndTokenizers) {
 }
 
 // ---- check_weights -------------------------------------------------------------------------------
+
+// A config may ask for up to 2^24 layers; check_weights listed every tensor such a config needs
+// before looking at the first (about 150 million names: gigabytes and minutes, from a 300-byte
+// config.json). Now it stops at the first missing one
+// (tests/fuzz/seeds/fuzz_model_files/regression-check_weights_2p24_layers).
+TEST(CheckWeights, HugeLayerCountFailsAtTheFirstMissingTensor) {
+  Config c;
+  c.n_layers = 1 << 24;
+  c.d_model = 2;
+  c.n_heads = 1;
+  Weights w;
+  for (int f = 0; f < tokenizer::kNumFields; ++f) {
+    Tensor& t = w["model.embed_fields." + std::to_string(f) + ".weight"];
+    t.shape = {tokenizer::kFieldSizes[size_t(f)], 2};
+    t.data.resize(size_t(t.numel()));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    check_weights(c, w);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruptData);
+    EXPECT_NE(std::string(e.what()).find("'model.embed_beat_pos.weight'"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+}
 
 #ifdef CONTINUO_HAVE_TORCH
 // The reference network's own parameters are the oracle for the tensor contract.

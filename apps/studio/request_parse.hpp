@@ -1,0 +1,54 @@
+// The studio's request bodies read into requests, apart from the HTTP server: server.cpp calls
+// these, and tests/fuzz/fuzz_studio_request.cpp checks them with any bytes. Every problem with a
+// body is an HttpError (400 for a bad body, 404 for an unknown model, score or example) or an
+// Error(kInvalidArgument) from Fields (answered 400); nothing else may come out of them.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "studio/jobs.hpp"
+#include "studio/store.hpp"
+
+namespace continuo::studio {
+
+// An answered error, with its HTTP status.
+struct HttpError {
+  int status;
+  std::string code, message;
+};
+
+// What reading a generation request needs from the server.
+struct GenerateContext {
+  int max_events = 4096;
+  int max_variations = 4;
+  std::string default_model;
+  std::function<bool(const std::string& name)> has_model;
+  std::function<std::string()> model_names;   // "a, b" for the message about an unknown model
+  // The stored score with this id; throws HttpError 404 when there is none.
+  std::function<std::shared_ptr<const StoredScore>(const std::string& id)> score;
+};
+
+// The body of POST /api/generate (docs/API.md). Checks in the order the server always did: the
+// model first, then the score, then the other fields. The seed, when not given, is drawn here.
+JobRequest parse_generate(const std::string& body, const GenerateContext& ctx);
+
+// A JSON body of POST /api/scores: {"example": name} or {"midi_base64": ..., "name": ...}.
+struct UploadJson {
+  std::optional<std::string> example;   // a bundled example's name, as given
+  std::string midi;                     // else: the decoded bytes
+  std::optional<std::string> name;      // "name", as given (the server makes it safe)
+};
+UploadJson parse_upload_json(const std::string& body, size_t max_upload_bytes);
+
+// The body of POST /api/jobs/<id>/stop: the variation to stop, -1 for all (also for an empty body).
+int parse_stop(const std::string& body, int variations);
+
+// A file name safe for Content-Disposition: letters, digits, '-', '_' and '.', not starting with a
+// dot, at most 80 characters before `ext` (which replaces the name's own extension when not empty).
+std::string safe_name(const std::string& name, const std::string& ext);
+
+}  // namespace continuo::studio

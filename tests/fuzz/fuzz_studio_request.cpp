@@ -1,0 +1,134 @@
+// libFuzzer target for what a client sends the studio (`continuo serve`): every input is tried as
+// each request body the studio reads itself (apps/studio/request_parse.cpp, with api_json's Fields
+// and the tasks option parsers behind it):
+//   - the body of POST /api/generate (parse_generate), against a fake server with the models
+//     "default" and "piano" and two stored scores, "a1" (with notes) and "b2" (without);
+//   - a JSON body of POST /api/scores (parse_upload_json: example or base64 MIDI);
+//   - the body of POST /api/jobs/<id>/stop (parse_stop) for a job of 3 variations;
+//   - the ?name= of an upload, through safe_name (the query string itself is split by cpp-httplib).
+// Contract: a parsed request within the documented ranges, or the studio's own bad-request errors:
+// HttpError 400/404 or continuo::Error(kInvalidArgument) (answered 400). Anything else (another
+// exception type or code, which the server would answer 500, a crash, a sanitizer report) is a bug.
+// safe_name gives a non-empty name of safe characters only.
+// Built by tests/fuzz/CMakeLists.txt with clang; run by scripts/fuzz.sh.
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "continuo/error.hpp"
+#include "studio/request_parse.hpp"
+
+namespace {
+using namespace continuo;
+using namespace continuo::studio;
+
+[[noreturn]] void bug(const char* what, const std::string& detail = "") {
+  std::fprintf(stderr, "fuzz_studio_request: %s %s\n", what, detail.c_str());
+  __builtin_trap();
+}
+
+constexpr int kMaxEvents = 4096, kMaxVariations = 4;
+
+std::shared_ptr<const StoredScore> stored(const std::string& id, bool with_notes) {
+  auto s = std::make_shared<StoredScore>();
+  s->id = id;
+  s->name = id + ".mid";
+  s->score.tracks.emplace_back();
+  if (with_notes) s->score.tracks[0].notes.push_back({Ticks(0), Ticks(480), 60, 64});
+  return s;
+}
+
+const GenerateContext& context() {
+  static const GenerateContext ctx = [] {
+    static const std::map<std::string, std::shared_ptr<const StoredScore>> scores = {
+        {"a1", stored("a1", true)}, {"b2", stored("b2", false)}};
+    GenerateContext c;
+    c.max_events = kMaxEvents;
+    c.max_variations = kMaxVariations;
+    c.default_model = "default";
+    c.has_model = [](const std::string& name) { return name == "default" || name == "piano"; };
+    c.model_names = [] { return std::string("default, piano"); };
+    c.score = [](const std::string& id) {
+      auto it = scores.find(id);
+      if (it == scores.end()) throw HttpError{404, "not_found", "score '" + id.substr(0, 40) + "' not found"};
+      return it->second;
+    };
+    return c;
+  }();
+  return ctx;
+}
+
+// Runs `parse`; an exception must be one of the studio's bad-request errors.
+template <class F>
+void expect_request_or_bad_request(const char* what, F&& parse) {
+  try {
+    parse();
+  } catch (const HttpError& e) {
+    if (e.status != 400 && e.status != 404) bug(what, "answered HTTP " + std::to_string(e.status) + ": " + e.message);
+    if (e.message.empty()) bug(what, "an HttpError without a message");
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kInvalidArgument) bug(what, std::string("threw a non-kInvalidArgument Error: ") + e.what());
+  }
+}
+
+bool within(double x, double lo, double hi) { return std::isfinite(x) && x >= lo && x <= hi; }
+
+void check_generate(const JobRequest& r) {
+  const auto& s = r.sampling;
+  if (r.model != "default" && r.model != "piano") bug("generate: an unknown model got through:", r.model);
+  if (r.prompt && r.prompt->id != "a1") bug("generate: a prompt without notes got through:", r.prompt->id);
+  if (r.prompt_events > 10'000'000) bug("generate: prompt_events out of range");
+  if (s.events < 1 || s.events > kMaxEvents) bug("generate: events out of range");
+  if (s.variations < 1 || s.variations > kMaxVariations) bug("generate: variations out of range");
+  if (!within(s.temperature, 0, 5) || !within(s.top_p, 0.01f, 1) || s.top_k < 0 || s.top_k > 1000 ||
+      !within(s.key_strength, 0, 10) || !(s.key_anchor == -1.0f || within(s.key_anchor, 0, 1)) || !within(s.loop_guard, 0, 1))
+    bug("generate: a sampling option out of range");
+  const auto& c = r.conditioning;
+  if (c.instruments.size() > 16) bug("generate: more than 16 instruments");
+  if (r.prompt && !c.instruments.empty()) bug("generate: instruments with a prompt");
+  for (const auto& i : c.instruments)
+    if (i.program < 0 || i.program > 127) bug("generate: an instrument out of range");
+  if (c.bpm && !within(*c.bpm, 10, 1000)) bug("generate: bpm out of range");
+  if (c.time_signature && (c.time_signature->first < 1 || c.time_signature->first > 16 || c.time_signature->second < 1 ||
+                           c.time_signature->second > 32))
+    bug("generate: time signature out of range");
+  if (c.key && (c.key->first < -7 || c.key->first > 7)) bug("generate: key out of range");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string body(reinterpret_cast<const char*>(data), size);
+
+  expect_request_or_bad_request("POST /api/generate", [&] { check_generate(parse_generate(body, context())); });
+
+  constexpr size_t kMaxUpload = 4096;
+  expect_request_or_bad_request("POST /api/scores (JSON)", [&] {
+    const UploadJson u = parse_upload_json(body, kMaxUpload);
+    if (u.example && !u.midi.empty()) bug("upload: both an example and MIDI bytes");
+    if (u.example && u.example->size() > 200) bug("upload: an example name over 200 bytes");
+    if (u.name && u.name->size() > 200) bug("upload: a name over 200 bytes");
+    if (u.midi.size() > (kMaxUpload * 4 / 3 + 16) * 3 / 4 + 3) bug("upload: more decoded bytes than base64 of the limit holds");
+  });
+
+  expect_request_or_bad_request("POST /api/jobs/<id>/stop", [&] {
+    const int v = parse_stop(body, 3);
+    if (v < -1 || v > 2) bug("stop: variation out of range");
+  });
+
+  for (const char* ext : {"", ".mid", ".wav"}) {
+    const std::string name = safe_name(body, ext);
+    const std::string_view e(ext);
+    if (name.empty() || name[0] == '.' || name.size() > 80 + e.size() || !std::string_view(name).ends_with(e))
+      bug("safe_name: a bad name:", name);
+    for (char ch : name)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.')
+        bug("safe_name: an unsafe character in", name);
+  }
+  return 0;
+}
