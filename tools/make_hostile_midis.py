@@ -7,6 +7,8 @@ docs/RELIABILITY.md has what Continuo does with each):
   tracks.mid     5000 tracks of one note each
   tempi.mid      200 tempo changes of 1 us and 16.7 s per beat, 255/2^255 time signatures
   durations.mid  fifty notes lasting 2^28 ticks
+  notes.mid      4,000,001 notes, one more than Continuo reads (24 MB)
+  big.mid        a few notes, then padding to 33 MiB, more than Continuo reads
 
     /usr/bin/python3 tools/make_hostile_midis.py DIR [NAME ...]   (default: all of them)
 """
@@ -71,7 +73,17 @@ def durations():
     return smf([t], tpb=1)
 
 
-FILES = {'gaps': gaps, 'million': million, 'tracks': tracks, 'tempi': tempi, 'durations': durations}
+def notes():
+    # one note on with its status, then on/off pairs with running status, a quarter note apart
+    t = bytes([0, 0x90, 60, 64, 0x60, 60, 0]) + bytes([0, 60, 64, 0x60, 60, 0]) * 4000000
+    return smf([t], fmt=0)
+
+
+def big():
+    return smf([bytes([0, 0x90, 60, 64, 0x60, 60, 0])], fmt=0) + bytes(33 << 20)
+
+
+FILES = {'gaps': gaps, 'million': million, 'tracks': tracks, 'tempi': tempi, 'durations': durations, 'notes': notes, 'big': big}
 
 if __name__ == '__main__':
     out = sys.argv[1]

@@ -13,6 +13,7 @@
 
 #include "cli/cli.hpp"
 #include "continuo/error.hpp"
+#include "continuo/limits.hpp"
 #include "continuo/midi.hpp"
 #include "continuo/score.hpp"
 
@@ -175,7 +176,7 @@ void print_text(const InfoOptions& o, const midi::File& f, const score::Score& s
 }
 
 int run_info(const InfoOptions& o) {
-  const std::vector<uint8_t> bytes = midi::read_file_bytes(o.path);
+  const std::vector<uint8_t> bytes = midi::read_file_bytes(o.path, size_t(limits::kMaxMidiFileBytes));
   const midi::File file = midi::parse(bytes, o.path);
   score::Score s;
   try {

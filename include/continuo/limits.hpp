@@ -20,4 +20,14 @@ inline constexpr int64_t kMaxSilenceSteps = 16 * 24;   // 16 beats (four bars of
 // models are trained with 512 to 1024.
 inline constexpr int kMaxModelContext = 1 << 16;
 
+// The largest MIDI file read (score::parse and score::load, so every command and the studio;
+// the studio's uploads are smaller still, --max-upload-kib). Parsing costs about 20 bytes of
+// memory per byte of file at most (a million-note 6 MB file: 116 MB), so this bounds it to about
+// 700 MB. The largest file of the training corpora is under 3 MB.
+inline constexpr int64_t kMaxMidiFileBytes = int64_t(32) << 20;
+
+// The most notes one score may hold (score::parse). A file at the byte limit can hold about five
+// million; this many take `continuo continue` about 4 s and 550 MB.
+inline constexpr int64_t kMaxNotes = 4'000'000;
+
 }  // namespace continuo::limits

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
@@ -104,7 +105,8 @@ File parse(std::span<const uint8_t> bytes, std::string_view name = "<memory>");
 std::vector<uint8_t> serialize(const File& file);
 
 // Reads a whole file into memory (throws kNotFound / kIo with a clear message, also for directories).
-std::vector<uint8_t> read_file_bytes(const std::string& path);
+// A file longer than max_bytes is not read: kInvalidArgument, naming its size and the limit.
+std::vector<uint8_t> read_file_bytes(const std::string& path, size_t max_bytes = SIZE_MAX);
 
 }  // namespace continuo::midi
 

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -57,7 +59,7 @@ std::string temp_name_for(const std::string& path) {
 
 namespace midi {
 
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
+std::vector<uint8_t> read_file_bytes(const std::string& path, size_t max_bytes) {
   Fd f;
   do {
     f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -71,6 +73,13 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   if (::fstat(f.fd, &st) != 0) io_error(path, "cannot stat", errno);
   if (S_ISDIR(st.st_mode)) throw Error(ErrorCode::kIo, path + ": is a directory");
 
+  auto too_big = [&](uint64_t size, bool known) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%s%.1f MiB; files of at most %.1f MiB are read", known ? "" : "more than ",
+                  double(size) / (1 << 20), double(max_bytes) / (1 << 20));
+    return Error(ErrorCode::kInvalidArgument, path + ": " + buf);
+  };
+  if (S_ISREG(st.st_mode) && st.st_size > 0 && uint64_t(st.st_size) > max_bytes) throw too_big(uint64_t(st.st_size), true);
   std::vector<uint8_t> bytes;
   // st_size is a hint only (pipes and /proc files report 0 or a wrong size).
   size_t capacity = S_ISREG(st.st_mode) && st.st_size > 0 ? size_t(st.st_size) + 1 : 65536;
@@ -85,6 +94,7 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
     }
     if (n == 0) break;
     used += size_t(n);
+    if (used > max_bytes) throw too_big(max_bytes, false);   // a pipe, or a file that grew
   }
   bytes.resize(used);
   return bytes;

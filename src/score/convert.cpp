@@ -29,6 +29,7 @@
 #include <string>
 
 #include "continuo/error.hpp"
+#include "continuo/limits.hpp"
 #include "continuo/midi.hpp"
 #include "continuo/score.hpp"
 #include "score/builder.hpp"
@@ -275,17 +276,42 @@ midi::File to_midi(const Score& s) {
   return file;
 }
 
+namespace {
+std::string mib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1 << 20));
+  return buf;
+}
+
+Score checked(Score s, std::string_view name) {
+  int64_t notes = 0;
+  for (const Track& t : s.tracks) notes += int64_t(t.notes.size());
+  if (notes > limits::kMaxNotes)
+    throw Error(ErrorCode::kInvalidArgument, std::string(name) + ": " + std::to_string(notes) +
+                                                 " notes; Continuo reads at most " +
+                                                 std::to_string(limits::kMaxNotes) + " (limits::kMaxNotes)");
+  return s;
+}
+}  // namespace
+
 Score parse(std::span<const uint8_t> bytes, std::string_view name) {
-  if (std::optional<Score> s = detail::parse_fused(bytes)) return std::move(*s);
+  if (int64_t(bytes.size()) > limits::kMaxMidiFileBytes)
+    throw Error(ErrorCode::kInvalidArgument, std::string(name) + ": " + mib(int64_t(bytes.size())) +
+                                                 "; Continuo reads MIDI files of at most " +
+                                                 mib(limits::kMaxMidiFileBytes) + " (limits::kMaxMidiFileBytes)");
+  if (std::optional<Score> s = detail::parse_fused(bytes)) return checked(std::move(*s), name);
   const midi::File file = midi::parse(bytes, name);
   try {
-    return from_midi(file);
+    return checked(from_midi(file), name);
   } catch (const Error& e) {
+    if (e.code() == ErrorCode::kInvalidArgument && std::string_view(e.what()).rfind(name, 0) == 0) throw;
     throw Error(e.code(), std::string(name) + ": " + e.what());
   }
 }
 
-Score load(const std::string& path) { return parse(midi::read_file_bytes(path), path); }
+Score load(const std::string& path) {
+  return parse(midi::read_file_bytes(path, size_t(limits::kMaxMidiFileBytes)), path);
+}
 
 std::vector<uint8_t> serialize(const Score& score) { return midi::serialize(to_midi(score)); }
 

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "continuo/error.hpp"
+#include "continuo/limits.hpp"
+#include "continuo/midi.hpp"
 #include "continuo/score.hpp"
 #include "score_builders.hpp"
 #include "test_support.hpp"
@@ -274,3 +276,54 @@ TEST(Equality, IgnoresSourceFacts) {
 
 }  // namespace
 }  // namespace continuo::score
+
+namespace continuo {
+// The stated limits of continuo/limits.hpp: a MIDI file over kMaxMidiFileBytes and a score of
+// more than kMaxNotes notes are refused with a message naming the limit, before (bytes) or
+// instead of (notes) the work that would follow.
+namespace {
+// one track: `notes` quarter notes of pitch 60, as note-on / note-on velocity 0 with running status
+std::vector<uint8_t> many_notes(int64_t notes) {
+  std::vector<uint8_t> trk = {0x00, 0x90, 60, 64};   // the first note on, with its status
+  trk.reserve(size_t(notes) * 8 + 16);
+  for (int64_t i = 0; i < notes; ++i) {
+    if (i > 0) trk.insert(trk.end(), {0x00, 60, 64});   // on (running status)
+    trk.insert(trk.end(), {0x60, 60, 0});                // off after 96 ticks
+  }
+  trk.insert(trk.end(), {0x00, 0xFF, 0x2F, 0x00});
+  std::vector<uint8_t> f = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, 0x01, 0xE0, 'M', 'T', 'r', 'k'};
+  const uint32_t n = uint32_t(trk.size());
+  f.insert(f.end(), {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)});
+  f.insert(f.end(), trk.begin(), trk.end());
+  return f;
+}
+}  // namespace
+
+TEST(Limits, TooManyNotesAndTooLargeFilesAreRefused) {
+  EXPECT_EQ(score::parse(many_notes(1000), "small.mid").tracks.at(0).notes.size(), 1000u);
+  try {
+    score::parse(many_notes(limits::kMaxNotes + 1), "many.mid");
+    ADD_FAILURE() << "a score over the note limit was read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("many.mid: " + std::to_string(limits::kMaxNotes + 1) + " notes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("kMaxNotes"), std::string::npos) << e.what();
+  }
+  std::vector<uint8_t> big = many_notes(10);
+  big.resize(size_t(limits::kMaxMidiFileBytes) + 1, 0);   // trailing bytes after the track
+  try {
+    score::parse(big, "big.mid");
+    ADD_FAILURE() << "a file over the byte limit was read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("kMaxMidiFileBytes"), std::string::npos) << e.what();
+  }
+  // from a file: refused before it is read
+  continuo::testing::TempDir dir;
+  const std::string path = dir.file("big.mid");
+  write_file_atomic(path, std::span<const uint8_t>(big));
+  EXPECT_THROW(score::load(path), Error);
+  EXPECT_THROW(midi::read_file_bytes(path, 1000), Error);
+  EXPECT_EQ(midi::read_file_bytes(path).size(), big.size());
+}
+}  // namespace continuo

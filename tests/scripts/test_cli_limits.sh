@@ -6,6 +6,7 @@
 #    billions of WAIT events): `continue` answers, and the continuation lands after the prompt;
 #  - a million notes at one tick, 5000 tracks, absurd tempi and metres, 2^28-tick durations:
 #    `info` and `continue` answer;
+#  - a 33 MiB file and one of 4,000,001 notes (over limits::kMaxMidiFileBytes, kMaxNotes): refused;
 #  - the huge-gap file uploaded to the studio and continued there; then SIGTERM in the middle of a long
 #    generation stops the studio within 5 s.
 # usage: test_cli_limits.sh CONTINUO_BINARY SOURCE_ROOT SCRATCH_DIR
@@ -51,6 +52,27 @@ for f in million tracks tempi durations; do
     elif [ "$kib" -gt 307200 ]; then bad "$verb $f.mid used $kib KiB"
     else ok; fi
     echo "$verb, $f: ${secs} s, ${kib} KiB"
+  done
+done
+
+# over the stated limits (continuo/limits.hpp): refused with one line naming them, non-zero exit
+# (4 million and one notes take a couple of seconds to read before they are counted: 15 s allowed)
+for f in big notes; do
+  for verb in info continue; do
+    [ "$f" = notes ] && [ "$verb" = info ] && continue
+    args=("$verb" "$scratch/$f.mid")
+    [ "$verb" = continue ] && args+=(-n 8 --seed 1 -o "$scratch/$f-out.mid")
+    /usr/bin/time -f '%e %M' -o "$scratch/time" timeout 15 "$bin" "${args[@]}" >"$scratch/out" 2>"$scratch/err"
+    rc=$?
+    # (time writes "Command exited with non-zero status N" first when the command fails)
+    read -r secs kib < <(tail -n 1 "$scratch/time" 2>/dev/null) || { secs=99; kib=0; }
+    want="files of at most 32.0 MiB are read"
+    [ "$f" = notes ] && want="4000001 notes; Continuo reads at most 4000000"
+    if [ "$rc" -eq 0 ] || [ "$rc" -ge 124 ]; then bad "$verb $f.mid exited $rc (should be refused)"
+    elif ! grep -q "$want" "$scratch/err"; then bad "$verb $f.mid: $(head -c 300 "$scratch/err")"
+    elif [ "$kib" -gt 307200 ] || [ -e "$scratch/$f-out.mid" ]; then bad "$verb $f.mid used $kib KiB or wrote a file"
+    else ok; fi
+    echo "$verb, $f: refused in ${secs} s, ${kib} KiB"
   done
 done
 
