@@ -54,13 +54,13 @@ for i in range(200):
         break   # finished before it could be killed
     runs += 1
     p = subprocess.Popen([bin_, 'train', cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if i % 2 == 0:
-        time.sleep(random.uniform(0.2, 1.2))   # start-up is about half a second
-    else:   # during a checkpoint write
-        t0 = time.time()
-        while p.poll() is None and not os.path.exists(os.path.join(run, 'checkpoint.new')) and time.time() - t0 < 30:
-            pass
-        time.sleep(random.uniform(0, 0.002))
+    # once training runs (its first checkpoint write begins; start-up takes from half a second
+    # to several on a loaded machine): half of the kills 0-2 ms later, inside that write, half at
+    # a random moment of the next half second
+    t0 = time.time()
+    while p.poll() is None and not os.path.exists(os.path.join(run, 'checkpoint.new')) and time.time() - t0 < 60:
+        time.sleep(0.0005)
+    time.sleep(random.uniform(0, 0.002) if i % 2 else random.uniform(0.002, 0.5))
     p.send_signal(signal.SIGKILL); p.wait()
     if os.path.exists(os.path.join(run, 'checkpoint.new')):
         during += 1
