@@ -146,9 +146,8 @@ Config parse_config(std::string_view text, const std::string& path) {
   get_bool("key_evidence", c.key_evidence);
   get_bool("copy_prior", c.copy_prior);
   if (j.contains("copy_sources")) get_int("copy_sources", c.copy_sources, 1);   // at most kCopySources: check_config
-  if (auto it = j.find("key_anchor"); it != j.end()) {
-    if (!it->is_number() || !(it->get<double>() >= 0 && it->get<double>() <= 1))
-      throw bad("\"key_anchor\" must be a number from 0 to 1");
+  if (auto it = j.find("key_anchor"); it != j.end()) {   // 0..1: check_config
+    if (!it->is_number()) throw bad("\"key_anchor\" must be a number from 0 to 1");
     c.key_anchor = it->get<double>();
   }
   check_config(c, path);

@@ -145,28 +145,19 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   if (grammar0.ended()) return out;
   tokenizer::PitchContextTracker keys0;   // for key_strength: the whole history, not the window
   int prompt_key = -1;
+  // The key anchor: the prompt's pitch classes as a whole (shares of its pitched notes), a
+  // context the model's key prior reads beside the recent notes' (SampleOptions::key_anchor).
+  std::array<double, 12> prompt_count{};
   for (const Event& e : prompt) {
     keys0.next(e);
     if (e.kind() == Kind::kKeySig) prompt_key = e[Field::kValue] - tokenizer::kKeyBase;
+    if (e.kind() == Kind::kNote && !keys0.is_drum(e[Field::kTrack])) prompt_count[size_t(e[Field::kValue] % 12)] += 1;
   }
+  const int prompt_notes = keys0.notes();
   if (prompt_key >= 0) keys0.seed_key(prompt_key);   // a prompt without pitched notes: the asked key
-  // The key anchor: the prompt's pitch classes as a whole (shares of its pitched notes), a
-  // context the model's key prior reads beside the recent notes' (SampleOptions::key_anchor).
   tokenizer::PitchContext prompt_ctx{};
-  int prompt_notes = 0;
-  {
-    std::array<double, 12> count{};
-    tokenizer::Grammar g(topt);
-    for (const Event& e : prompt) {
-      if (e.kind() == Kind::kNote && !g.is_drum(e[Field::kTrack])) {
-        count[size_t(e[Field::kValue] % 12)] += 1;
-        ++prompt_notes;
-      }
-      g.feed(e);
-    }
-    for (int i = 0; i < 12; ++i)
-      prompt_ctx[size_t(i)] = prompt_ctx[size_t(12 + i)] = prompt_notes > 0 ? float(count[size_t(i)] / prompt_notes) : 0.0f;
-  }
+  for (int i = 0; i < 12; ++i)
+    prompt_ctx[size_t(i)] = prompt_ctx[size_t(12 + i)] = prompt_notes > 0 ? float(prompt_count[size_t(i)] / prompt_notes) : 0.0f;
   const float anchor = (opt.key_anchor < 0 ? float(m.cfg.key_anchor) : opt.key_anchor) *
                        tokenizer::key_prior_evidence(prompt_notes);
   // The key strength needs evidence of a key: an asked key, or pitched notes heard. Without

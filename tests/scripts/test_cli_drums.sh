@@ -6,21 +6,11 @@
 #  - bad inputs (no drums for groove, an empty file, a file without notes, an unknown style) give
 #    exit 1 or 2 and one clear stderr line, never a crash.
 # usage: test_cli_drums.sh CONTINUO_BINARY SOURCE_ROOT SCRATCH_DIR
-set -u
-bin=$1
-root=$2
-scratch=$3
-mkdir -p "$scratch"
-python=python3
-[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+source "$(dirname "$0")/common.bash"
 if [ ! -f "$root/models/groove/model.safetensors" ] || [ ! -f "$root/models/drumify/model.safetensors" ]; then
   echo "models/groove or models/drumify missing: nothing to test"
   exit 0
 fi
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 run() {
   "$bin" "$@" >"$scratch/out" 2>"$scratch/err"
   rc=$?
@@ -152,5 +142,4 @@ expect_error "no notes" drumify "$scratch/nonotes.mid" -o "$scratch/x.mid"
 expect_error "unknown style 'polka'" drumify "$scratch/bass34.mid" -o "$scratch/x.mid" --style polka
 expect_error "missing.mid" drumify "$scratch/missing.mid" -o "$scratch/x.mid"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

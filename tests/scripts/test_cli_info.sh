@@ -6,18 +6,7 @@
 #  - unknown options: a usage error (non-zero, not a crash);
 #  - convert keeps the notes, and its options work.
 # usage: test_cli_info.sh CONTINUO_BINARY SOURCE_ROOT SCRATCH_DIR
-set -u
-bin=$1
-root=$2
-scratch=$3
-mkdir -p "$scratch"
-python=python3
-[ -x /usr/bin/python3 ] && python=/usr/bin/python3
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/common.bash"
 
 # Runs `continuo ARGS...`, leaving the exit status in $rc, stdout in $scratch/out, stderr in $scratch/err.
 run() {
@@ -125,5 +114,4 @@ for args in "info --bogus $root/examples/example.mid" "info" "convert only-one-a
   if [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]; then ok; else bad "'continuo $args' exited $rc"; fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,21 +7,11 @@
 #  - bad inputs (an empty file, a file without notes, different metres, a melody and a beat) give
 #    exit 1 or 2 and one clear stderr line, never a crash.
 # usage: test_cli_interpolate.sh CONTINUO_BINARY SOURCE_ROOT SCRATCH_DIR
-set -u
-bin=$1
-root=$2
-scratch=$3
-mkdir -p "$scratch"
-python=python3
-[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+source "$(dirname "$0")/common.bash"
 if [ ! -f "$root/models/melody-vae/model.safetensors" ] || [ ! -f "$root/models/drums-vae/model.safetensors" ]; then
   echo "models/melody-vae or models/drums-vae missing: nothing to test"
   exit 0
 fi
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 run() {
   "$bin" "$@" >"$scratch/out" 2>"$scratch/err"
   rc=$?
@@ -126,5 +116,4 @@ expect_usage() {   # option errors: non-zero exit (CLI11 codes), the message fir
 expect_usage "--steps" interpolate "$scratch/a44.mid" "$scratch/b44.mid" --steps 1 -o "$scratch/x"
 expect_usage "--clip" generate --clip bass -o "$scratch/x.mid"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
