@@ -5,6 +5,7 @@ docs/RELIABILITY.md has what Continuo does with each):
   gaps.mid       fifty notes 2^28 ticks apart at 1 tick per beat (573 bytes)
   million.mid    a million notes at one tick (6 MB, running status)
   tracks.mid     5000 tracks of one note each
+  trackmax.mid   65535 tracks of one note each (over limits::kMaxTracks)
   tempi.mid      200 tempo changes of 1 us and 16.7 s per beat, 255/2^255 time signatures
   durations.mid  fifty notes lasting 2^28 ticks
   notes.mid      4,000,001 notes, one more than Continuo reads (24 MB)
@@ -55,6 +56,12 @@ def tracks():
                 + vlq(240) + bytes([0x80 | (i % 16), 60 + i % 24, 0]) for i in range(5000)])
 
 
+def trackmax():
+    # the format's most tracks, one note each: over limits::kMaxTracks
+    return smf([vlq(i % 1000) + bytes([0xC0 | (i % 16), i % 128]) + vlq(0) + bytes([0x90 | (i % 16), 60 + i % 24, 90])
+                + vlq(240) + bytes([0x80 | (i % 16), 60 + i % 24, 0]) for i in range(65535)])
+
+
 def tempi():
     t = b''
     for _ in range(200):
@@ -83,9 +90,11 @@ def big():
     return smf([bytes([0, 0x90, 60, 64, 0x60, 60, 0])], fmt=0) + bytes(33 << 20)
 
 
-FILES = {'gaps': gaps, 'million': million, 'tracks': tracks, 'tempi': tempi, 'durations': durations, 'notes': notes, 'big': big}
+FILES = {'gaps': gaps, 'million': million, 'tracks': tracks, 'trackmax': trackmax, 'tempi': tempi, 'durations': durations, 'notes': notes, 'big': big}
 
 if __name__ == '__main__':
+    if len(sys.argv) < 2 or sys.argv[1].startswith('-') or any(n not in FILES for n in sys.argv[2:]):
+        sys.exit(__doc__)
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name in sys.argv[2:] or FILES:

@@ -55,6 +55,8 @@ struct EvalArgs {
   float key_strength = 0.0f;
   float loop_guard = 1.0f;
   float key_anchor = -1.0f;
+  float copy_anchor = -1.0f;
+  bool with_drums = false;
   std::string save_dir;
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
 };
@@ -75,6 +77,9 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--temperatures", a->temperatures, "--continuations: the sampling temperatures (default 0.7 1 1.3)")
       ->check(CLI::Range(0.0, 5.0))->expected(1, 8);
   app.add_option("--key-anchor", a->key_anchor, "key anchor for --continuations (0 = the key prior as trained; default: the model's own)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--with-drums", a->with_drums, "--continuations: only pieces whose prompt has 16 drum hits or more (the groove column)");
+  app.add_option("--copy-anchor", a->copy_anchor, "groove anchor for --continuations (0 = off; default: the model's own)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--loop-guard", a->loop_guard, "loop guard for --continuations (1 = off)")->check(CLI::Range(0.0, 1.0));
   app.add_option("--key-strength", a->key_strength, "keep-the-key strength for --continuations (0 = the model alone)")
@@ -185,25 +190,29 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       co.key_strength = a->key_strength;
       co.loop_guard = a->loop_guard;
       co.key_anchor = a->key_anchor;
+      co.copy_anchor = a->copy_anchor;
+      co.with_drums = a->with_drums;
       co.save_dir = a->save_dir;
       co.temperatures = a->temperatures;
       auto rows = eval::continuations(m, valid, co, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
       if (!a->json) {
+        std::printf("\n(groove: over the %d pieces whose prompt has 16 drum hits or more)", rows.empty() ? 0 : rows[0].stats.groove_pieces);
         std::printf("\ncontinuation vs its prompt (%d pieces, %d-event prompts, %d new events; lower is closer except IoU/Jaccard):\n",
                     rows.empty() ? 0 : rows[0].stats.pieces, a->prompt_events, a->events);
-        std::printf("  %-18s %8s %8s %10s %8s %8s %8s %8s %8s\n", "", "pc L1", "off key", "|log dens|", "vel diff", "vel IoU",
-                    "instr J", "IOI ovl", "rep bars");
+        std::printf("  %-18s %8s %8s %10s %8s %8s %8s %8s %8s %8s\n", "", "pc L1", "off key", "|log dens|", "vel diff", "vel IoU",
+                    "instr J", "IOI ovl", "rep bars", "groove");
       }
       for (const auto& r : rows) {
         const auto& s = r.stats;
         if (!a->json)
-          std::printf("  %-18s %8.3f %8.3f %10.3f %8.2f %8.3f %8.3f %8.3f %8.3f\n", r.label.c_str(), s.pitch_class_l1, s.off_key,
-                      s.density_ratio, s.velocity_mean_diff, s.velocity_range_iou, s.instrument_jaccard, s.ioi_overlap,
-                      s.repeated_bars);
+          std::printf("  %-18s %8.3f %8.3f %10.3f %8.2f %8.3f %8.3f %8.3f %8.3f %8.3f\n", r.label.c_str(), s.pitch_class_l1,
+                      s.off_key, s.density_ratio, s.velocity_mean_diff, s.velocity_range_iou, s.instrument_jaccard, s.ioi_overlap,
+                      s.repeated_bars, s.groove_overlap);
         j["continuations"].push_back({{"label", r.label}, {"pieces", s.pieces}, {"pitch_class_l1", s.pitch_class_l1}, {"off_key", s.off_key},
                                       {"log_density_ratio", s.density_ratio}, {"velocity_mean_diff", s.velocity_mean_diff},
                                       {"velocity_range_iou", s.velocity_range_iou}, {"instrument_jaccard", s.instrument_jaccard},
-                                      {"ioi_overlap", s.ioi_overlap}, {"repeated_bars", s.repeated_bars}});
+                                      {"ioi_overlap", s.ioi_overlap}, {"repeated_bars", s.repeated_bars},
+                                      {"groove_overlap", s.groove_overlap}, {"groove_pieces", s.groove_pieces}});
       }
     }
     if (a->json) std::cout << j.dump(2) << "\n";

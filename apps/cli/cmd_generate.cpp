@@ -25,6 +25,7 @@ struct SamplingArgs {
   int top_k = 0;
   float key_strength = 0.5f;
   float key_anchor = -1.0f;
+  float copy_anchor = -1.0f;
   float loop_guard = 1.0f;
   std::string seed = "random";
   bool no_controls = false;
@@ -46,6 +47,10 @@ void add_sampling(CLI::App& app, SamplingArgs& a) {
                  "share of the model's key prior that reads the prompt as a whole instead of the recent notes "
                  "(0 = as trained; default: the model's own, see its card)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--copy-anchor", a.copy_anchor,
+                 "groove anchor: the least weight, times the prompt's share of repeats, of a part the prompt "
+                 "repeated at a period of bars (0 = off; default: the model's own, see its card)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--loop-guard", a.loop_guard,
                  "share of the copy path kept once a bar repeats more often than the prompt ever repeated one (1 = off)")
       ->check(CLI::Range(0.0, 1.0));
@@ -65,6 +70,7 @@ engine::SampleOptions sampling(const SamplingArgs& a, uint64_t* seed_out) {
   s.top_k = a.top_k;
   s.key_strength = a.key_strength;
   s.key_anchor = a.key_anchor;
+  s.copy_anchor = a.copy_anchor;
   s.loop_guard = a.loop_guard;
   s.allow_controls = !a.no_controls;
   if (a.seed == "random") {

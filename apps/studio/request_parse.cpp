@@ -2,6 +2,7 @@
 #include "studio/request_parse.hpp"
 
 #include <cctype>
+#include <limits>
 #include <random>
 
 #include "continuo/error.hpp"
@@ -39,6 +40,7 @@ JobRequest parse_generate(const std::string& body, const GenerateContext& ctx) {
   s.top_k = f.integer("top_k", 0, 0, 1000);
   s.key_strength = float(f.number("key_strength", 0.5, 0.0, 10.0));
   s.key_anchor = float(f.number("key_anchor", -1.0, 0.0, 1.0));   // absent: the model's own
+  s.copy_anchor = float(f.number("copy_anchor", -1.0, 0.0, 1.0));  // absent: the model's own
   s.loop_guard = float(f.number("loop_guard", 1.0, 0.0, 1.0));
   s.allow_controls = f.boolean("allow_controls", true);
   auto seed = f.seed("seed");
@@ -75,6 +77,10 @@ JobRequest parse_generate(const std::string& body, const GenerateContext& ctx) {
     bool has_notes = false;
     for (const auto& t : sc.tracks) has_notes = has_notes || !t.notes.empty();
     if (!has_notes) throw HttpError{400, "invalid_argument", "the score '" + r.prompt->name + "' has no notes to continue"};
+    if (r.prompt_events > r.prompt->body_events)
+      throw HttpError{400, "invalid_argument", "'prompt_events' is " + std::to_string(r.prompt_events) + " but the score '" +
+                                                   r.prompt->name.substr(0, 60) + "' has " + std::to_string(r.prompt->body_events) +
+                                                   " events (its 'events'); leave it out or give 0 for all of them"};
   }
   return r;
 }
@@ -84,7 +90,9 @@ UploadJson parse_upload_json(const std::string& body, size_t max_upload_bytes) {
   Fields f(j, "the upload");
   UploadJson u;
   u.example = f.string("example", 200);
-  auto b64 = f.string("midi_base64", max_upload_bytes * 4 / 3 + 16);
+  // the body is already bounded by the server's payload limit; a MIDI file decoded from base64 and
+  // larger than the upload limit gets 413 from the upload path, like a raw upload of that size
+  auto b64 = f.string("midi_base64", std::numeric_limits<size_t>::max());
   u.name = f.string("name", 200);
   f.no_unknown_fields();
   if (u.example.has_value() == b64.has_value())

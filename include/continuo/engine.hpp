@@ -105,6 +105,20 @@ struct SampleOptions {
   // trained. < 0: the model's own choice (model::Config::key_anchor, chosen on its validation
   // split; 0.7 for `default` and `piano`, 0 for `folk`); 0 = the prior as trained; at most 1.
   float key_anchor = -1.0f;
+  // Groove anchor (copy_prior models with part sources): each drum part that the prompt as a
+  // whole repeated at a period (tokenizer::CopyTracker::anchor: at least 60% of its hits equal
+  // to its hits 1, 2, 4 or 8 bars earlier) is proposed from its pattern all through the
+  // continuation, and once an event's time and track are chosen and they are those of the
+  // pattern's next hit, that hit gets at least copy_anchor x that share of the mixture's weight
+  // (taken from the network and the other sources in proportion). The gates were trained on
+  // real pieces, where the network already follows a steady pattern; in a continuation, a few
+  // events of the network's own (a fill) made the part sources lose the pattern for good, and
+  // `default` dropped the example's drum groove after one bar. Applied before the time is
+  // chosen, or to pitched parts too, it made the anchored parts crowd out the others (the notes
+  // per beat of continuations strayed further from their prompts': docs/EVAL.md, "Session 8").
+  // < 0: the model's own (model::Config::copy_anchor, chosen on its validation split); 0 = off;
+  // at most 1.
+  float copy_anchor = -1.0f;
   // Loop guard (copy_prior models; off by default): the share of the copy proposals' weight kept
   // while the last finished bar repeats an earlier one more often than the prompt ever repeated
   // a bar (twice as often, and at least twice more). 1 = off. Measured and not used by default:

@@ -61,6 +61,11 @@ struct ContinuationStats {
   double instrument_jaccard = 0; // Jaccard index of the sets of instruments playing
   double ioi_overlap = 0;        // overlap (0..1) of the inter-onset-interval histograms
   double repeated_bars = 0;      // share of the continuation's whole bars that repeat an earlier bar exactly
+  // the groove: over the pieces whose prompt has at least 16 drum hits, the overlap (0..1) of the
+  // histograms of (place in the bar, drum) of the prompt's hits and the continuation's (0 when
+  // the continuation has no drums)
+  double groove_overlap = 0;
+  int groove_pieces = 0;
   int64_t repeated = 0, bars = 0;
   int pieces = 0;
 };
@@ -76,6 +81,8 @@ struct ContinuationOptions {
   float top_p = 0.98f;
   float key_strength = 0.0f;   // engine::SampleOptions::key_strength
   float key_anchor = -1.0f;    // engine::SampleOptions::key_anchor (< 0: the model's own)
+  float copy_anchor = -1.0f;   // engine::SampleOptions::copy_anchor (< 0: the model's own)
+  bool with_drums = false;     // only pieces whose prompt has at least 16 drum hits (the groove)
   float loop_guard = 1.0f;     // engine::SampleOptions::loop_guard
   std::string save_dir;        // if set: each piece's prompt + true continuation and each sample as MIDI
   uint64_t seed = 1;

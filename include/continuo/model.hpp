@@ -72,6 +72,8 @@ struct Config {
                                 // absent from a model's config.json: 4, the models before source 4
   double key_anchor = 0;        // sampling default (engine::SampleOptions::key_anchor), 0..1, chosen on
                                 // the model's validation split (its card); absent: 0, the prior as trained
+  double copy_anchor = 0;       // sampling default (engine::SampleOptions::copy_anchor), 0..1, chosen
+                                // on the model's validation split (its card); absent: 0, no groove anchor
   std::string description;   // one line for `continuo models`
   bool operator==(const Config&) const = default;
 };

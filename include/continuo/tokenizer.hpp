@@ -189,9 +189,24 @@ class CopyTracker {
   const CopyProposals& next(const Event& e);   // proposals for the event after `e` (BOS starts afresh)
   const CopyProposals& proposals() const { return prop_; }
   size_t body_events() const { return ev_.size(); }
+  // Groove anchor (generation only; training and scoring never call it): called once after the
+  // prompt, it fixes for every part the period (1, 2, 4 or 8 bars) at which the prompt as a
+  // whole repeated that part most, if at least kCopyAnchorMinShare of the part's events (of at
+  // least kCopyAnchorMinEvents that had an event a period back to compare with) equal, onset
+  // and all, its event one period earlier; and, as the part's pattern, the latest period-long
+  // stretch of the prompt that repeated the one before it exactly (else the one that came
+  // closest), so that a prompt ending on a fill is not taken as the pattern. From then on such a
+  // part is proposed (sources 4-6) from its pattern, at the same place in the period, whatever
+  // the continuation did: a groove left for a few events is proposed again, where the recent
+  // evidence alone loses it, and a deviation is not copied forward. anchor_share(k) is the
+  // prompt-wide share of the part proposed by source k (0 for sources 0-3 and parts without an
+  // anchor). With drums_only, only drum tracks are anchored (what generation uses).
+  void anchor(bool drums_only = false);
+  float anchor_share(int k) const { return anchor_prop_[size_t(k)]; }
 
  private:
   void propose();
+  void set_agree();   // the `agree` feature of every valid proposal
   bool in_header_ = true;
   int64_t now_ = 0, bar_len_ = 4 * kStepsPerBeat;
   std::vector<Event> ev_;          // body events so far
@@ -217,7 +232,18 @@ class CopyTracker {
   std::array<int64_t, kCopyParts> part_pending_time_{};   // .. and its onset (-1: none)
   std::array<int, kCopyParts> part_streak_{};       // the part's own run of correct proposals
   std::array<uint32_t, kCopyParts> part_hits_{};    // and its last kCopyHitWindow outcomes
+  // the groove anchor: per part and period, events with an event a period back and repeats among
+  // them (undecayed), the anchored period (-1: none) and its share, the share of each proposal
+  std::array<std::array<int32_t, 4>, kCopyParts> part_compared_{}, part_repeated_{};
+  std::array<int8_t, kCopyParts> anchor_period_{};
+  std::array<float, kCopyParts> anchor_share_{};
+  std::array<int64_t, kCopyParts> anchor_lo_{}, anchor_span_{};   // the pattern: [lo, lo + span)
+  std::array<float, kCopySources> anchor_prop_{};
+  bool anchored_ = false;
+  std::array<bool, kMaxTracks> drum_{};   // drum tracks (from the header's TRACK events)
 };
+inline constexpr double kCopyAnchorMinShare = 0.6;
+inline constexpr int kCopyAnchorMinEvents = 8;
 
 // A training or context window: the sequence's header brought up to date (the time signature,
 // key and tempo in force at `begin`), then events [begin, end). The first body event's dt is

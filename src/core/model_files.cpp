@@ -43,6 +43,7 @@ std::string config_to_json(const Config& c) {
   // written for copy models, and whenever it is not the default (so that every config reads back equal)
   if (c.copy_prior || c.copy_sources != tokenizer::kCopyFirstSources) j["copy_sources"] = c.copy_sources;
   if (c.key_anchor > 0) j["key_anchor"] = c.key_anchor;
+  if (c.copy_anchor > 0) j["copy_anchor"] = c.copy_anchor;
   j["description"] = c.description;
   return j.dump(2) + "\n";
 }
@@ -71,6 +72,7 @@ void check_config(const Config& c, const std::string& path) {
   if (c.copy_sources > tokenizer::kCopySources)
     throw bad("\"copy_sources\" must be at most " + std::to_string(tokenizer::kCopySources));
   if (!(c.key_anchor >= 0 && c.key_anchor <= 1)) throw bad("\"key_anchor\" must be a number from 0 to 1");
+  if (!(c.copy_anchor >= 0 && c.copy_anchor <= 1)) throw bad("\"copy_anchor\" must be a number from 0 to 1");
   if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
     throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
               std::to_string(c.n_heads) + ")");
@@ -149,6 +151,10 @@ Config parse_config(std::string_view text, const std::string& path) {
   if (auto it = j.find("key_anchor"); it != j.end()) {   // 0..1: check_config
     if (!it->is_number()) throw bad("\"key_anchor\" must be a number from 0 to 1");
     c.key_anchor = it->get<double>();
+  }
+  if (auto it = j.find("copy_anchor"); it != j.end()) {   // 0..1: check_config
+    if (!it->is_number()) throw bad("\"copy_anchor\" must be a number from 0 to 1");
+    c.copy_anchor = it->get<double>();
   }
   check_config(c, path);
   return c;

@@ -57,6 +57,7 @@ void check_options(const SampleOptions& o) {
   if (o.top_k < 0) bad("top_k must not be negative");
   if (!(o.key_strength >= 0.0f && o.key_strength <= 10.0f)) bad("key_strength must be between 0 and 10");
   if (!(o.key_anchor <= 1.0f)) bad("key_anchor must be at most 1 (or negative: the model's own)");
+  if (!(o.copy_anchor <= 1.0f)) bad("copy_anchor must be at most 1 (or negative: the model's own)");
   if (!(o.loop_guard >= 0.0f && o.loop_guard <= 1.0f)) bad("loop_guard must be between 0 and 1");
 }
 
@@ -171,6 +172,10 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   tokenizer::CopyTracker copies0;
   if (copying)
     for (const Event& e : prompt) copies0.next(e);
+  // the groove anchor (SampleOptions::copy_anchor): drum parts the prompt repeated, proposed from
+  // their pattern for good; below, the weight of such a proposal once its time and track are chosen
+  const double copy_anchor = copying ? (opt.copy_anchor < 0 ? m.cfg.copy_anchor : double(opt.copy_anchor)) : 0.0;
+  if (copy_anchor > 0) copies0.anchor(/*drums_only=*/true);
   std::vector<tokenizer::CopyTracker> copies(copying ? static_cast<size_t>(B) : 0, copies0);
   std::vector<CopyMixture> mixes(static_cast<size_t>(B));
   // A diagnostic: CONTINUO_COPY_TRACE=1 prints each event's mixture weights and proposals, and
@@ -223,9 +228,9 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           for (int k = 0; k < CopyMixture::K; ++k) {
             const tokenizer::CopyProposal& pp = mx.prop[size_t(k)];
             if (pp.valid && mx.w[1 + k] > 0)
-              std::fprintf(stderr, " | source %d %.2f: kind %d track %d value %d dt %d (length %d, hits %d)", k, mx.w[1 + k],
-                           int(pp.event.kind()), int(pp.event[Field::kTrack]), int(pp.event[Field::kValue]),
-                           int(pp.event[Field::kDt]), int(pp.length), int(pp.hits));
+              std::fprintf(stderr, " | source %d %.2f: kind %d track %d value %d dt %d (length %d, hits %d, anchor %.2f)", k,
+                           mx.w[1 + k], int(pp.event.kind()), int(pp.event[Field::kTrack]), int(pp.event[Field::kValue]),
+                           int(pp.event[Field::kDt]), int(pp.length), int(pp.hits), double(copies[size_t(v)].anchor_share(k)));
           }
           std::fprintf(stderr, "\n");
         }
@@ -292,6 +297,12 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           p1.temperature = opt.temperature > 0 ? 1.0f : 0.0f;
           value = sample(l, mask.data(), int(V), p1, rng[size_t(v)], cand);
           if (value >= 0) mix.update(f, value, probs[size_t(value)]);
+          // the groove anchor, once the event's time and track are chosen: if they are those of an
+          // anchored drum part's next hit, that hit gets at least copy_anchor x the part's share
+          // (applied before the time is chosen, it made the drums outrun the other parts)
+          if (value >= 0 && copy_anchor > 0 && f == int(Field::kTrack))
+            for (int k = tokenizer::kCopyFirstSources; k < CopyMixture::K; ++k)
+              if (const float share = copies[size_t(v)].anchor_share(k); share > 0 && mix.w[1 + k] > 0) mix.raise(k, copy_anchor * share);
         } else {
           value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
         }

@@ -101,6 +101,8 @@ struct CopyMixture {
   void update(int f, int value, double net_prob);
   // Keeps `keep` (0..1) of every proposal's weight and gives the rest to the network.
   void damp(double keep);
+  // Raises proposal k's weight to at least `floor` (< 1), scaling the others down alike.
+  void raise(int k, double floor);
 };
 
 // One row of a forward pass: an event fed to sequence `seq` at the end of its cache.

@@ -195,6 +195,13 @@ void CopyMixture::damp(double keep) {
   w[0] = 1 - copied;
 }
 
+void CopyMixture::raise(int k, double floor) {
+  if (!on || !prop[size_t(k)].valid || w[1 + k] >= floor || floor >= 1) return;
+  const double scale = (1 - floor) / (1 - w[1 + k]);
+  for (int i = 0; i <= K; ++i) w[i] *= scale;
+  w[1 + k] = floor;
+}
+
 Model::Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;

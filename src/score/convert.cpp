@@ -284,6 +284,10 @@ std::string mib(int64_t bytes) {
 }
 
 Score checked(Score s, std::string_view name) {
+  if (int64_t(s.tracks.size()) > limits::kMaxTracks)
+    throw Error(ErrorCode::kInvalidArgument, std::string(name) + ": " + std::to_string(s.tracks.size()) +
+                                                 " tracks; Continuo reads at most " +
+                                                 std::to_string(limits::kMaxTracks) + " (limits::kMaxTracks)");
   int64_t notes = 0;
   for (const Track& t : s.tracks) notes += int64_t(t.notes.size());
   if (notes > limits::kMaxNotes)

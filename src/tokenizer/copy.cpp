@@ -1,6 +1,7 @@
 // tokenizer/copy.cpp: in-context copy proposals (tokenizer::CopyTracker), shared by training,
 // scoring and generation so that all three see the same proposals for the same events.
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
 #include <ranges>
 
@@ -120,6 +121,7 @@ const CopyProposals& CopyTracker::next(const Event& e) {
     return prop_;
   }
   now_ += e[Field::kDt];
+  if (e.kind() == Kind::kTrack) drum_[size_t(e[Field::kTrack] % kMaxTracks)] = e[Field::kValue] >= kDrumKitBase;
   if (e.kind() == Kind::kTimeSig) {
     auto [num, den] = timesig_from_class(e[Field::kValue] - kTimeSigBase);
     bar_len_ = std::max<int64_t>(1, int64_t(num) * 4 * kStepsPerBeat / std::max(1, den));
@@ -210,6 +212,10 @@ void CopyTracker::propose() {
     p.history = uint8_t(copy_log_bucket(t + 1));
   }
   propose_parts(t);
+  set_agree();
+}
+
+void CopyTracker::set_agree() {
   for (int k = 0; k < kCopySources; ++k) {
     CopyProposal& p = prop_[size_t(k)];
     if (!p.valid) continue;
@@ -237,6 +243,10 @@ void CopyTracker::note_part(int t) {
   for (int i = 0; i < 4; ++i) {
     const int64_t then = time - int64_t(kCopyPartPeriods[i]) * bar_len_;
     const bool rep = then >= time_.front() && seen.count(onset_key(e, then)) > 0;
+    if (then >= time_.front()) {
+      ++part_compared_[P][size_t(i)];
+      part_repeated_[P][size_t(i)] += rep;
+    }
     double& sc = part_score_[P][size_t(i)];
     sc = sc * kCopyPartDecay + (rep ? 1.0 : 0.0);
   }
@@ -259,6 +269,23 @@ void CopyTracker::propose_parts(int t) {
     const auto& idx = part_ev_[P];
     if (idx.empty()) continue;
     const auto& sc = part_score_[P];
+    if (anchored_ && anchor_period_[P] >= 0) {   // the groove anchor: from the prompt's pattern
+      const int64_t lo = anchor_lo_[P], span = anchor_span_[P], hi = lo + span;
+      const int64_t at = lo + ((now - lo) % span + span) % span;   // the same place in the pattern
+      int pick = next_after(idx, time_, order_, at, last_order);
+      int64_t dt = pick >= 0 ? time_[size_t(pick)] - at : -1;
+      if (pick < 0 || time_[size_t(pick)] >= hi) {   // the pattern again from its start
+        pick = next_after(idx, time_, order_, lo - 1, UINT32_MAX);
+        if (pick < 0 || time_[size_t(pick)] >= hi) continue;
+        dt = time_[size_t(pick)] + span - at;
+      }
+      if (dt >= kMaxDt) continue;
+      part_pending_[P] = ev_[size_t(pick)];
+      part_pending_[P][Field::kDt] = 0;
+      part_pending_time_[P] = now + dt;
+      cands[size_t(nc++)] = {now + dt, order_[size_t(pick)], pick, part};
+      continue;
+    }
     int period = -1;
     for (int i = 0; i < 4; ++i)
       if (sc[size_t(i)] >= kMinShare * part_weight_[P] && (period < 0 || sc[size_t(i)] > sc[size_t(period)])) period = i;
@@ -279,9 +306,11 @@ void CopyTracker::propose_parts(int t) {
   std::sort(cands.begin(), cands.begin() + nc, [](const Cand& a, const Cand& b) {
     return a.at != b.at ? a.at < b.at : a.order < b.order;
   });
+  anchor_prop_ = {};
   for (int s = 0; s < nc && kCopyFirstSources + s < kCopySources; ++s) {
     const Cand& c = cands[size_t(s)];
     const auto P = size_t(c.part);
+    if (anchored_ && anchor_period_[P] >= 0) anchor_prop_[size_t(kCopyFirstSources + s)] = anchor_share_[P];
     CopyProposal& p = prop_[size_t(kCopyFirstSources + s)];
     p.valid = true;
     p.event = ev_[size_t(c.pick)];
@@ -290,6 +319,67 @@ void CopyTracker::propose_parts(int t) {
     p.hits = uint8_t(__builtin_popcount(part_hits_[P]));
     p.distance = uint8_t(copy_log_bucket(t + 1 - c.pick));
     p.history = uint8_t(copy_log_bucket(t + 1));
+  }
+}
+
+void CopyTracker::anchor(bool drums_only) {
+  anchored_ = true;
+  for (int part = 0; part < kCopyParts; ++part) {
+    const auto P = size_t(part);
+    anchor_period_[P] = -1;
+    anchor_share_[P] = 0;
+    if (drums_only && !(part < kMaxTracks && drum_[P])) continue;
+    for (int i = 0; i < 4; ++i) {
+      const int32_t n = part_compared_[P][size_t(i)];
+      if (n < kCopyAnchorMinEvents) continue;
+      const double share = double(part_repeated_[P][size_t(i)]) / n;
+      // a longer period must be clearly better: a part that repeats every bar also repeats
+      // every 2 and 4 bars, at about the same share
+      if (share >= kCopyAnchorMinShare && share > anchor_share_[P] + (anchor_period_[P] < 0 ? 0.0 : 0.05)) {
+        anchor_period_[P] = int8_t(i);
+        anchor_share_[P] = float(share);
+      }
+    }
+    if (anchor_period_[P] < 0) continue;
+    // the pattern: going back from the prompt's end one period at a time, the first stretch
+    // whose events all repeat, onset and all, the stretch before it (as many, each found a
+    // period earlier); else the one with the highest share of such events
+    const auto& idx = part_ev_[P];
+    const int64_t span = int64_t(kCopyPartPeriods[anchor_period_[P]]) * bar_len_, end = time_.back() + 1;
+    auto count_in = [&](int64_t lo, int64_t hi) {
+      auto at = [&](int64_t t) {
+        return std::ranges::lower_bound(idx, t, {}, [&](int32_t i) { return time_[size_t(i)]; }) - idx.begin();
+      };
+      return std::pair{at(lo), at(hi)};
+    };
+    double best = -1;
+    for (int j = 0; j < 16 && end - (j + 1) * span >= time_.front(); ++j) {
+      const int64_t lo = end - (j + 1) * span, hi = lo + span;
+      const auto [a, b] = count_in(lo, hi);
+      const auto [pa, pb] = count_in(lo - span, lo);
+      const int64_t n = b - a, prev = pb - pa;
+      if (n == 0) continue;
+      int64_t rep = 0;
+      for (auto k = a; k < b; ++k) {
+        const int32_t i = idx[size_t(k)];
+        rep += part_seen_[P].count(onset_key(ev_[size_t(i)], time_[size_t(i)] - span)) > 0;
+      }
+      const double share = double(rep) / double(std::max(n, prev));
+      if (share > best) {
+        best = share;
+        anchor_lo_[P] = lo;
+        anchor_span_[P] = span;
+      }
+      if (rep == n && prev == n) break;   // an exact repeat: the latest one is the pattern
+    }
+    if (best <= 0) anchor_period_[P] = -1, anchor_share_[P] = 0;
+  }
+  // the part proposals after the prompt's last event, with the anchors (the match tables of
+  // source 0 must not see that event twice: propose() is not run again)
+  if (!ev_.empty() && ev_.back().kind() != Kind::kEos) {
+    for (int k = kCopyFirstSources; k < kCopySources; ++k) prop_[size_t(k)] = {};
+    propose_parts(int(ev_.size()) - 1);
+    set_agree();
   }
 }
 

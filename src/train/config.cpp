@@ -163,6 +163,7 @@ TrainConfig parse_train_config(std::string_view text, const std::string& path) {
     mr.take("copy_sources", c.model.copy_sources);
     mr.take("key_evidence", c.model.key_evidence);
     mr.take("key_anchor", c.model.key_anchor);
+    mr.take("copy_anchor", c.model.copy_anchor);
     mr.take("description", c.model.description);
     mr.no_unknown_keys();
   }
@@ -178,6 +179,8 @@ TrainConfig parse_train_config(std::string_view text, const std::string& path) {
     throw Error(ErrorCode::kInvalidArgument, path + ": weights_dtype must be bf16 or f32");
   if (!(c.model.key_anchor >= 0 && c.model.key_anchor <= 1))
     throw Error(ErrorCode::kInvalidArgument, path + ": model.key_anchor must be 0..1");
+  if (!(c.model.copy_anchor >= 0 && c.model.copy_anchor <= 1))
+    throw Error(ErrorCode::kInvalidArgument, path + ": model.copy_anchor must be 0..1");
   if (c.model.copy_sources < 1 || c.model.copy_sources > tokenizer::kCopySources)
     throw Error(ErrorCode::kInvalidArgument, path + ": model.copy_sources must be 1.." + std::to_string(tokenizer::kCopySources));
   // the model section becomes the trained model's config.json: it must pass what load_config checks
@@ -217,7 +220,7 @@ std::string train_config_to_json(const TrainConfig& c) {
   j["model"] = {{"name", c.model.name}, {"d_model", c.model.d_model}, {"n_layers", c.model.n_layers},
                 {"n_heads", c.model.n_heads}, {"d_ff", c.model.d_ff}, {"d_head", c.model.d_head},
                 {"max_len", c.model.max_len}, {"rope_theta", c.model.rope_theta}, {"controls", c.model.controls},
-                {"pitch_context", c.model.pitch_context}, {"key_prior", c.model.key_prior}, {"copy_prior", c.model.copy_prior}, {"copy_sources", c.model.copy_sources}, {"key_evidence", c.model.key_evidence}, {"key_anchor", c.model.key_anchor},
+                {"pitch_context", c.model.pitch_context}, {"key_prior", c.model.key_prior}, {"copy_prior", c.model.copy_prior}, {"copy_sources", c.model.copy_sources}, {"key_evidence", c.model.key_evidence}, {"key_anchor", c.model.key_anchor}, {"copy_anchor", c.model.copy_anchor},
                 {"description", c.model.description}};
   return j.dump(2);
 }

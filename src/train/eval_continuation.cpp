@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -117,6 +118,30 @@ std::pair<int, int> repeated_bars(const Notes& prompt, const Notes& cont) {
   return {rep, total};
 }
 
+// The groove: the overlap of the histograms of (place in the bar, drum) of the prompt's drum
+// hits and the continuation's; nothing for a prompt with fewer than 16 drum hits.
+std::optional<double> groove_overlap(const Notes& prompt, const Notes& cont) {
+  const int64_t L = prompt.bar, a = prompt.anchor;
+  auto hist = [&](const Notes& ns) {
+    std::map<std::pair<int64_t, int>, double> h;
+    double n = 0;
+    for (const Note& x : ns.notes)
+      if (x.instrument >= tokenizer::kDrumKitBase) {
+        h[{((x.t - a) % L + L) % L, x.pitch}] += 1;
+        n += 1;
+      }
+    for (auto& [k, v] : h) v /= n;
+    return std::pair{h, n};
+  };
+  const auto [hp, np] = hist(prompt);
+  if (np < 16) return std::nullopt;
+  const auto [hc, nc] = hist(cont);
+  double overlap = 0;
+  for (const auto& [k, v] : hp)
+    if (auto it = hc.find(k); it != hc.end()) overlap += std::min(v, it->second);
+  return overlap;
+}
+
 // The baseline that loops the prompt's last whole bar over the span of the true continuation.
 std::vector<Note> loop_last_bar(const Notes& prompt, int64_t until) {
   const int64_t L = prompt.bar, a = prompt.anchor, t_end = prompt.end_time;
@@ -187,6 +212,7 @@ void finish(ContinuationStats& s) {
   s.instrument_jaccard /= s.pieces;
   s.ioi_overlap /= s.pieces;
   s.repeated_bars = s.bars ? double(s.repeated) / s.bars : 0;
+  if (s.groove_pieces > 0) s.groove_overlap /= s.groove_pieces;
 }
 
 }  // namespace
@@ -197,7 +223,16 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
   // eligible pieces: long enough for prompt + continuation; spread evenly over the split
   std::vector<size_t> eligible;
   for (size_t d = 0; d < split.size(); ++d)
-    if (split.docs[d + 1] - split.docs[d] > opt.prompt_events + opt.events + 32) eligible.push_back(d);
+    if (split.docs[d + 1] - split.docs[d] > opt.prompt_events + opt.events + 32) {
+      if (opt.with_drums) {
+        const auto ev = split.events(d);
+        const size_t h = tokenizer::Tokenizer::header_length(ev);
+        const Notes pn = notes_of(ev, h, h + opt.prompt_events);
+        const auto drums = std::count_if(pn.notes.begin(), pn.notes.end(), [](const Note& n) { return n.instrument >= tokenizer::kDrumKitBase; });
+        if (drums < 16) continue;
+      }
+      eligible.push_back(d);
+    }
   std::vector<size_t> docs;
   for (int i = 0; i < opt.pieces && !eligible.empty(); ++i) {
     size_t d = eligible[size_t(i) * eligible.size() / size_t(opt.pieces)];
@@ -209,8 +244,9 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
   for (size_t t = 0; t < opt.temperatures.size(); ++t) {
     char buf[64];
     const double anchor = opt.key_anchor < 0 ? m.config().key_anchor : opt.key_anchor;
-    if (opt.key_strength > 0 || anchor > 0)
-      std::snprintf(buf, sizeof buf, "T=%.2f key %.1f/%.1f", opt.temperatures[t], opt.key_strength, anchor);
+    const double groove = opt.copy_anchor < 0 ? m.config().copy_anchor : opt.copy_anchor;
+    if (opt.key_strength > 0 || anchor > 0 || groove > 0)
+      std::snprintf(buf, sizeof buf, "T=%.2f key %.1f/%.1f groove %.2f", opt.temperatures[t], opt.key_strength, anchor, groove);
     else std::snprintf(buf, sizeof buf, "model T=%.2f", opt.temperatures[t]);
     rows[t + 2].label = buf;
   }
@@ -233,6 +269,12 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
       detail += buf;
       st.repeated += rep;
       st.bars += bars;
+      if (auto g = groove_overlap(pn, cont)) {
+        st.groove_overlap += *g;
+        ++st.groove_pieces;
+        std::snprintf(buf, sizeof buf, "/groove %.2f", *g);
+        detail += buf;
+      }
     };
     const Notes truth = notes_of(ev, p_end, p_end + opt.events);
     add(rows[0].stats, truth);
@@ -255,6 +297,7 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
       so.key_strength = opt.key_strength;
       so.loop_guard = opt.loop_guard;
       so.key_anchor = opt.key_anchor;
+      so.copy_anchor = opt.copy_anchor;
       so.seed = opt.seed + i;
       auto gen = engine::generate(m, prompt, so);
       std::vector<Event> all = prompt;

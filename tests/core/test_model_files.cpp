@@ -272,25 +272,30 @@ TEST(Config, CopySources) {
   }
 }
 
-// key_anchor: a sampling default kept in config.json (absent: 0, the key prior as trained).
-TEST(Config, KeyAnchor) {
-  TempDir dir;
-  Config c;
-  save_config(c, dir.file("config.json"));
-  EXPECT_EQ(read_all(dir.file("config.json")).find("key_anchor"), std::string::npos);
-  EXPECT_EQ(load_config(dir.file("config.json")).key_anchor, 0.0);
-  c.key_anchor = 0.7;
-  save_config(c, dir.file("config.json"));
-  EXPECT_DOUBLE_EQ(load_config(dir.file("config.json")).key_anchor, 0.7);
-  const std::string text = read_all(dir.file("config.json"));
-  const auto at = text.find("  \"key_anchor\"");
-  ASSERT_NE(at, std::string::npos) << text;
-  for (const std::string& bad : {std::string("-0.5"), std::string("1.5"), std::string("\"0.7\""), std::string("null")}) {
-    std::string t = text;
-    const auto v = t.find(':', at) + 2;
-    t.replace(v, t.find(',', v) - v, bad);
-    write_all(dir.file("config.json"), t);
-    EXPECT_THROW(load_config(dir.file("config.json")), Error) << bad;
+// key_anchor and copy_anchor: sampling defaults kept in config.json (absent: 0, the key prior as
+// trained and no groove anchor).
+TEST(Config, KeyAndCopyAnchor) {
+  for (double Config::*field : {&Config::key_anchor, &Config::copy_anchor}) {
+    const std::string key = field == &Config::key_anchor ? "key_anchor" : "copy_anchor";
+    TempDir dir;
+    Config c;
+    save_config(c, dir.file("config.json"));
+    EXPECT_EQ(read_all(dir.file("config.json")).find(key), std::string::npos);
+    EXPECT_EQ(load_config(dir.file("config.json")).*field, 0.0);
+    c.*field = 0.7;
+    save_config(c, dir.file("config.json"));
+    EXPECT_DOUBLE_EQ(load_config(dir.file("config.json")).*field, 0.7);
+    EXPECT_EQ(load_config(dir.file("config.json")), c);
+    const std::string text = read_all(dir.file("config.json"));
+    const auto at = text.find("  \"" + key + "\"");
+    ASSERT_NE(at, std::string::npos) << text;
+    for (const std::string& bad : {std::string("-0.5"), std::string("1.5"), std::string("\"0.7\""), std::string("null")}) {
+      std::string t = text;
+      const auto v = t.find(':', at) + 2;
+      t.replace(v, t.find(',', v) - v, bad);
+      write_all(dir.file("config.json"), t);
+      EXPECT_THROW(load_config(dir.file("config.json")), Error) << key << " " << bad;
+    }
   }
 }
 

@@ -86,7 +86,8 @@ void check_generate(const JobRequest& r) {
   if (s.events < 1 || s.events > kMaxEvents) bug("generate: events out of range");
   if (s.variations < 1 || s.variations > kMaxVariations) bug("generate: variations out of range");
   if (!within(s.temperature, 0, 5) || !within(s.top_p, 0.01f, 1) || s.top_k < 0 || s.top_k > 1000 ||
-      !within(s.key_strength, 0, 10) || !(s.key_anchor == -1.0f || within(s.key_anchor, 0, 1)) || !within(s.loop_guard, 0, 1))
+      !within(s.key_strength, 0, 10) || !(s.key_anchor == -1.0f || within(s.key_anchor, 0, 1)) ||
+      !(s.copy_anchor == -1.0f || within(s.copy_anchor, 0, 1)) || !within(s.loop_guard, 0, 1))
     bug("generate: a sampling option out of range");
   const auto& c = r.conditioning;
   if (c.instruments.size() > 16) bug("generate: more than 16 instruments");

@@ -297,7 +297,32 @@ std::vector<uint8_t> many_notes(int64_t notes) {
   f.insert(f.end(), trk.begin(), trk.end());
   return f;
 }
+
+// `tracks` MIDI tracks of one note each, on channels 0..15 with program i % 128
+std::vector<uint8_t> many_tracks(int tracks) {
+  std::vector<uint8_t> f = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 1, uint8_t(tracks >> 8), uint8_t(tracks), 0x01, 0xE0};
+  for (int i = 0; i < tracks; ++i) {
+    const uint8_t ch = uint8_t(i % 16), p = uint8_t(60 + i % 24);
+    const std::vector<uint8_t> trk = {0x00, uint8_t(0xC0 | ch), uint8_t(i % 128), 0x00, uint8_t(0x90 | ch), p, 90,
+                                      0x60, uint8_t(0x80 | ch), p, 0, 0x00, 0xFF, 0x2F, 0x00};
+    f.insert(f.end(), {'M', 'T', 'r', 'k', 0, 0, 0, uint8_t(trk.size())});
+    f.insert(f.end(), trk.begin(), trk.end());
+  }
+  return f;
+}
 }  // namespace
+
+TEST(Limits, TooManyTracksAreRefused) {
+  EXPECT_EQ(score::parse(many_tracks(5000), "5000.mid").tracks.size(), 5000u);
+  try {
+    score::parse(many_tracks(65535), "65535.mid");
+    ADD_FAILURE() << "a score over the track limit was read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("65535.mid: 65535 tracks; Continuo reads at most " + std::to_string(limits::kMaxTracks)),
+              std::string::npos) << e.what();
+  }
+}
 
 TEST(Limits, TooManyNotesAndTooLargeFilesAreRefused) {
   EXPECT_EQ(score::parse(many_notes(1000), "small.mid").tracks.at(0).notes.size(), 1000u);

@@ -118,6 +118,8 @@ try:
         ({}, 400, "invalid_argument", "neither example nor midi"),
         ({"example": "example", "midi_base64": "AAAA"}, 400, "invalid_argument", "both example and midi"),
         ({"midi_base64": "!!!notbase64"}, 400, "invalid_argument", "bad base64"),
+        # a MIDI file over the limit sent as base64 JSON: 413 like the same file sent raw
+        ({"midi_base64": base64.b64encode(os.urandom(70 * 1024)).decode()}, 413, "too_large", "base64 over the limit"),
         ({"midi_base64": base64.b64encode(b"junk").decode()}, 422, "corrupt_data", "base64 junk"),
         ({"example": "example", "colour": "red"}, 400, "invalid_argument", "unknown field"),
         ([1, 2, 3], 400, "invalid_argument", "an array instead of an object"),
@@ -147,7 +149,7 @@ try:
 
     # ---- generation
     req = {"score": sid, "events": 40, "variations": 2, "seed": 11, "temperature": 0.9, "top_p": 0.95, "top_k": 50,
-           "key_strength": 2, "key_anchor": 0.5, "loop_guard": 0.5}
+           "key_strength": 2, "key_anchor": 0.5, "copy_anchor": 0.6, "loop_guard": 0.5}
     out = run_to_end(port, req)
     check([k for k in ["job", "start", "notes", "result", "done"] if k not in out] == [], f"generate stream events: {list(out)}")
     job = out["job"][0]
@@ -203,6 +205,8 @@ try:
         ({"key_strength": "strong"}, 400, "key_strength"),
         ({"key_anchor": 1.5}, 400, "key_anchor"),
         ({"key_anchor": -0.1}, 400, "key_anchor"),
+        ({"copy_anchor": 1.01}, 400, "copy_anchor"),
+        ({"copy_anchor": "full"}, 400, "copy_anchor"),
         ({"loop_guard": 2}, 400, "loop_guard"),
         ({"seed": -1}, 400, "seed"),
         ({"seed": "abc"}, 400, "seed"),
@@ -220,6 +224,7 @@ try:
         ({"start": {"tempo": 100}}, 400, "unknown field 'tempo'"),
         ({"start": "piano"}, 400, "must be a JSON object"),
         ({"prompt_events": -3}, 400, "prompt_events"),
+        ({"score": sid, "prompt_events": up["events"] + 1}, 400, f"has {up['events']} events"),
         ({"colour": "blue"}, 400, "unknown field 'colour'"),
     ]
     for obj, want, text in bad_generate:

@@ -468,6 +468,53 @@ TEST(Copy, EachPartAtItsOwnPeriod) {
   for (int k = 0; k < 4; ++k) EXPECT_LT(hit[size_t(k)], counted * 80 / 100) << "source " << k << ": " << hit[size_t(k)] << " of " << counted;
 }
 
+TEST(Copy, TheGrooveAnchorBringsThePatternBackAfterAFill) {
+  // eight bars of a one-bar drum groove (kick, hat, snare, hat), the prompt's last bar a tom fill;
+  // then the continuation plays another bar of fill and goes back to the groove. Without the
+  // anchor the part sources have lost the groove's period (its recent events do not repeat) and
+  // copy the fill a bar later; anchored, they propose the groove from the first event after the
+  // fill, taken from the last bar of the prompt that repeated the bar before it.
+  const int groove[4] = {36, 42, 38, 42}, fill[4] = {50, 48, 47, 45};
+  CopyTracker plain;
+  for (const Event& e : header_44()) plain.next(e);
+  auto bar = [](const int* p, bool first) {
+    std::vector<Event> out;
+    for (int b = 0; b < 4; ++b) out.push_back(note(first && b == 0 ? 0 : 24, 0, p[b]));
+    return out;
+  };
+  for (int b = 0; b < 9; ++b)
+    for (const Event& e : bar(b < 8 ? groove : fill, b == 0)) plain.next(e);
+  CopyTracker drums_only = plain;
+  drums_only.anchor(/*drums_only=*/true);
+  for (int k = 0; k < kCopySources; ++k) EXPECT_EQ(drums_only.anchor_share(k), 0.0f) << "track 0 is a piano here";
+  CopyTracker anchored = plain;
+  anchored.anchor();
+  for (const Event& e : bar(fill, false)) {
+    plain.next(e);
+    anchored.next(e);
+  }
+  auto proposes = [](const CopyProposals& p, const Event& e) {
+    for (int k = kCopyFirstSources; k < kCopySources; ++k)
+      if (p[size_t(k)].valid && same_but_velocity(p[size_t(k)].event, e)) return k;
+    return -1;
+  };
+  int hits_plain = 0, hits_anchored = 0;
+  for (int b = 0; b < 2; ++b)
+    for (const Event& e : bar(groove, false)) {
+      hits_plain += proposes(plain.proposals(), e) >= 0;
+      const int k = proposes(anchored.proposals(), e);
+      if (k >= 0) {
+        ++hits_anchored;
+        EXPECT_NEAR(anchored.anchor_share(k), 28.0 / 32.0, 1e-6) << "the prompt's share of events repeated a bar later";
+      }
+      plain.next(e);
+      anchored.next(e);
+    }
+  EXPECT_EQ(hits_anchored, 8);
+  EXPECT_LE(hits_plain, 4) << "without the anchor the first groove bar after the fill is not proposed";
+  for (int k = 0; k < kCopySources; ++k) EXPECT_EQ(plain.anchor_share(k), 0.0f);
+}
+
 // A silence longer than limits::kMaxSilenceSteps is shortened by whole bars, keeping the bar
 // phase of what follows; SilenceCuts maps the shortened times back. (Fifty notes 2^28-1 ticks
 // apart at 1 tick per beat were billions of grid steps: tens of millions of WAIT events each.)
