@@ -21,7 +21,7 @@ gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
   CXX=clang++ cmake -S . -B build-fuzz "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCONTINUO_FUZZ=ON -DCONTINUO_TORCH=OFF -DCONTINUO_TESTS=ON >/dev/null
+    -DCONTINUO_FUZZ=ON -DCONTINUO_TORCH=OFF -DCONTINUO_TESTS=OFF >/dev/null
 fi
 targets=(fuzz_midi fuzz_model_files fuzz_train_config fuzz_studio_request)
 cmake --build build-fuzz -j"$jobs" --target "${targets[@]}"

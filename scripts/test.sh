@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine, builds Continuo and runs every test (unit, golden, slow,
-# browser), then the fuzzers for a bounded time. Exit status is non-zero if anything fails.
+# browser), then the sanitizer runs (scripts/sanitize.sh) and the fuzzers for a bounded time
+# (CONTINUO_FUZZ_SECONDS each, 30 by default). Exit status is non-zero if anything fails; all
+# three run either way, so that one CI run shows every failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 bash scripts/build.sh
 ../shared/data/unpack >/dev/null 2>&1 || echo "note: corpora not available; corpus tests will skip" >&2
-(cd build && ctest --output-on-failure -j"$(nproc)" --timeout 1200)
-bash scripts/fuzz.sh "${CONTINUO_FUZZ_SECONDS:-60}"
+status=0
+(cd build && ctest --output-on-failure -j"$(nproc)" --timeout 1200) || status=1
+# the unit tests under ASan + UBSan and the threaded parts under TSan (docs/RELIABILITY.md)
+bash scripts/sanitize.sh || status=1
+bash scripts/fuzz.sh "${CONTINUO_FUZZ_SECONDS:-30}" || status=1
+exit $status

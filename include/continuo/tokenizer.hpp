@@ -184,6 +184,9 @@ int copy_log_bucket(int64_t n);   // <=1, 2, 3-4, 5-8, .. 65-128, 129+  ->  0..8
 // Equal in every field but velocity (value2 of a NOTE; CONTROL values are compared).
 bool same_but_velocity(const Event& a, const Event& b);
 
+inline constexpr double kCopyAnchorMinShare = 0.6;   // the groove anchor (CopyTracker::anchor)
+inline constexpr int kCopyAnchorMinEvents = 8;
+
 class CopyTracker {
  public:
   const CopyProposals& next(const Event& e);   // proposals for the event after `e` (BOS starts afresh)
@@ -200,8 +203,8 @@ class CopyTracker {
   // the continuation did: a groove left for a few events is proposed again, where the recent
   // evidence alone loses it, and a deviation is not copied forward. anchor_share(k) is the
   // prompt-wide share of the part proposed by source k (0 for sources 0-3 and parts without an
-  // anchor). With drums_only, only drum tracks are anchored (what generation uses).
-  void anchor(bool drums_only = false);
+  // anchor). Parts other than drum tracks need a share of at least other_min_share.
+  void anchor(double other_min_share = kCopyAnchorMinShare);
   float anchor_share(int k) const { return anchor_prop_[size_t(k)]; }
 
  private:
@@ -242,8 +245,7 @@ class CopyTracker {
   bool anchored_ = false;
   std::array<bool, kMaxTracks> drum_{};   // drum tracks (from the header's TRACK events)
 };
-inline constexpr double kCopyAnchorMinShare = 0.6;
-inline constexpr int kCopyAnchorMinEvents = 8;
+
 
 // A training or context window: the sequence's header brought up to date (the time signature,
 // key and tempo in force at `begin`), then events [begin, end). The first body event's dt is

@@ -175,7 +175,9 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   // the groove anchor (SampleOptions::copy_anchor): drum parts the prompt repeated, proposed from
   // their pattern for good; below, the weight of such a proposal once its time and track are chosen
   const double copy_anchor = copying ? (opt.copy_anchor < 0 ? m.cfg.copy_anchor : double(opt.copy_anchor)) : 0.0;
-  if (copy_anchor > 0) copies0.anchor(/*drums_only=*/true);
+  // drum parts only: pitched parts anchored too (at a prompt share of 0.8 or more) moved the
+  // continuations' density further from their prompts' on the validation split and gained nothing
+  if (copy_anchor > 0) copies0.anchor(/*other_min_share=*/2.0);
   std::vector<tokenizer::CopyTracker> copies(copying ? static_cast<size_t>(B) : 0, copies0);
   std::vector<CopyMixture> mixes(static_cast<size_t>(B));
   // A diagnostic: CONTINUO_COPY_TRACE=1 prints each event's mixture weights and proposals, and

@@ -227,7 +227,7 @@ std::vector<float> Session::field_logits(int b, tokenizer::Field field, const to
   if (impl_->len[size_t(b)] == 0) throw Error(ErrorCode::kInvalidArgument, "field_logits before any event was fed");
   for (int g = 0; g < f; ++g)
     if (partial.f[g] >= kFieldSizes[g]) throw Error(ErrorCode::kInvalidArgument, "field_logits: partial event out of range");
-  std::vector<float> out(size_t(kFieldSizes[f]));
+  std::vector<float> out(static_cast<size_t>(kFieldSizes[f]));
   impl_->m->head_logits(f, impl_->hidden.data() + int64_t(b) * impl_->m->d, &partial, 1, out.data(),
                         impl_->heads_scratch);
   if (field == tokenizer::Field::kValue && partial.kind() == tokenizer::Kind::kNote &&

@@ -322,20 +322,21 @@ void CopyTracker::propose_parts(int t) {
   }
 }
 
-void CopyTracker::anchor(bool drums_only) {
+void CopyTracker::anchor(double other_min_share) {
   anchored_ = true;
   for (int part = 0; part < kCopyParts; ++part) {
     const auto P = size_t(part);
     anchor_period_[P] = -1;
     anchor_share_[P] = 0;
-    if (drums_only && !(part < kMaxTracks && drum_[P])) continue;
+    const bool drums = part < kMaxTracks && drum_[P];
+    const double min_share = drums ? kCopyAnchorMinShare : other_min_share;
     for (int i = 0; i < 4; ++i) {
       const int32_t n = part_compared_[P][size_t(i)];
       if (n < kCopyAnchorMinEvents) continue;
       const double share = double(part_repeated_[P][size_t(i)]) / n;
       // a longer period must be clearly better: a part that repeats every bar also repeats
       // every 2 and 4 bars, at about the same share
-      if (share >= kCopyAnchorMinShare && share > anchor_share_[P] + (anchor_period_[P] < 0 ? 0.0 : 0.05)) {
+      if (share >= min_share && share > anchor_share_[P] + (anchor_period_[P] < 0 ? 0.0 : 0.05)) {
         anchor_period_[P] = int8_t(i);
         anchor_share_[P] = float(share);
       }

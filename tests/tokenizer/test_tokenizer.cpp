@@ -485,7 +485,7 @@ TEST(Copy, TheGrooveAnchorBringsThePatternBackAfterAFill) {
   for (int b = 0; b < 9; ++b)
     for (const Event& e : bar(b < 8 ? groove : fill, b == 0)) plain.next(e);
   CopyTracker drums_only = plain;
-  drums_only.anchor(/*drums_only=*/true);
+  drums_only.anchor(/*other_min_share=*/2.0);
   for (int k = 0; k < kCopySources; ++k) EXPECT_EQ(drums_only.anchor_share(k), 0.0f) << "track 0 is a piano here";
   CopyTracker anchored = plain;
   anchored.anchor();
