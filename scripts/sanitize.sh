@@ -31,6 +31,7 @@ for mode in "${modes[@]}"; do
   case $mode in
     address)
       dir=build-asan
+      export CONTINUO_EDGE_CONTINUE_EVERY=6 CONTINUO_EDGE_TIMEOUT=30   # every file read, every 6th continued
       targets=(continuo test_core test_midi test_score test_tokenizer test_engine test_tasks test_audio test_drums test_vae)
       select='^(core|midi|score|tokenizer|engine|tasks|audio|drums|vae)\.|^script\.test_(cli_edge_files|studio_api)$'
       ;;

@@ -665,6 +665,42 @@ class Soak:
                   body=body.encode() if isinstance(body, str) else body,
                   headers={"Content-Type": "application/json"} if isinstance(body, str) else None)
 
+    def act_tool(self, rng):
+        # the tools (docs/API.md, "Tools") on stored scores: a score without drums cannot be
+        # grooved (400), two scores of other kinds or metres cannot be interpolated (400), a score
+        # of more than 16 bars is too long to interpolate (413), a score dropped by the store is 404
+        tool = rng.choice(["groove", "drumify", "interpolate", "clips"])
+        a, b = self.pick_score(rng), self.pick_score(rng)
+        if tool == "clips":
+            body = {"kind": rng.choice(["melody", "drums"]), "bars": rng.choice([1, 2, 4]),
+                    "variations": rng.choice([1, 2]), "seed": rng.randrange(1000)}
+        elif not a:
+            return
+        elif tool == "groove":
+            body = {"score": a[0], "strength": rng.choice([0, 0.5, 1, 2])}
+        elif tool == "drumify":
+            body = {"score": a[0], "style": rng.choice(["any", "funk", "rock"]), "variations": rng.choice([1, 2]),
+                    "drums_only": rng.random() < 0.5, "seed": rng.randrange(1000)}
+        else:
+            body = {"a": a[0], "b": b[0], "steps": rng.choice([2, 3, 5]), "seed": rng.randrange(1000)}
+        self.call("POST /api/tools/" + tool, "POST", "/api/tools/" + tool, {201, 400, 404, 413, 503}, body=body,
+                  check=lambda h, d: None if json.loads(d).get("error") or json.loads(d)["scores"] else "no scores")
+
+    def act_bad_tool(self, rng):
+        sc = self.pick_score(rng)
+        sid = sc[0] if sc else "0123456789abcdef"
+        tool, body, want = rng.choice([
+            # (a score the store has dropped meanwhile is 404 before its fields are read)
+            ("groove", {"score": sid, "strength": 9}, {400, 404}), ("groove", {}, {400}),
+            ("groove", {"score": "0123456789abcdef"}, {404}), ("drumify", {"score": sid, "style": "polka9"}, {400, 404}),
+            ("drumify", {"score": sid, "variations": 99}, {400, 404}), ("interpolate", {"a": sid}, {400, 404}),
+            ("interpolate", {"a": sid, "b": sid, "steps": 1000}, {400, 404, 413}), ("clips", {"kind": "harp"}, {400}),
+            ("clips", {"kind": "drums", "colour": 1}, {400}), ("nope", {}, {404}), ("clips", "{\"kind\": ", {400}),
+        ])
+        self.call("POST /api/tools/" + tool + " (bad)", "POST", "/api/tools/" + tool, want,
+                  body=body if not isinstance(body, str) else body.encode(),
+                  headers={"Content-Type": "application/json"} if isinstance(body, str) else None)
+
     def act_bad_ids(self, rng):
         if rng.random() < 0.25:
             self.call("GET /static/<file>", "GET", rng.choice(["/static/nope.js", "/static/..%2F..%2Fetc%2Fpasswd",
@@ -734,6 +770,7 @@ SOAK_ACTIONS = [  # (name, weight in actions per 100, method)
     ("generate to the end", 9, Soak.act_generate), ("generate a new piece", 3, Soak.act_new_piece),
     ("generate, hang up mid-stream", 3, Soak.act_abandon), ("generate, then stop", 4, Soak.act_stop),
     ("get job", 2, Soak.act_get_job),
+    ("tools", 4, Soak.act_tool), ("bad tools", 2, Soak.act_bad_tool),
     ("bad upload", 9, Soak.act_bad_upload), ("bad generate", 8, Soak.act_bad_generate),
     ("unknown score or job ids, missing files", 4, Soak.act_bad_ids), ("no such endpoint or method", 3, Soak.act_unknown),
     ("malformed HTTP", 4, Soak.act_malformed_http),
@@ -797,9 +834,17 @@ def soak_main(a, root, example, corrupt):
     if not a.models:
         harness.make_model(models, "tiny", seed=1)
         harness.make_model(models, "tiny2", seed=2)
+        for tool_model in ("groove", "drumify", "melody-vae", "drums-vae"):   # the tools' shipped networks
+            os.symlink(os.path.join(root, "models", tool_model), os.path.join(models, tool_model))
         a.soak_models = ["tiny", "tiny2"]
     else:
-        a.soak_models = sorted(d for d in os.listdir(models) if os.path.exists(os.path.join(models, d, "model.safetensors")))
+        def continuation(d):
+            try:
+                return json.load(open(os.path.join(models, d, "config.json"))).get("format", "continuo-model-1") == "continuo-model-1"
+            except (OSError, ValueError):
+                return False
+        a.soak_models = sorted(d for d in os.listdir(models)
+                               if os.path.exists(os.path.join(models, d, "model.safetensors")) and continuation(d))
     audio = os.path.exists(soundfont_path())
     if a.steady_malloc:
         a.server_env = ["MALLOC_ARENA_MAX=2", "MALLOC_MMAP_THRESHOLD_=65536"] + a.server_env

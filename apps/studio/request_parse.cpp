@@ -5,6 +5,7 @@
 #include <limits>
 #include <random>
 
+#include "continuo/score.hpp"
 #include "continuo/error.hpp"
 #include "studio/api_json.hpp"
 
@@ -82,6 +83,75 @@ JobRequest parse_generate(const std::string& body, const GenerateContext& ctx) {
                                                    r.prompt->name.substr(0, 60) + "' has " + std::to_string(r.prompt->body_events) +
                                                    " events (its 'events'); leave it out or give 0 for all of them"};
   }
+  return r;
+}
+
+ToolRequest parse_tool(const std::string& tool, const std::string& body, const GenerateContext& ctx) {
+  json j = parse_body(body);
+  Fields f(j, "the request");
+  ToolRequest r;
+  r.tool = tool;
+  auto score = [&](const char* key) {
+    auto id = f.string(key, 100);
+    if (!id) throw HttpError{400, "invalid_argument", std::string("'") + key + "' (a score id from POST /api/scores) is required"};
+    auto s = ctx.score(*id);
+    bool has_notes = false;
+    for (const auto& t : s->score.tracks) has_notes = has_notes || !t.notes.empty();
+    if (!has_notes) throw HttpError{400, "invalid_argument", "the score '" + s->name.substr(0, 60) + "' has no notes"};
+    return s;
+  };
+  auto seed = [&]() {
+    auto s = f.seed("seed");
+    return s ? *s : uint64_t(std::random_device{}() % 1000000);
+  };
+  if (tool == "groove") {
+    r.a = score("score");
+    r.groove.strength = f.number("strength", 1.0, 0.0, 2.0);
+  } else if (tool == "drumify") {
+    r.a = score("score");
+    auto& d = r.drumify;
+    if (auto st = f.string("style", 40); st && *st != "any") d.style = *st;
+    if (const json* tr = f.raw("tracks"); tr && !tr->is_null()) {
+      if (!tr->is_array() || tr->size() > 64)
+        throw HttpError{400, "invalid_argument", "'tracks' must be an array of at most 64 track numbers"};
+      for (const auto& t : *tr) {
+        if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= int64_t(r.a->score.tracks.size()))
+          throw HttpError{400, "invalid_argument", "'tracks' must hold track numbers of the score, 0 to " +
+                                                       std::to_string(r.a->score.tracks.size() - 1)};
+        d.tracks.push_back(int(t.get<int64_t>()));
+      }
+    }
+    d.variations = f.integer("variations", 1, 1, kMaxToolVariations);
+    d.temperature = f.number("temperature", d.variations > 1 ? 0.5 : 0.0, 0.0, 5.0);
+    d.keep_input = !f.boolean("drums_only", false);
+    d.seed = seed();
+  } else if (tool == "interpolate") {
+    r.a = score("a");
+    r.b = score("b");
+    for (const auto& s : {r.a, r.b}) {
+      const auto bars = score::summarize(s->score).bars;
+      if (bars > kMaxInterpolateBars)
+        throw HttpError{413, "too_large", "'" + s->name.substr(0, 60) + "' has " + std::to_string(bars) +
+                                              " bars; interpolate takes clips of at most " + std::to_string(kMaxInterpolateBars)};
+    }
+    r.interpolate.steps = f.integer("steps", 5, 2, kMaxInterpolateSteps);
+    r.interpolate.temperature = f.number("temperature", 0.0, 0.0, 5.0);
+    r.interpolate.seed = seed();
+  } else if (tool == "clips") {
+    const auto kind = f.string("kind", 20);
+    if (!kind || (*kind != "melody" && *kind != "drums"))
+      throw HttpError{400, "invalid_argument", "'kind' must be \"melody\" or \"drums\""};
+    r.clip_kind = *kind == "melody" ? vae::Kind::kMelody : vae::Kind::kDrums;
+    auto& c = r.clips;
+    c.bars = f.integer("bars", 2, 1, 16);
+    c.variations = f.integer("variations", 1, 1, kMaxToolVariations);
+    c.temperature = f.number("temperature", 1.0, 0.0, 5.0);
+    c.bpm = f.number("bpm", 120, 20, 300);
+    c.seed = seed();
+  } else {
+    throw HttpError{404, "not_found", "no tool '" + tool.substr(0, 40) + "' (groove, drumify, interpolate, clips)"};
+  }
+  f.no_unknown_fields();
   return r;
 }
 

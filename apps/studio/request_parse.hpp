@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "continuo/drums.hpp"
+#include "continuo/vae.hpp"
 #include "studio/jobs.hpp"
 #include "studio/store.hpp"
 
@@ -35,6 +37,23 @@ struct GenerateContext {
 // The body of POST /api/generate (docs/API.md). Checks in the order the server always did: the
 // model first, then the score, then the other fields. The seed, when not given, is drawn here.
 JobRequest parse_generate(const std::string& body, const GenerateContext& ctx);
+
+// The body of POST /api/tools/<tool> (docs/API.md, "Tools"): Groove, Drumify, Interpolate and
+// clip generation on stored scores. `tool` is one of "groove", "drumify", "interpolate", "clips"
+// (the server's route allows no other). Scores are looked up with GenerateContext::score (404).
+struct ToolRequest {
+  std::string tool;
+  std::shared_ptr<const StoredScore> a, b;   // groove, drumify: a; interpolate: a and b; clips: none
+  drums::GrooveOptions groove;
+  drums::DrumifyOptions drumify;
+  vae::InterpolateOptions interpolate;
+  vae::GenerateClipOptions clips;
+  vae::Kind clip_kind = vae::Kind::kMelody;
+};
+inline constexpr int kMaxToolVariations = 8;   // drumify variations, clips
+inline constexpr int kMaxInterpolateSteps = 16;
+inline constexpr int kMaxInterpolateBars = 16;  // each input of interpolate (16 bars, 16 steps: 3.8 s on a busy 2-core machine)
+ToolRequest parse_tool(const std::string& tool, const std::string& body, const GenerateContext& ctx);
 
 // A JSON body of POST /api/scores: {"example": name} or {"midi_base64": ..., "name": ...}.
 struct UploadJson {

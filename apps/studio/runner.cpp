@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "continuo/midi.hpp"
 #include "continuo/error.hpp"
 #include "studio/api_json.hpp"
 
@@ -39,11 +40,24 @@ std::optional<model::ModelFiles> ModelCache::find(const std::string& name) const
   return std::nullopt;
 }
 
+bool ModelCache::is_continuation(const model::ModelFiles& m) {
+  try {
+    const std::vector<uint8_t> bytes = midi::read_file_bytes(m.config_path);
+    const nlohmann::json raw = nlohmann::json::parse(bytes.begin(), bytes.end());
+    return !(raw.is_object() && raw.contains("format") && raw["format"] != model::kFormat);
+  } catch (const std::exception&) {
+    return true;   // unreadable: listed, with its error
+  }
+}
+
 std::string ModelCache::default_name() const {
-  auto all = list();
-  for (auto& m : all)
+  std::string first;
+  for (auto& m : list()) {
+    if (!is_continuation(m)) continue;
     if (m.name == "default") return m.name;
-  return all.empty() ? "" : all.front().name;
+    if (first.empty()) first = m.name;
+  }
+  return first;
 }
 
 std::shared_ptr<const engine::Model> ModelCache::get(const model::ModelFiles& files) {

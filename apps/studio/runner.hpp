@@ -24,7 +24,11 @@ class ModelCache {
   // A listed model by its name (never a path: API clients cannot point at other folders).
   std::optional<model::ModelFiles> find(const std::string& name) const;
   std::shared_ptr<const engine::Model> get(const model::ModelFiles& files);
-  std::string default_name() const;   // "default" if present, else the first listed
+  std::string default_name() const;   // "default" if present, else the first continuation model listed
+  // Whether a listed model is a continuation model (config.json "format" continuo-model-1, or
+  // unreadable: it is then listed with its error) rather than a tool's network (Groove, Drumify,
+  // the clip VAEs), which only POST /api/tools uses.
+  static bool is_continuation(const model::ModelFiles& m);
 
  private:
   std::string dir_;

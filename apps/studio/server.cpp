@@ -7,9 +7,13 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "continuo/audio.hpp"
+#include "continuo/drums.hpp"
+#include "continuo/vae.hpp"
 #include "continuo/error.hpp"
 #include "continuo/midi.hpp"
 #include "continuo/model.hpp"
@@ -82,6 +86,13 @@ struct Server::Impl {
   std::mutex render_mu;
   std::unique_ptr<audio::Renderer> renderer;
   JobQueue jobs;
+  // the tools' networks (Groove, Drumify, the clip VAEs), loaded on first use; one tool runs at a
+  // time (each takes milliseconds to a second: docs/API.md, "Tools")
+  std::mutex tools_mu;
+  std::atomic<int> tools_waiting{0};   // at most kMaxToolsWaiting; more get 503, like a full job queue
+  static constexpr int kMaxToolsWaiting = 8;
+  std::optional<drums::Net> groove_net, drumify_net;
+  std::optional<vae::Vae> melody_vae, drums_vae;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<uint64_t> requests{0}, errors{0};
 
@@ -101,7 +112,69 @@ struct Server::Impl {
   void handle_generate(const httplib::Request& req, httplib::Response& res);
   void handle_upload(const httplib::Request& req, httplib::Response& res);
   void handle_audio(const httplib::Request& req, httplib::Response& res);
+  void handle_tool(const std::string& tool, const httplib::Request& req, httplib::Response& res);
+  model::ModelFiles tool_model(const std::string& name);
 };
+
+model::ModelFiles Server::Impl::tool_model(const std::string& name) {
+  auto files = models.find(name);
+  if (!files) throw HttpError{404, "not_found", "the '" + name + "' model is not installed (models/" + name + ")"};
+  return *files;
+}
+
+void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& req, httplib::Response& res) {
+  GenerateContext ctx;
+  ctx.score = [this](const std::string& id) { return score_or_404(id); };
+  const ToolRequest r = parse_tool(tool, req.body, ctx);
+  std::vector<score::Score> outs;
+  std::string stem;
+  auto stem_of = [](const std::string& name) {
+    const auto dot = name.rfind('.');
+    return (dot == std::string::npos || dot == 0 ? name : name.substr(0, dot)).substr(0, 60);
+  };
+  struct Waiting {
+    std::atomic<int>& n;
+    ~Waiting() { --n; }
+  };
+  if (++tools_waiting > kMaxToolsWaiting) {
+    --tools_waiting;
+    throw HttpError{503, "busy", "the studio is busy with other tools' requests; try again in a moment"};
+  }
+  Waiting waiting{tools_waiting};
+  {
+    std::lock_guard lock(tools_mu);
+    if (tool == "groove") {
+      if (!groove_net) groove_net = drums::Net::load(tool_model("groove"));
+      outs.push_back(drums::groove(*groove_net, r.a->score, r.groove));
+      stem = stem_of(r.a->name) + "-groove";
+    } else if (tool == "drumify") {
+      if (!drumify_net) drumify_net = drums::Net::load(tool_model("drumify"));
+      outs = drums::drumify(*drumify_net, r.a->score, r.drumify);
+      stem = stem_of(r.a->name) + "-drums";
+    } else {
+      const vae::Kind kind = tool == "clips" ? r.clip_kind : vae::kind_of(r.a->score);
+      auto& net = kind == vae::Kind::kMelody ? melody_vae : drums_vae;
+      if (!net) net = vae::Vae::load(tool_model(kind == vae::Kind::kMelody ? "melody-vae" : "drums-vae"));
+      if (tool == "clips") {
+        outs = vae::generate_clips(*net, r.clips);
+        stem = std::string(vae::kind_name(kind)) + "-clip";
+      } else {
+        outs = vae::interpolate(*net, r.a->score, r.b->score, r.interpolate);
+        stem = stem_of(r.a->name) + "-to-" + stem_of(r.b->name);
+      }
+    }
+  }
+  json list = json::array();
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const std::string name = stem + (outs.size() > 1 ? "-" + std::to_string(i + 1) : "") + ".mid";
+    list.push_back(score_json(*store.add(std::move(outs[i]), safe_name(name, ""))));
+  }
+  json out = {{"tool", tool}, {"scores", std::move(list)}};
+  if (tool == "drumify") out["seed"] = r.drumify.seed;
+  if (tool == "interpolate") out["seed"] = r.interpolate.seed;
+  if (tool == "clips") out["seed"] = r.clips.seed;
+  send_json(res, 201, out);
+}
 
 std::shared_ptr<const StoredScore> Server::Impl::score_or_404(const std::string& id) {
   auto s = store.get(id);
@@ -165,10 +238,14 @@ JobRequest Server::Impl::parse_generate(const std::string& body) {
   ctx.max_events = opt.max_events;
   ctx.max_variations = opt.max_variations;
   ctx.default_model = models.default_name();
-  ctx.has_model = [this](const std::string& name) { return models.find(name).has_value(); };
+  ctx.has_model = [this](const std::string& name) {
+    auto m = models.find(name);
+    return m && ModelCache::is_continuation(*m);
+  };
   ctx.model_names = [this] {
     std::string names;
-    for (auto& m : models.list()) names += (names.empty() ? "" : ", ") + m.name;
+    for (auto& m : models.list())
+      if (ModelCache::is_continuation(m)) names += (names.empty() ? "" : ", ") + m.name;
     return names;
   };
   ctx.score = [this](const std::string& id) { return score_or_404(id); };
@@ -332,14 +409,8 @@ void Server::Impl::routes() {
   http.Get("/api/models", wrap([this](const httplib::Request&, httplib::Response& res) {
     json list = json::array();
     for (const auto& m : models.list()) {
-      // only continuation models: the Groove/Drumify nets and clip VAEs in models/ are for other verbs
-      try {
-        const std::vector<uint8_t> bytes = midi::read_file_bytes(m.config_path);
-        const json raw = json::parse(bytes.begin(), bytes.end());
-        if (raw.is_object() && raw.contains("format") && raw["format"] != model::kFormat) continue;
-      } catch (const std::exception&) {
-        // unreadable config: listed below with its error
-      }
+      // only continuation models: the Groove/Drumify nets and clip VAEs are for POST /api/tools
+      if (!ModelCache::is_continuation(m)) continue;
       json x = {{"name", m.name}};
       try {
         auto c = model::load_config(m.config_path);
@@ -376,6 +447,9 @@ void Server::Impl::routes() {
   }));
   http.Get(R"(/api/scores/([0-9a-f]{1,32})/audio)", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_audio(req, res); }));
 
+  http.Post(R"(/api/tools/([a-z]{1,20}))", wrap([this](const httplib::Request& req, httplib::Response& res) {
+    handle_tool(req.matches[1], req, res);
+  }));
   http.Post("/api/generate", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_generate(req, res); }));
   http.Get(R"(/api/jobs/([0-9a-f]{1,32}))", wrap([this](const httplib::Request& req, httplib::Response& res) {
     auto job = jobs.find(req.matches[1]);

@@ -89,6 +89,10 @@ try {
     return cards.length === 2 && cards.every((c) => c.dataset.state === 'streaming' && Number(c.querySelector('canvas').dataset.notes) > 0);
   }, null, 'notes appear in both rolls while they stream');
   if (streaming) {
+    // stop the second variation early, at once: the studio streams thousands of events a second
+    // (since the server sets TCP_NODELAY, the stream is not held back by delayed ACKs), so a
+    // screenshot and a few clicks first can outlast the whole generation
+    await page.click('.card.variation[data-variation="1"] .stop');
     const counts = await page.$$eval('.card.variation canvas', (cs) => cs.map((c) => Number(c.dataset.notes)));
     check(counts.every((n) => n > 0), `both rolls have new notes while streaming: ${counts}`);
     const promptShown = await page.$$eval('.card.variation canvas', (cs) => cs.map((c) => Number(c.dataset.promptNotes)));
@@ -97,8 +101,6 @@ try {
     // hide a track: the checkbox toggles drawing
     await page.locator('#legend input').first().uncheck();
     await page.locator('#legend input').first().check();
-    // stop the second variation early
-    await page.click('.card.variation[data-variation="1"] .stop');
   }
   await waitFor(page, () => {
     const cards = [...document.querySelectorAll('.card.variation')];

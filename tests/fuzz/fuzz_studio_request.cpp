@@ -4,6 +4,7 @@
 //   - the body of POST /api/generate (parse_generate), against a fake server with the models
 //     "default" and "piano" and two stored scores, "a1" (with notes) and "b2" (without);
 //   - a JSON body of POST /api/scores (parse_upload_json: example or base64 MIDI);
+//   - the body of POST /api/tools/<tool> (parse_tool) for each tool and an unknown one;
 //   - the body of POST /api/jobs/<id>/stop (parse_stop) for a job of 3 variations;
 //   - the ?name= of an upload, through safe_name (the query string itself is split by cpp-httplib).
 // Contract: a parsed request within the documented ranges, or the studio's own bad-request errors:
@@ -69,7 +70,8 @@ void expect_request_or_bad_request(const char* what, F&& parse) {
   try {
     parse();
   } catch (const HttpError& e) {
-    if (e.status != 400 && e.status != 404) bug(what, "answered HTTP " + std::to_string(e.status) + ": " + e.message);
+    // (413: an interpolate input over kMaxInterpolateBars)
+    if (e.status != 400 && e.status != 404 && e.status != 413) bug(what, "answered HTTP " + std::to_string(e.status) + ": " + e.message);
     if (e.message.empty()) bug(what, "an HttpError without a message");
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kInvalidArgument) bug(what, std::string("threw a non-kInvalidArgument Error: ") + e.what());
@@ -114,8 +116,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (u.example && !u.midi.empty()) bug("upload: both an example and MIDI bytes");
     if (u.example && u.example->size() > 200) bug("upload: an example name over 200 bytes");
     if (u.name && u.name->size() > 200) bug("upload: a name over 200 bytes");
-    if (u.midi.size() > (kMaxUpload * 4 / 3 + 16) * 3 / 4 + 3) bug("upload: more decoded bytes than base64 of the limit holds");
+    // (the decoded size is the server's to refuse, with 413, like a raw upload's)
+    if (u.midi.size() > body.size() * 3 / 4 + 3) bug("upload: more decoded bytes than the base64 in the body holds");
   });
+
+  for (const char* tool : {"groove", "drumify", "interpolate", "clips", "fold"}) {
+    expect_request_or_bad_request("POST /api/tools/<tool>", [&] {
+      const ToolRequest r = parse_tool(tool, body, context());
+      if (r.a && r.a->id != "a1") bug("tools: a score without notes got through:", r.a->id);
+      if (r.b && r.b->id != "a1") bug("tools: a score without notes got through:", r.b->id);
+      if (!within(r.groove.strength, 0, 2)) bug("groove: strength out of range");
+      const auto& d = r.drumify;
+      if (d.variations < 1 || d.variations > kMaxToolVariations || !within(d.temperature, 0, 5) || d.style.size() > 40)
+        bug("drumify: an option out of range");
+      for (int t : d.tracks)
+        if (t < 0 || t >= 1) bug("drumify: a track the score does not have");
+      const auto& i = r.interpolate;
+      if (i.steps < 2 || i.steps > kMaxInterpolateSteps || !within(i.temperature, 0, 5)) bug("interpolate: an option out of range");
+      const auto& c = r.clips;
+      if (c.bars < 1 || c.bars > 16 || c.variations < 1 || c.variations > kMaxToolVariations || !within(c.temperature, 0, 5) ||
+          !within(c.bpm, 20, 300))
+        bug("clips: an option out of range");
+      if (std::string(tool) == "fold") bug("tools: an unknown tool got through");
+    });
+  }
 
   expect_request_or_bad_request("POST /api/jobs/<id>/stop", [&] {
     const int v = parse_stop(body, 3);

@@ -134,7 +134,7 @@ def main():
         "generate_continue": {"score": "a1", "events": 256, "variations": 2, "seed": 7},
         "generate_all_fields": {"model": "piano", "score": "a1", "prompt_events": 12, "events": 64, "variations": 4,
                                 "temperature": 0.9, "top_p": 0.95, "top_k": 40, "key_strength": 0.5,
-                                "key_anchor": 0.7, "loop_guard": 1, "seed": "random", "allow_controls": False,
+                                "key_anchor": 0.7, "copy_anchor": 0.8, "loop_guard": 1, "seed": "random", "allow_controls": False,
                                 "start": {"bpm": 96, "time_signature": "6/8", "key": "F# minor"}},
         "generate_new_piece": {"start": {"instruments": ["piano", 40, "violin"], "drums": "jazz", "bpm": 120,
                                          "time_signature": "3/4", "key": "Bb"}},
@@ -143,6 +143,11 @@ def main():
         "upload_base64": {"midi_base64": "TVRoZAAAAAYAAAABAGBNVHJrAAAABAD/LwA=", "name": "x.mid"},
         "stop_one": {"variation": 1},
         "stop_all": {},
+        "tool_groove": {"score": "a1", "strength": 1.5},
+        "tool_drumify": {"score": "a1", "style": "funk", "tracks": [0], "variations": 2, "temperature": 0.7,
+                         "seed": 3, "drums_only": True},
+        "tool_interpolate": {"a": "a1", "b": "a1", "steps": 3, "temperature": 0.5, "seed": "random"},
+        "tool_clips": {"kind": "drums", "bars": 4, "variations": 2, "temperature": 1.2, "bpm": 90, "seed": 1},
     }
     for name, body in bodies.items():
         write(t, name + ".json", json.dumps(body).encode())

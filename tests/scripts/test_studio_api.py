@@ -20,6 +20,25 @@ binary, root, scratch = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(scratch, exist_ok=True)
 models = os.path.join(scratch, "models")
 harness.make_model(models)
+# the tools' networks (Groove, Drumify, the clip VAEs) are the shipped ones
+for tool_model in ("groove", "drumify", "melody-vae", "drums-vae"):
+    if not os.path.exists(os.path.join(models, tool_model)):
+        os.symlink(os.path.join(root, "models", tool_model), os.path.join(models, tool_model))
+
+
+def melody_midi(bars):
+    """A one-track piano melody, one quarter note per bar (a format-0 MIDI file)."""
+    def vlq(n):
+        out = [n & 0x7F]
+        n >>= 7
+        while n:
+            out.append(0x80 | (n & 0x7F))
+            n >>= 7
+        return bytes(reversed(out))
+    trk = b"".join(vlq(0 if i == 0 else 3 * 480) + bytes([0x90, 60 + i % 12, 90]) + vlq(480) + bytes([0x80, 60 + i % 12, 0])
+                   for i in range(bars)) + b"\x00\xff\x2f\x00"
+    return b"MThd" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big") + (1).to_bytes(2, "big") + (480).to_bytes(2, "big") + \
+        b"MTrk" + len(trk).to_bytes(4, "big") + trk
 example = open(os.path.join(root, "examples", "example.mid"), "rb").read()
 failures = []
 
@@ -233,6 +252,67 @@ try:
     for raw in [b"", b"[]", b"nul", b"{\"events\": }", b"\xff\xfe"]:
         status, j = post_json(port, "/api/generate", None, raw=raw)
         expect_error(status, j, 400, "invalid_argument", what=f"POST /api/generate body {raw!r}")
+
+    # ---- tools (docs/API.md, "Tools"): Groove, Drumify, Interpolate and clips on stored scores
+    def drum_notes(score):
+        drums = {i for i, t in enumerate(score["tracks"]) if t["is_drum"]}
+        return [n for n in score["notes"] if n[0] in drums]
+    status, j = post_json(port, "/api/tools/groove", {"score": sid, "strength": 1.5})
+    check(status == 201 and j["tool"] == "groove" and len(j["scores"]) == 1, f"POST /api/tools/groove: {status} {j}")
+    before, after = drum_notes(up), drum_notes(j["scores"][0])
+    check(sorted(n[1] for n in before) == sorted(n[1] for n in after) and len(before) > 20,
+          "groove keeps every drum hit's instrument")
+    check(sum(1 for a, b in zip(sorted(before, key=lambda n: (n[2], n[1])), sorted(after, key=lambda n: (n[2], n[1])))
+              if a[2] != b[2] or a[4] != b[4]) > len(before) // 2, "groove moves and reshapes the hits")
+    status, g = get_json(port, f"/api/scores/{j['scores'][0]['id']}")
+    check(status == 200 and g["name"] == up["name"].rsplit(".", 1)[0] + "-groove.mid", f"the grooved piece is a stored score: {g.get('name')}")
+    drumify = {"score": sid, "style": "funk", "variations": 2, "seed": 3, "drums_only": True}
+    status, j = post_json(port, "/api/tools/drumify", drumify)
+    check(status == 201 and len(j["scores"]) == 2 and j["seed"] == 3, f"POST /api/tools/drumify: {status}")
+    for sc in j["scores"]:
+        check(sc["notes"] and all(sc["tracks"][n[0]]["is_drum"] for n in sc["notes"]), "drumify --drums-only: drums only")
+    status, j2 = post_json(port, "/api/tools/drumify", drumify)
+    check([sc["notes"] for sc in j["scores"]] == [sc["notes"] for sc in j2["scores"]], "drumify: same seed, same drums")
+    status, j = post_json(port, "/api/tools/drumify", {"score": sid, "tracks": [0]})
+    check(status == 201 and len(j["scores"]) == 1 and drum_notes(j["scores"][0]), "drumify following track 0, input kept")
+    status, j = post_json(port, "/api/tools/clips", {"kind": "melody", "variations": 2, "bars": 4, "seed": 1})
+    check(status == 201 and len(j["scores"]) == 2 and all(sc["notes"] and not drum_notes(sc) for sc in j["scores"]),
+          f"POST /api/tools/clips melody: {status}")
+    status, j = post_json(port, "/api/tools/clips", {"kind": "drums", "seed": 1})
+    check(status == 201 and len(j["scores"]) == 1 and j["scores"][0]["notes"] and
+          len(drum_notes(j["scores"][0])) == len(j["scores"][0]["notes"]), f"POST /api/tools/clips drums: {status}")
+    status, _, up_mel = request(port, "POST", "/api/scores?name=line.mid", body=melody_midi(8), headers={"Content-Type": "audio/midi"})
+    mel = json.loads(up_mel)["id"]
+    status, j = post_json(port, "/api/tools/interpolate", {"a": mel, "b": sid, "steps": 3, "seed": 2})
+    check(status == 201 and len(j["scores"]) == 3 and all(sc["notes"] for sc in j["scores"]), f"POST /api/tools/interpolate: {status} {j if status != 201 else ''}")
+    status, _, up_long = request(port, "POST", "/api/scores?name=long.mid", body=melody_midi(20), headers={"Content-Type": "audio/midi"})
+    long_id = json.loads(up_long)["id"]
+    bad_tools = [
+        ("groove", {}, 400, "'score'"),
+        ("groove", {"score": "0123456789abcdef"}, 404, "not found"),
+        ("groove", {"score": sid, "strength": 3}, 400, "strength"),
+        ("groove", {"score": sid, "strenght": 1}, 400, "unknown field 'strenght'"),
+        ("groove", {"score": mel}, 400, "drum"),
+        ("drumify", {"score": sid, "style": "polka9"}, 400, "unknown style"),
+        ("drumify", {"score": sid, "tracks": [99]}, 400, "tracks"),
+        ("drumify", {"score": sid, "tracks": "0"}, 400, "tracks"),
+        ("drumify", {"score": sid, "variations": 9}, 400, "variations"),
+        ("drumify", {"score": sid, "temperature": -1}, 400, "temperature"),
+        ("interpolate", {"a": sid}, 400, "'b'"),
+        ("interpolate", {"a": sid, "b": sid, "steps": 1}, 400, "steps"),
+        ("interpolate", {"a": sid, "b": sid, "steps": 17}, 400, "steps"),
+        ("interpolate", {"a": long_id, "b": sid}, 413, "at most 16"),
+        ("clips", {"kind": "piano"}, 400, "kind"),
+        ("clips", {"kind": "melody", "bars": 17}, 400, "bars"),
+        ("clips", {"kind": "drums", "bpm": 5}, 400, "bpm"),
+        ("clips", [1], 400, "object"),
+        ("fold", {}, 404, "no tool 'fold'"),
+    ]
+    for tool, obj, want, text in bad_tools:
+        status, j = post_json(port, f"/api/tools/{tool}", obj)
+        expect_error(status, j, want, contains=text, what=f"POST /api/tools/{tool} {obj}")
+    status, j = post_json(port, "/api/tools/groove", None, raw=b"{\"score\": ")
+    expect_error(status, j, 400, "invalid_argument", what="POST /api/tools/groove with broken JSON")
 
     # ---- stop one variation early; job status while running
     # long enough that the job is still running when the client has read 20 events, even on a
