@@ -15,6 +15,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "studio"))
 import harness  # noqa: E402
 from harness import get_json, post_json, request, run_to_end, Stream  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from make_hostile_midis import smf, vlq  # noqa: E402  (the MIDI byte writer of the hostile files)
 
 binary, root, scratch = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(scratch, exist_ok=True)
@@ -28,17 +30,11 @@ for tool_model in ("groove", "drumify", "melody-vae", "drums-vae"):
 
 def melody_midi(bars):
     """A one-track piano melody, one quarter note per bar (a format-0 MIDI file)."""
-    def vlq(n):
-        out = [n & 0x7F]
-        n >>= 7
-        while n:
-            out.append(0x80 | (n & 0x7F))
-            n >>= 7
-        return bytes(reversed(out))
     trk = b"".join(vlq(0 if i == 0 else 3 * 480) + bytes([0x90, 60 + i % 12, 90]) + vlq(480) + bytes([0x80, 60 + i % 12, 0])
-                   for i in range(bars)) + b"\x00\xff\x2f\x00"
-    return b"MThd" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big") + (1).to_bytes(2, "big") + (480).to_bytes(2, "big") + \
-        b"MTrk" + len(trk).to_bytes(4, "big") + trk
+                   for i in range(bars))
+    return smf([trk], fmt=0)
+
+
 example = open(os.path.join(root, "examples", "example.mid"), "rb").read()
 failures = []
 
