@@ -5,6 +5,7 @@
 #include <functional>
 #include <iostream>
 #include <random>
+#include <tuple>
 
 #include "cli/cli.hpp"
 #include "cli/vae_cli.hpp"
@@ -212,6 +213,97 @@ Verb generate_verb{"generate", "Generate a new piece (optionally with instrument
     });
   };
 }, 11};
+
+// Shared by infill and accompany: the sampling options, less the ones that do not apply.
+struct RewriteArgs : SamplingArgs {
+  std::string in;
+  int candidates = 0;
+};
+
+void add_rewrite(CLI::App& app, RewriteArgs& a, int candidates, const char* what) {
+  app.add_option("input", a.in, "MIDI file")->required();
+  add_sampling(app, a);
+  app.remove_option(app.get_option("--events"));
+  app.remove_option(app.get_option("--bpm"));
+  app.remove_option(app.get_option("--time-signature"));
+  app.remove_option(app.get_option("--key"));
+  a.candidates = candidates;
+  app.add_option("--candidates", a.candidates, what)->check(CLI::Range(1, 64));
+}
+
+int rewrite_and_write(const char* label, const RewriteArgs& a, uint64_t seed,
+                      const std::function<std::vector<score::Score>(const tasks::ProgressFn&)>& run) {
+  ProgressBar bar(label);
+  int done = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto outs = run([&](int, int) {
+    bar.update(0.0, std::to_string(++done) + " events");
+    return true;
+  });
+  bar.finish();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return write_outputs(outs, a, seed, secs, done);
+}
+
+struct InfillArgs : RewriteArgs {
+  std::string bars, tracks;
+  int lookahead = 2;
+};
+
+Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or all), leading into what follows", [](CLI::App& app) {
+  auto a = std::make_shared<InfillArgs>();
+  app.add_option("--bars", a->bars, "the passage: bars A-B (or one bar A), numbered from 1")->required();
+  app.add_option("--tracks", a->tracks, "tracks to rewrite, numbered as `continuo info` shows them, e.g. 1,3 (default: all)");
+  add_rewrite(app, *a, 8, "versions drawn per variation; the one under which the following bars are likeliest is kept");
+  app.add_option("--lookahead", a->lookahead, "bars after the passage that choose among the versions")->check(CLI::Range(0, 16));
+  return [a] {
+    check_output(a->out);
+    score::Score s = score::load(a->in);
+    tasks::InfillOptions opt;
+    uint64_t seed = 0;
+    opt.sampling = sampling(*a, &seed);
+    std::tie(opt.first_bar, opt.last_bar) = tasks::parse_bar_range(a->bars);
+    if (!a->tracks.empty()) opt.tracks = tasks::parse_track_list(a->tracks);
+    opt.candidates = a->candidates;
+    opt.lookahead_bars = a->lookahead;
+    auto m = engine::Model::load(model::find_model(a->model));
+    return rewrite_and_write("infill", *a, seed, [&](const tasks::ProgressFn& progress) {
+      return tasks::infill(m, s, opt, progress);
+    });
+  };
+}, 12};
+
+struct AccompanyArgs : RewriteArgs {
+  std::string keep, instruments, drums;
+  int chunk = 2;
+};
+
+Verb accompany_verb{"accompany", "Keep some tracks note for note and write new parts around them", [](CLI::App& app) {
+  auto a = std::make_shared<AccompanyArgs>();
+  app.add_option("--tracks-to-keep", a->keep, "tracks kept, numbered as `continuo info` shows them, e.g. 1 (default: all); the others are left out");
+  app.add_option("--instruments", a->instruments,
+                 "new parts: comma-separated GM instruments, names or numbers (default: a band of piano, bass and drums)");
+  app.add_option("--drums", a->drums, "add a drum kit: standard, room, power, electronic, tr-808, jazz, brush, orchestra")
+      ->expected(0, 1)->default_str("standard");
+  add_rewrite(app, *a, 4, "versions drawn per chunk of bars; the one under which the kept tracks' next bars are likeliest is kept");
+  app.add_option("--chunk-bars", a->chunk, "bars written and chosen at a time")->check(CLI::Range(1, 64));
+  return [a] {
+    check_output(a->out);
+    score::Score s = score::load(a->in);
+    tasks::AccompanyOptions opt;
+    uint64_t seed = 0;
+    opt.sampling = sampling(*a, &seed);
+    if (!a->keep.empty()) opt.keep = tasks::parse_track_list(a->keep);
+    if (!a->instruments.empty()) opt.instruments = tasks::parse_instruments(a->instruments);
+    if (!a->drums.empty()) opt.instruments.push_back({tasks::parse_drum_kit(a->drums), true});
+    opt.candidates = a->candidates;
+    opt.chunk_bars = a->chunk;
+    auto m = engine::Model::load(model::find_model(a->model));
+    return rewrite_and_write("accompany", *a, seed, [&](const tasks::ProgressFn& progress) {
+      return tasks::accompany(m, s, opt, progress);
+    });
+  };
+}, 13};
 
 }  // namespace
 }  // namespace continuo::cli

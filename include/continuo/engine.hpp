@@ -82,7 +82,25 @@ struct SampleOptions {
   bool allow_eos = false;      // stop a variation at EOS (else EOS is masked out)
   bool allow_tempo_changes = true;
   bool allow_timesig_changes = true;
-  std::vector<uint8_t> forbid_tracks;  // track indices that must not get notes (unused now)
+  std::vector<uint8_t> forbid_tracks;  // track indices the model must not write notes or controls on
+  // Forced events (infill, accompany: tasks/infill.cpp): events the sequence must contain, each
+  // at its time `at` (grid steps from the start of the prompt, as tokenizer::PositionTracker::now()
+  // counts them; sorted by time, none before the prompt's end). A forced event goes in when the
+  // model's next event would reach its time: the model's probability of every time at or after
+  // it goes to it, and if that is drawn, the forced event is the event (its dt set here). So a
+  // forced event comes before whatever the model writes at the same time, and the model hears it
+  // first. With forced events or an end_at, the model itself writes only notes, controls and
+  // waits. The same for every variation; they are part of the returned events (and on_event).
+  struct Forced {
+    int64_t at = 0;
+    tokenizer::Event event;
+  };
+  std::vector<Forced> forced;
+  // >= 0: a variation ends when its next event would reach this time (after the forced events
+  // before it); nothing at or after it is written.
+  int64_t end_at = -1;
+  // >= 0: the model's own events come no earlier than this time (infill: the passage's start).
+  int64_t begin_at = -1;
   // Keep the key: the pitch of a note on a pitched track is drawn from the model's distribution
   // times (min(1, 24 w) + 0.02)^key_strength, w the share of its pitch class in the recent notes
   // (prompt and continuation; tokenizer::PitchContextTracker, long half: about the last 50

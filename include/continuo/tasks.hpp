@@ -63,6 +63,60 @@ std::vector<score::Score> generate_score(const engine::Model& m, const GenerateO
                                          const ProgressFn& progress = {},
                                          const engine::EventCallback& on_event = {});
 
+// ---- infill and accompany (src/tasks/infill.cpp) ---------------------------------------------
+//
+// Both write new notes while the notes that stay are forced into the event stream at their
+// times (engine::SampleOptions::forced): the model hears every kept note before it writes
+// anything at the same time. The model writes left to right and cannot see what comes later, so
+// each passage is drawn `candidates` times and the candidate under which what follows it (the
+// kept notes of the next `lookahead_bars` bars) is likeliest is kept (engine::score_events).
+
+struct InfillOptions {
+  int first_bar = 1, last_bar = 1;   // the passage: bars first..last, 1-based, inclusive
+  std::vector<int> tracks;           // the score's track indices (0-based) to rewrite; empty: all
+  int candidates = 8;                // drawn per variation (1: no choice, the model alone)
+  int lookahead_bars = 2;            // bars after the passage scored to choose among them
+  engine::SampleOptions sampling;    // variations, temperature, seed...; `events` is not used
+};
+
+struct AccompanyOptions {
+  std::vector<int> keep;               // the score's track indices kept note for note; empty: all
+  std::vector<Instrument> instruments; // the new parts; empty: a band (default_band())
+  int candidates = 4;                  // drawn per chunk and variation; the likeliest kept
+  int chunk_bars = 2;                  // the accompaniment is written and chosen this many bars at a time
+  engine::SampleOptions sampling;      // `events` is not used
+};
+
+// What a choice was made on, per variation: the summed negative log-likelihood (nats) of the
+// kept events after the passage (infill: the lookahead bars; accompany: summed over chunks), and
+// how many events that was.
+struct ChoiceStats {
+  std::vector<double> lookahead_nll;
+  std::vector<size_t> lookahead_events;
+};
+
+// Each variation: `s` with the notes of the chosen tracks that start in the passage written
+// anew; every other note (other bars, other tracks), and everything else of the file, is kept
+// exactly. Throws Error(kInvalidArgument) for bars outside the piece, unknown tracks, tracks
+// without notes, and tracks the tokenizer merged with tracks not chosen (files of over 16 tracks).
+std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, const InfillOptions& opt,
+                                 const ProgressFn& progress = {}, ChoiceStats* stats = nullptr);
+
+// Each variation: the kept tracks of `s`, exactly, and new tracks (one per instrument) written
+// around them over the whole piece. Tracks not kept are left out. Throws Error(kInvalidArgument)
+// for unknown tracks, kept tracks without notes, or more than 16 tracks in all.
+std::vector<score::Score> accompany(const engine::Model& m, const score::Score& s, const AccompanyOptions& opt,
+                                    const ProgressFn& progress = {}, ChoiceStats* stats = nullptr);
+
+// The band accompany() writes when no instrument is named: a piano (strings if the kept tracks
+// have a piano), a bass (unless they have one) and a standard drum kit (unless they have drums).
+std::vector<Instrument> default_band(const score::Score& s, const std::vector<int>& keep);
+
+// "1-4", "3" (bars, from 1); "1,3" (tracks numbered from 1 as `continuo info` shows them,
+// returned as 0-based indices) for the CLI and the studio.
+std::pair<int, int> parse_bar_range(const std::string& s);
+std::vector<int> parse_track_list(const std::string& s);
+
 // Header events for a new piece from conditioning (BOS, time signature, key, tempo, tracks).
 std::vector<tokenizer::Event> conditioning_header(const Conditioning& c);
 

@@ -59,6 +59,12 @@ void check_options(const SampleOptions& o) {
   if (!(o.key_anchor <= 1.0f)) bad("key_anchor must be at most 1 (or negative: the model's own)");
   if (!(o.copy_anchor <= 1.0f)) bad("copy_anchor must be at most 1 (or negative: the model's own)");
   if (!(o.loop_guard >= 0.0f && o.loop_guard <= 1.0f)) bad("loop_guard must be between 0 and 1");
+  for (size_t i = 0; i < o.forced.size(); ++i) {
+    const Kind k = o.forced[i].event.kind();
+    if (k != Kind::kNote && k != Kind::kControl && k != Kind::kTempo && k != Kind::kTimeSig && k != Kind::kKeySig)
+      bad("a forced event must be a note, control, tempo, time or key signature");
+    if (i > 0 && o.forced[i].at < o.forced[i - 1].at) bad("forced events must be sorted by time");
+  }
 }
 
 // logits of pitches 0..127 += strength * log(min(1, 24 w) + 0.02), w the share of the pitch class
@@ -144,6 +150,15 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     grammar0.feed(e);
   }
   if (grammar0.ended()) return out;
+  const std::vector<SampleOptions::Forced>& forced = opt.forced;
+  const bool constrained = !forced.empty() || opt.end_at >= 0 || opt.begin_at >= 0;
+  for (const auto& fe : forced) {
+    if (fe.at < tracker0.now()) throw Error(ErrorCode::kInvalidArgument, "a forced event lies before the prompt's end");
+    if ((fe.event.kind() == Kind::kNote || fe.event.kind() == Kind::kControl) && fe.event[Field::kTrack] >= grammar0.tracks())
+      throw Error(ErrorCode::kInvalidArgument, "a forced event is on a track the prompt does not declare");
+    if (opt.end_at >= 0 && fe.at >= opt.end_at) throw Error(ErrorCode::kInvalidArgument, "a forced event lies after the end");
+  }
+  if (opt.end_at >= 0 && opt.end_at <= tracker0.now()) return out;
   tokenizer::PitchContextTracker keys0;   // for key_strength: the whole history, not the window
   int prompt_key = -1;
   // The key anchor: the prompt's pitch classes as a whole (shares of its pitched notes), a
@@ -213,6 +228,20 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
 
   std::vector<bool> active(size_t(B), true);
   std::vector<Event> partial(static_cast<size_t>(B));
+  // forced events: the next one of each variation, and whether its event this step is one
+  std::vector<size_t> next_forced(size_t(B), 0);
+  std::vector<uint8_t> fixed(size_t(B), 0);
+  // the next time a variation's model event may not pass (forced event or end); -1: none
+  auto boundary = [&](int v) -> int64_t {
+    const size_t i = next_forced[size_t(v)];
+    return i < forced.size() ? forced[i].at : opt.end_at;
+  };
+  auto put_forced = [&](int v, int64_t dt) {
+    Event e = forced[next_forced[size_t(v)]++].event;
+    e[Field::kDt] = uint16_t(dt);
+    partial[size_t(v)] = e;
+    fixed[size_t(v)] = 1;
+  };
   std::vector<int> live;                       // sequences whose field f is sampled now
   std::vector<float> h, logits, scratch;       // [n, d], [n, vocab_f]
   std::vector<Event> live_partial;
@@ -221,7 +250,12 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     // ---- sample one event per active variation, field by field (batched over variations)
     for (int v = 0; v < B; ++v) {
       partial[size_t(v)] = Event{};
-      if (copying && active[size_t(v)]) {
+      fixed[size_t(v)] = 0;
+      // a forced event due now goes in before anything the model writes at this time
+      if (active[size_t(v)] && next_forced[size_t(v)] < forced.size() &&
+          forced[next_forced[size_t(v)]].at <= tracker[size_t(v)].now())
+        put_forced(v, 0);
+      if (copying && active[size_t(v)] && !fixed[size_t(v)]) {
         mixes[size_t(v)].start(m, s.hidden.data() + int64_t(v) * d, copies[size_t(v)].proposals());
         if (!repeats.empty() && repeats[size_t(v)].last() >= loop_limit) mixes[size_t(v)].damp(opt.loop_guard);
         if (trace) {   // CONTINUO_COPY_TRACE: the mixture before each sampled event
@@ -241,7 +275,8 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     for (int f = 0; f < kNumFields; ++f) {
       live.clear();
       for (int v = 0; v < B; ++v)
-        if (active[size_t(v)] && grammar[size_t(v)].fields_used(partial[size_t(v)].kind(), Field(f))) live.push_back(v);
+        if (active[size_t(v)] && !fixed[size_t(v)] && grammar[size_t(v)].fields_used(partial[size_t(v)].kind(), Field(f)))
+          live.push_back(v);
       if (live.empty()) continue;
       const int64_t n = int64_t(live.size()), V = kFieldSizes[f];
       h.resize(size_t(n * d));
@@ -265,7 +300,16 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           if (!opt.allow_tempo_changes && (!g.in_header() || g.header_has(Kind::kTempo))) mask[size_t(Kind::kTempo)] = 0;
           if (!opt.allow_timesig_changes && (!g.in_header() || g.header_has(Kind::kTimeSig)))
             mask[size_t(Kind::kTimeSig)] = 0;
-        } else if (f == int(Field::kTrack) && partial[size_t(v)].kind() == Kind::kNote) {
+          if (constrained)
+            for (size_t k = 0; k < mask.size(); ++k)
+              if (Kind(k) != Kind::kNote && Kind(k) != Kind::kControl && Kind(k) != Kind::kWait) mask[k] = 0;
+          // before begin_at, further than one dt can reach: wait
+          if (opt.begin_at - tracker[size_t(v)].now() >= int64_t(tokenizer::kMaxDt) &&
+              (boundary(v) < 0 || boundary(v) > opt.begin_at))
+            for (size_t k = 0; k < mask.size(); ++k)
+              if (Kind(k) != Kind::kWait) mask[k] = 0;
+        } else if (f == int(Field::kTrack) &&
+                   (partial[size_t(v)].kind() == Kind::kNote || partial[size_t(v)].kind() == Kind::kControl)) {
           for (uint8_t t : opt.forbid_tracks)
             if (t < mask.size()) mask[t] = 0;
         } else if (f == int(Field::kValue) && partial[size_t(v)].kind() == Kind::kNote &&
@@ -282,6 +326,20 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           }
         }
         if (std::find(mask.begin(), mask.end(), 1) == mask.end()) mask = grammar_mask;   // constraints can't be met
+        // the gap to the next forced event or the end: the model's times at or after it all mean
+        // "that comes first", so their probability goes to the gap itself (collapse() below)
+        int64_t gap = -1;
+        if (f == int(Field::kDt) && boundary(v) >= 0) {
+          gap = boundary(v) - tracker[size_t(v)].now();
+          if (gap >= V) gap = -1;
+          else
+            for (int64_t c = gap + 1; c < V; ++c) mask[size_t(c)] = 0;
+          if (gap >= 0 && !mask[size_t(gap)]) mask[size_t(gap)] = 1;   // a WAIT's dt is at least 1; the gap is too
+        }
+        if (f == int(Field::kDt) && opt.begin_at > tracker[size_t(v)].now()) {
+          const int64_t lo = std::min<int64_t>(opt.begin_at - tracker[size_t(v)].now(), V - 1);
+          for (int64_t c = 0; c < lo && (gap < 0 || c < gap); ++c) mask[size_t(c)] = 0;
+        }
         int value;
         if (copying) {
           // the network's distribution (tempered), mixed with the copy proposals, sampled as it is
@@ -294,6 +352,8 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           for (int64_t c = 0; c < V; ++c) probs[size_t(c)] = float(probs[size_t(c)] / sum);
           CopyMixture& mix = mixes[size_t(v)];
           mix.mix(f, probs.data(), l, int(V));   // l: the mixture's probabilities, then their logs
+          if (gap >= 0)
+            for (int64_t c = gap + 1; c < V; ++c) l[gap] += l[c], l[c] = 0;
           for (int64_t c = 0; c < V; ++c) l[c] = std::log(std::max(l[c], 1e-37f));
           SampleParams p1 = params;
           p1.temperature = opt.temperature > 0 ? 1.0f : 0.0f;
@@ -306,9 +366,22 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
             for (int k = tokenizer::kCopyFirstSources; k < CopyMixture::K; ++k)
               if (const float share = copies[size_t(v)].anchor_share(k); share > 0 && mix.w[1 + k] > 0) mix.raise(k, copy_anchor * share);
         } else {
-          value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
+          float* l = logits.data() + i * V;
+          if (gap >= 0) {   // logsumexp at the sampling temperature, so that sample() sees the summed mass
+            const float t = opt.temperature > 0 ? opt.temperature : 1.0f;
+            const float mx = *std::max_element(l + gap, l + V);
+            double sum = 0;
+            for (int64_t c = gap; c < V; ++c) sum += std::exp(double(l[c] - mx) / t);
+            l[gap] = mx + float(t * std::log(sum));
+          }
+          value = sample(l, mask.data(), int(V), params, rng[size_t(v)], cand);
         }
         if (value < 0) throw Error(ErrorCode::kInternal, "the grammar allows no value for a field");
+        if (gap >= 0 && value == gap) {   // the model's next event would reach the boundary
+          if (next_forced[size_t(v)] < forced.size()) put_forced(v, gap);
+          else active[size_t(v)] = false;   // the end: nothing more is written
+          continue;
+        }
         partial[size_t(v)].f[size_t(f)] = uint16_t(value);
       }
     }

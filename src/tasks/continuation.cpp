@@ -6,6 +6,7 @@
 #include "continuo/error.hpp"
 #include "continuo/tasks.hpp"
 #include "score/internal.hpp"
+#include "tasks/internal.hpp"
 
 namespace continuo::tasks {
 using tokenizer::Event;
@@ -22,9 +23,7 @@ Event make(Kind k, int value, int track = 0) {
   return e;
 }
 
-int64_t step_to_tick(int64_t step, int tpb) {
-  return (step * tpb + tokenizer::kStepsPerBeat / 2) / tokenizer::kStepsPerBeat;
-}
+using detail::step_to_tick;
 
 // Applies tempo / metre / key overrides to a header in place.
 void override_header(std::vector<Event>& ev, const Conditioning& c) {

@@ -1,0 +1,490 @@
+// infill and accompany: new notes written while the kept ones are forced into the event stream
+// (engine::SampleOptions::forced), each passage drawn several times and the candidate chosen
+// under which what follows it is likeliest (engine::score_events).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "continuo/error.hpp"
+#include "continuo/tasks.hpp"
+#include "score/internal.hpp"
+#include "tasks/internal.hpp"
+
+namespace continuo::tasks {
+using tokenizer::Event;
+using tokenizer::Field;
+using tokenizer::Kind;
+
+namespace {
+
+using Timed = std::vector<std::pair<int64_t, Event>>;   // (grid step from the start, event)
+
+[[noreturn]] void bad(const std::string& what) { throw Error(ErrorCode::kInvalidArgument, what); }
+
+// A score as the model sees it, with each event's time and the way back to the file's ticks.
+struct Encoded {
+  std::vector<Event> events;   // no EOS
+  std::vector<int64_t> at;     // grid step of each event
+  size_t header = 0;
+  tokenizer::SilenceCuts cuts;
+  int tpb = 480;
+
+  Encoded(const score::Score& s, bool controls) : tpb(s.ticks_per_beat > 0 ? s.ticks_per_beat : 480) {
+    events = tokenizer::Tokenizer({controls}).encode(s, &cuts);
+    if (!events.empty() && events.back().kind() == Kind::kEos) events.pop_back();
+    header = tokenizer::Tokenizer::header_length(events);
+    int64_t t = 0;
+    for (const Event& e : events) at.push_back(t += e[Field::kDt]);
+  }
+  // the grid step of the shortened score at a time of the file (inside a cut silence: where the
+  // cut starts)
+  int64_t to_model(Ticks tick) const {
+    const int64_t orig = detail::tick_to_step(std::max<int64_t>(tick.count(), 0), tpb);
+    int64_t lo = 0, hi = orig;   // the largest m with to_original(m) <= orig
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo + 1) / 2;
+      if (cuts.to_original(mid) <= orig) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+  Ticks to_tick(int64_t step) const { return Ticks{detail::step_to_tick(cuts.to_original(step), tpb)}; }
+  // index of the first body event at or after `step`
+  size_t first_at(int64_t step) const {
+    size_t i = header;
+    while (i < events.size() && at[i] < step) ++i;
+    return i;
+  }
+};
+
+// Events after a sequence that ends at time `now`, their dts rebuilt from their times (gaps the
+// dt field cannot hold become WAITs, as the tokenizer writes them). WAITs among them are dropped.
+std::vector<Event> retime(const Timed& timed, int64_t now) {
+  std::vector<Event> out;
+  for (auto [t, e] : timed) {
+    if (e.kind() == Kind::kWait) continue;
+    int64_t gap = std::max<int64_t>(t - now, 0);
+    while (gap >= tokenizer::kMaxDt) {
+      Event w;
+      w[Field::kKind] = uint16_t(Kind::kWait);
+      w[Field::kDt] = uint16_t(std::min<int64_t>(gap, tokenizer::kMaxDt - 1));
+      gap -= w[Field::kDt];
+      out.push_back(w);
+    }
+    e[Field::kDt] = uint16_t(gap);
+    out.push_back(e);
+    now = std::max(now, t);
+  }
+  return out;
+}
+
+// One passage to write: the events before it, the kept events inside it, where it ends, and the
+// kept events after it that choose among the candidates.
+struct Passage {
+  std::vector<Event> prefix;   // grammatical, from BOS
+  int64_t begin = 0, end = 0;  // the model writes in [begin, end)
+  std::vector<engine::SampleOptions::Forced> forced;
+  Timed lookahead;
+  std::vector<uint8_t> forbid;
+};
+
+struct Written {
+  std::vector<Event> events;   // after the prefix: forced and written, with their dts
+  double nll = 0;              // of the lookahead events, given prefix + events
+  size_t scored = 0;
+};
+
+// Negative log-likelihood of `tail` after `seq`, scored in one context window that ends with it.
+double tail_nll(const engine::Model& m, const std::vector<Event>& seq, const std::vector<Event>& tail) {
+  std::vector<Event> all = seq;
+  all.insert(all.end(), tail.begin(), tail.end());
+  const size_t h = tokenizer::Tokenizer::header_length(all);
+  const size_t max_len = size_t(m.config().max_len);
+  std::vector<Event> window;
+  size_t first_tail;
+  if (all.size() <= max_len) {
+    window = all;
+  } else {
+    const size_t body = max_len - h - 1;
+    const size_t begin = std::max(h, all.size() - body);
+    const auto pos = tokenizer::Tokenizer::positions(all);
+    window = tokenizer::Tokenizer::crop(all, pos, begin, all.size()).events;
+  }
+  first_tail = window.size() - std::min(window.size() - 1, tail.size());
+  const auto nll = engine::score_events(m, window);
+  double sum = 0;
+  for (size_t i = first_tail; i < nll.size(); ++i) sum += nll[i];
+  return sum;
+}
+
+// Draws `candidates` versions of the passage for each of `variations` and keeps, for each, the one
+// under which the lookahead is likeliest.
+std::vector<Written> write_passage(const engine::Model& m, const Passage& p, engine::SampleOptions so, int variations,
+                                   int candidates, const engine::EventCallback& on_event) {
+  so.variations = variations * candidates;
+  so.forced = p.forced;
+  so.begin_at = p.begin;
+  so.end_at = p.end;
+  so.forbid_tracks = p.forbid;
+  so.allow_eos = false;
+  // room for the forced events and up to 64 of the model's own per beat
+  so.events = int(std::min<int64_t>(p.forced.size() + (p.end - p.begin) * 64 / tokenizer::kStepsPerBeat + 256, 1 << 20));
+  auto raw = engine::generate(m, p.prefix, so, on_event);
+  int64_t start = 0;
+  for (const Event& e : p.prefix) start += e[Field::kDt];
+  std::vector<Written> out(static_cast<size_t>(variations));
+  for (int v = 0; v < variations; ++v) {
+    double best = std::numeric_limits<double>::infinity();
+    for (int c = 0; c < candidates; ++c) {
+      const auto& cand = raw[size_t(v * candidates + c)];
+      double nll = 0;
+      size_t scored = 0;
+      if (!p.lookahead.empty()) {
+        std::vector<Event> seq = p.prefix;
+        seq.insert(seq.end(), cand.begin(), cand.end());
+        int64_t now = start;
+        for (const Event& e : cand) now += e[Field::kDt];
+        const auto tail = retime(p.lookahead, now);
+        nll = tail_nll(m, seq, tail);
+        scored = tail.size();
+      }
+      if (c == 0 || nll < best) {
+        best = nll;
+        out[size_t(v)] = {cand, nll, scored};
+      }
+    }
+  }
+  return out;
+}
+
+// Notes written by the model for canonical track `track`, in the file's ticks, cut at `end`.
+std::vector<score::Note> notes_of(const Encoded& enc, int64_t start, const std::vector<Event>& events, int track,
+                                  int64_t end) {
+  std::vector<score::Note> notes;
+  int64_t now = start;
+  for (const Event& e : events) {
+    now += e[Field::kDt];
+    if (e.kind() != Kind::kNote || e[Field::kTrack] != track) continue;
+    const int64_t stop = std::min<int64_t>(now + e[Field::kDuration] + 1, end);
+    if (stop <= now) continue;
+    const Ticks a = enc.to_tick(now), b = enc.to_tick(stop);
+    notes.push_back({a, Ticks{std::max<int64_t>((b - a).count(), 1)}, uint8_t(e[Field::kValue] - tokenizer::kPitchBase),
+                     uint8_t(std::max<int>(e[Field::kValue2], 1))});
+  }
+  return notes;
+}
+
+// Adds `fresh` to `kept` so that no two notes of one pitch overlap (a MIDI file could not keep
+// them apart): a new note that starts while a kept one of its pitch sounds is dropped, one that
+// sounds into a kept one's start is cut there; among the new, the earlier is cut. Kept notes are
+// never changed.
+void add_notes(std::vector<score::Note>& kept, std::vector<score::Note> fresh) {
+  std::map<int, std::vector<std::pair<int64_t, int64_t>>> busy;   // pitch -> kept (start, end)
+  for (const auto& n : kept) busy[n.pitch].push_back({n.start.count(), (n.start + n.duration).count()});
+  std::sort(fresh.begin(), fresh.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.pitch, a.start.count()) < std::pair(b.pitch, b.start.count());
+  });
+  std::vector<score::Note> ok;
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    score::Note n = fresh[i];
+    if (i + 1 < fresh.size() && fresh[i + 1].pitch == n.pitch) {
+      if (fresh[i + 1].start == n.start) continue;   // the same note twice: keep the later copy
+      n.duration = Ticks{std::min(n.duration.count(), (fresh[i + 1].start - n.start).count())};
+    }
+    bool drop = false;
+    int64_t s = n.start.count(), e = s + n.duration.count();
+    for (auto [ks, ke] : busy[n.pitch]) {
+      if (ks <= s && s < ke) drop = true;
+      else if (s < ks && ks < e) e = ks;
+    }
+    if (drop || e <= s) continue;
+    n.duration = Ticks{e - s};
+    ok.push_back(n);
+  }
+  kept.insert(kept.end(), ok.begin(), ok.end());
+}
+
+engine::EventCallback counter(const ProgressFn& progress, std::vector<int>& counts, int offset = 0) {
+  if (!progress) return {};
+  return [&counts, progress, offset](int v, const Event&) {
+    if (size_t(v) >= counts.size()) counts.resize(size_t(v) + 1, 0);
+    return progress(v + offset, ++counts[size_t(v)]);
+  };
+}
+
+void check_sampling(const engine::SampleOptions& so, int candidates) {
+  if (so.variations < 1 || so.variations > 16) bad("variations must be between 1 and 16");
+  if (candidates < 1 || candidates > 64) bad("candidates must be between 1 and 64");
+  if (so.variations * candidates > 256) bad("variations x candidates must be at most 256");
+}
+
+std::vector<int> track_indices(const score::Score& s, const std::vector<int>& asked, const char* what) {
+  std::set<int> out;
+  for (int t : asked) {
+    if (t < 0 || size_t(t) >= s.tracks.size())
+      bad(std::string(what) + ": no track " + std::to_string(t + 1) + " (the file has tracks 1-" +
+          std::to_string(s.tracks.size()) + ", numbered as `continuo info` shows them)");
+    out.insert(t);
+  }
+  if (asked.empty())
+    for (size_t i = 0; i < s.tracks.size(); ++i)
+      if (!s.tracks[i].notes.empty()) out.insert(int(i));
+  return {out.begin(), out.end()};
+}
+
+}  // namespace
+
+std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, const InfillOptions& opt,
+                                 const ProgressFn& progress, ChoiceStats* stats) {
+  check_sampling(opt.sampling, opt.candidates);
+  if (opt.lookahead_bars < 0 || opt.lookahead_bars > 16) bad("lookahead bars must be between 0 and 16");
+  const int64_t bars = score::bar_count(s);
+  if (bars == 0) bad("the piece has no notes");
+  if (opt.first_bar < 1 || opt.last_bar < opt.first_bar || opt.last_bar > bars)
+    bad("bars " + std::to_string(opt.first_bar) + "-" + std::to_string(opt.last_bar) + " are not a passage of the piece, which has bars 1-" +
+        std::to_string(bars));
+  const std::vector<int> chosen = track_indices(s, opt.tracks, "--tracks");
+  if (chosen.empty()) bad("the piece has no notes");
+  const auto groups = tokenizer::Tokenizer::track_groups(s);
+  std::vector<int> canon_of(s.tracks.size(), -1);
+  for (size_t c = 0; c < groups.size(); ++c)
+    for (int i : groups[c]) canon_of[size_t(i)] = int(c);
+  std::set<int> rewrite;   // canonical tracks
+  for (int i : chosen) {
+    if (canon_of[size_t(i)] < 0)
+      bad("track " + std::to_string(i + 1) + (s.tracks[size_t(i)].notes.empty() ? " has no notes to rewrite (accompany adds parts)"
+                                                                            : " is not among the 16 tracks the model reads"));
+    rewrite.insert(canon_of[size_t(i)]);
+  }
+  for (int c : rewrite)
+    for (int i : groups[size_t(c)])
+      if (!std::binary_search(chosen.begin(), chosen.end(), i))
+        bad("tracks " + std::to_string(i + 1) + " and " + std::to_string(groups[size_t(c)][0] + 1) +
+            " share an instrument and are one track for the model: rewrite both or neither");
+
+  const bool controls = m.config().controls;
+  const Encoded enc(s, controls);
+  const int64_t A = enc.to_model(score::bar_start(s, opt.first_bar - 1));
+  const int64_t E = enc.to_model(score::bar_start(s, opt.last_bar));
+  const int64_t L = enc.to_model(score::bar_start(s, std::min<int64_t>(bars, opt.last_bar + opt.lookahead_bars)));
+  if (E <= A) bad("the passage is empty");
+
+  Passage p;
+  const size_t ia = enc.first_at(A);
+  p.prefix.assign(enc.events.begin(), enc.events.begin() + ptrdiff_t(ia));
+  p.begin = A;
+  p.end = E;
+  auto rewritten = [&](const Event& e) {
+    return (e.kind() == Kind::kNote || e.kind() == Kind::kControl) && rewrite.count(e[Field::kTrack]);
+  };
+  for (size_t i = ia; i < enc.events.size() && enc.at[i] < L; ++i) {
+    const Event& e = enc.events[i];
+    if (e.kind() == Kind::kWait) continue;
+    if (enc.at[i] < E) {
+      if (!rewritten(e)) p.forced.push_back({enc.at[i], e});
+    } else {
+      p.lookahead.push_back({enc.at[i], e});
+    }
+  }
+  for (int c = 0; c < int(groups.size()); ++c)
+    if (!rewrite.count(c)) p.forbid.push_back(uint8_t(c));
+
+  std::vector<int> counts;
+  const int V = opt.sampling.variations;
+  auto written = write_passage(m, p, opt.sampling, V, opt.candidates, counter(progress, counts));
+  int64_t start = 0;
+  for (const Event& e : p.prefix) start += e[Field::kDt];
+
+  std::vector<score::Score> outs;
+  if (stats) *stats = {};
+  for (const Written& w : written) {
+    score::Score out = s;
+    for (int c : rewrite) {
+      for (int i : groups[size_t(c)]) {
+        std::erase_if(out.tracks[size_t(i)].notes, [&](const score::Note& n) {
+          const int64_t t = enc.to_model(n.start);
+          return t >= A && t < E;
+        });
+      }
+      auto& tr = out.tracks[size_t(groups[size_t(c)][0])].notes;
+      add_notes(tr, notes_of(enc, start, w.events, c, E));
+    }
+    score::normalize(out);
+    outs.push_back(std::move(out));
+    if (stats) {
+      stats->lookahead_nll.push_back(w.nll);
+      stats->lookahead_events.push_back(w.scored);
+    }
+  }
+  return outs;
+}
+
+std::vector<Instrument> default_band(const score::Score& s, const std::vector<int>& keep) {
+  bool piano = false, bass = false, drums = false;
+  for (int i : keep) {
+    if (i < 0 || size_t(i) >= s.tracks.size()) continue;
+    const auto& t = s.tracks[size_t(i)];
+    if (t.is_drum) drums = true;
+    else if (t.program < 8) piano = true;
+    else if (t.program >= 32 && t.program < 40) bass = true;
+  }
+  std::vector<Instrument> band;
+  band.push_back({piano ? 48 : 0, false});   // string ensemble or acoustic grand piano
+  if (!bass) band.push_back({33, false});    // electric bass (finger)
+  if (!drums) band.push_back({0, true});     // standard kit
+  return band;
+}
+
+std::vector<score::Score> accompany(const engine::Model& m, const score::Score& s, const AccompanyOptions& opt,
+                                    const ProgressFn& progress, ChoiceStats* stats) {
+  check_sampling(opt.sampling, opt.candidates);
+  if (opt.chunk_bars < 1 || opt.chunk_bars > 64) bad("chunk bars must be between 1 and 64");
+  const std::vector<int> keep = track_indices(s, opt.keep, "--tracks-to-keep");
+  score::Score kept = s;
+  kept.tracks.clear();
+  for (int i : keep) kept.tracks.push_back(s.tracks[size_t(i)]);
+  size_t kept_notes = 0;
+  for (const auto& t : kept.tracks) kept_notes += t.notes.size();
+  if (kept_notes == 0) bad("the kept tracks have no notes: nothing to accompany");
+  for (int i : keep)
+    if (s.tracks[size_t(i)].notes.empty()) bad("track " + std::to_string(i + 1) + " has no notes to keep");
+  const std::vector<Instrument> add = opt.instruments.empty() ? default_band(s, keep) : opt.instruments;
+  const auto groups = tokenizer::Tokenizer::track_groups(kept);
+  const int nk = int(groups.size());
+  if (nk + int(add.size()) > tokenizer::kMaxTracks)
+    bad("at most " + std::to_string(tokenizer::kMaxTracks) + " tracks in all: " + std::to_string(nk) + " kept and " +
+        std::to_string(add.size()) + " new");
+  if (add.empty()) bad("no instruments to add");
+
+  const bool controls = m.config().controls && opt.sampling.allow_controls;
+  const Encoded enc(kept, m.config().controls);
+  // the header: the kept tracks' declarations, then the new ones
+  std::vector<Event> header(enc.events.begin(), enc.events.begin() + ptrdiff_t(enc.header));
+  for (size_t j = 0; j < add.size(); ++j) {
+    Event e;
+    e[Field::kKind] = uint16_t(Kind::kTrack);
+    e[Field::kTrack] = uint16_t(nk + int(j));
+    e[Field::kValue] = uint16_t((add[j].drums ? tokenizer::kDrumKitBase : tokenizer::kProgramBase) + (add[j].program & 127));
+    header.push_back(e);
+  }
+  Timed body;
+  for (size_t i = enc.header; i < enc.events.size(); ++i)
+    if (enc.events[i].kind() != Kind::kWait) body.push_back({enc.at[i], enc.events[i]});
+  const int64_t bars = std::max<int64_t>(score::bar_count(kept), 1);
+  std::vector<int64_t> edge;   // chunk edges, grid steps
+  for (int64_t b = 0; b < bars; b += opt.chunk_bars) edge.push_back(enc.to_model(score::bar_start(kept, b)));
+  int64_t end = enc.to_model(score::bar_start(kept, bars));
+  if (!body.empty()) end = std::max(end, body.back().first + 1);
+  edge.push_back(end);
+  edge.erase(std::unique(edge.begin(), edge.end()), edge.end());
+  std::vector<uint8_t> forbid;
+  for (int c = 0; c < nk; ++c) forbid.push_back(uint8_t(c));
+
+  engine::SampleOptions so = opt.sampling;
+  so.allow_controls = controls;
+  std::vector<int> counts;
+  std::vector<score::Score> outs;
+  if (stats) *stats = {};
+  for (int v = 0; v < opt.sampling.variations; ++v) {
+    counts.clear();
+    std::vector<Event> seq = header;
+    int64_t now = 0;
+    double nll = 0;
+    size_t scored = 0;
+    size_t bi = 0;
+    for (size_t k = 0; k + 1 < edge.size(); ++k) {
+      Passage p;
+      p.prefix = seq;
+      p.begin = edge[k];
+      p.end = edge[k + 1];
+      p.forbid = forbid;
+      while (bi < body.size() && body[bi].first < p.end) {
+        p.forced.push_back({body[bi].first, body[bi].second});
+        ++bi;
+      }
+      const int64_t look_end = k + 2 < edge.size() ? edge[k + 2] : edge[k + 1];
+      for (size_t j = bi; j < body.size() && body[j].first < look_end; ++j) p.lookahead.push_back(body[j]);
+      engine::SampleOptions sk = so;
+      sk.seed = so.seed + uint64_t(v) * 1000003ULL + uint64_t(k) * 7919ULL;
+      auto w = write_passage(m, p, sk, 1, opt.candidates, counter(progress, counts, v));
+      seq.insert(seq.end(), w[0].events.begin(), w[0].events.end());
+      for (const Event& e : w[0].events) now += e[Field::kDt];
+      nll += w[0].nll;
+      scored += w[0].scored;
+    }
+    // the kept tracks as they were, then the new ones
+    score::Score out = kept;
+    std::set<int> used;
+    for (const auto& t : kept.tracks) used.insert(t.channel);
+    for (size_t j = 0; j < add.size(); ++j) {
+      score::Track t;
+      t.is_drum = add[j].drums;
+      t.program = uint8_t(add[j].program & 127);
+      t.name = add[j].drums ? "Drums" : score::gm_program_name(t.program);
+      if (t.is_drum) {
+        t.channel = 9;
+      } else {
+        int ch = 0;
+        while (ch < 16 && (ch == 9 || used.count(ch))) ++ch;
+        t.channel = uint8_t(ch < 16 ? ch : (j % 8));
+        used.insert(t.channel);
+      }
+      add_notes(t.notes, notes_of(enc, 0, std::vector<Event>(seq.begin() + ptrdiff_t(header.size()), seq.end()),
+                                  nk + int(j), end));
+      int64_t tnow = 0;
+      for (size_t i = header.size(); i < seq.size(); ++i) {
+        const Event& e = seq[i];
+        tnow += e[Field::kDt];
+        if (e.kind() == Kind::kControl && e[Field::kTrack] == nk + int(j))
+          t.controls.push_back({enc.to_tick(tnow), tokenizer::kControllers[e[Field::kValue] - tokenizer::kControlBase],
+                                uint8_t(e[Field::kValue2])});
+      }
+      out.tracks.push_back(std::move(t));
+    }
+    score::normalize(out);
+    outs.push_back(std::move(out));
+    if (stats) {
+      stats->lookahead_nll.push_back(nll);
+      stats->lookahead_events.push_back(scored);
+    }
+  }
+  return outs;
+}
+
+std::pair<int, int> parse_bar_range(const std::string& s) {
+  auto num = [&](const std::string& x) {
+    if (x.empty() || x.size() > 6 || !std::all_of(x.begin(), x.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      bad("bars must be A-B or A (bar numbers from 1), not '" + s + "'");
+    return std::stoi(x);
+  };
+  const auto dash = s.find('-');
+  if (dash == std::string::npos) {
+    const int a = num(s);
+    return {a, a};
+  }
+  const int a = num(s.substr(0, dash)), b = num(s.substr(dash + 1));
+  if (a < 1 || b < a) bad("bars " + s + ": the first bar is 1 and the range must not run backwards");
+  return {a, b};
+}
+
+std::vector<int> parse_track_list(const std::string& s) {
+  std::vector<int> out;
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    std::string x = s.substr(i, j - i);
+    x.erase(0, x.find_first_not_of(' '));
+    x.erase(x.find_last_not_of(' ') + 1);
+    if (x.empty() || x.size() > 5 || !std::all_of(x.begin(), x.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      bad("tracks must be a list of track numbers from 1 (as `continuo info` shows them), e.g. 1,3, not '" + s + "'");
+    if (std::stoi(x) < 1) bad("tracks are numbered from 1 (as `continuo info` shows them), not '" + s + "'");
+    out.push_back(std::stoi(x) - 1);
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace continuo::tasks

@@ -1,0 +1,332 @@
+// Infill and accompany (tasks::infill, tasks::accompany) and the forced events under them
+// (engine::SampleOptions::forced / begin_at / end_at): what must stay stays exactly, on many
+// generated files (odd resolutions, metres, tempo changes, overlapping notes) and through a MIDI
+// write and read; the new notes land only where they were asked for; bad requests are refused.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "continuo/engine.hpp"
+#include "continuo/error.hpp"
+#include "continuo/model.hpp"
+#include "continuo/tasks.hpp"
+#include "random_model.hpp"
+
+namespace continuo {
+namespace {
+using testing::random_model;
+using tokenizer::Event;
+using tokenizer::Field;
+using tokenizer::Kind;
+
+score::Score example() { return score::load(std::string(CONTINUO_SOURCE_DIR) + "/examples/example.mid"); }
+
+// A random piece: 2-5 tracks (one maybe drums), 6-14 bars, a resolution of 96-960, metre 4/4,
+// 3/4 or 6/8 (sometimes changing), tempo changes, chords, overlapping notes of one pitch.
+score::Score random_piece(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  score::Score s;
+  s.ticks_per_beat = std::array{96, 120, 384, 480, 960}[size_t(uni(0, 4))];
+  const int tpb = s.ticks_per_beat;
+  const std::array<std::pair<int, int>, 3> metres{{{4, 4}, {3, 4}, {6, 8}}};
+  auto [num, den] = metres[size_t(uni(0, 2))];
+  s.time_signatures.push_back({Ticks{0}, uint8_t(num), uint8_t(den)});
+  const int64_t bar = int64_t(num) * 4 * tpb / den;
+  const int bars = uni(6, 14);
+  if (uni(0, 2) == 0) s.time_signatures.push_back({Ticks{bar * 4}, 3, 4});   // bar 5 on in 3/4
+  s.tempos.push_back({Ticks{0}, uint32_t(uni(300000, 900000))});
+  if (uni(0, 1)) s.tempos.push_back({Ticks{bar * 3 + tpb / 2}, uint32_t(uni(300000, 900000))});
+  const int64_t end = bar * 4 + int64_t(bars - 4) * 3 * tpb;   // about `bars` bars
+  const int tracks = uni(2, 5);
+  for (int t = 0; t < tracks; ++t) {
+    score::Track tr;
+    tr.is_drum = t == 1 && uni(0, 1);
+    tr.channel = uint8_t(tr.is_drum ? 9 : (t < 9 ? t : t + 1));
+    tr.program = uint8_t(tr.is_drum ? 0 : uni(0, 80));
+    tr.name = "track " + std::to_string(t);
+    for (int64_t at = uni(0, tpb); at < end; at += uni(tpb / 4, 2 * tpb)) {
+      const int chord = uni(1, 3);
+      for (int k = 0; k < chord; ++k) {
+        const int pitch = tr.is_drum ? uni(35, 51) : uni(36, 84);
+        tr.notes.push_back({Ticks{at + uni(0, 7)}, Ticks{uni(1, 3 * tpb)}, uint8_t(pitch), uint8_t(uni(1, 127))});
+      }
+    }
+    if (uni(0, 3) == 0) tr.controls.push_back({Ticks{tpb}, 64, 127});
+    s.tracks.push_back(std::move(tr));
+  }
+  score::normalize(s);
+  // as a MIDI file would give it back (overlapping notes of one pitch paired first on, first off)
+  const auto path = std::filesystem::temp_directory_path() / ("continuo-infill-" + std::to_string(seed) + ".mid");
+  score::save(s, path.string());
+  score::Score back = score::load(path.string());
+  std::filesystem::remove(path);
+  return back;
+}
+
+score::Score round_trip(const score::Score& s, const std::string& name) {
+  const auto path = std::filesystem::temp_directory_path() / ("continuo-infill-out-" + name + ".mid");
+  score::save(s, path.string());
+  score::Score back = score::load(path.string());
+  std::filesystem::remove(path);
+  return back;
+}
+
+using NoteSet = std::multiset<std::tuple<int64_t, int64_t, int, int>>;
+NoteSet notes_where(const score::Track& t, const std::function<bool(const score::Note&)>& keep) {
+  NoteSet out;
+  for (const auto& n : t.notes)
+    if (keep(n)) out.insert({n.start.count(), n.duration.count(), n.pitch, n.velocity});
+  return out;
+}
+
+TEST(Infill, EveryNoteOutsideThePassageStaysOnManyFiles) {
+  const auto m = random_model();
+  int rewritten = 0;
+  for (uint64_t seed = 1; seed <= 24; ++seed) {
+    const score::Score s = random_piece(seed);
+    std::mt19937_64 rng(seed * 77);
+    const int bars = int(score::bar_count(s));
+    ASSERT_GE(bars, 3);
+    tasks::InfillOptions opt;
+    opt.first_bar = std::uniform_int_distribution<int>(1, bars - 1)(rng);
+    opt.last_bar = std::min(bars, opt.first_bar + std::uniform_int_distribution<int>(0, 3)(rng));
+    if (seed % 3 == 0) opt.tracks = {int(seed % s.tracks.size())};
+    opt.candidates = 1 + int(seed % 3);
+    opt.sampling.variations = 1 + int(seed % 2);
+    opt.sampling.seed = seed;
+    const auto outs = tasks::infill(m, s, opt);
+    ASSERT_EQ(outs.size(), size_t(opt.sampling.variations));
+    const int64_t a = score::bar_start(s, opt.first_bar - 1).count(), b = score::bar_start(s, opt.last_bar).count();
+    const int tpb = s.ticks_per_beat;
+    // a note is in the passage when its start, on the model's grid, is
+    auto grid = [&](int64_t t) { return (t * 24 + tpb / 2) / tpb; };
+    auto inside = [&](const score::Note& n) { return grid(n.start.count()) >= grid(a) && grid(n.start.count()) < grid(b); };
+    for (size_t v = 0; v < outs.size(); ++v) {
+      const score::Score out = round_trip(outs[v], std::to_string(seed));
+      ASSERT_EQ(out.tracks.size(), s.tracks.size());
+      EXPECT_EQ(out.tempos, s.tempos);
+      EXPECT_EQ(out.time_signatures, s.time_signatures);
+      for (size_t t = 0; t < s.tracks.size(); ++t) {
+        const bool chosen = opt.tracks.empty() || opt.tracks[0] == int(t);
+        SCOPED_TRACE("seed " + std::to_string(seed) + " track " + std::to_string(t));
+        EXPECT_EQ(out.tracks[t].controls, s.tracks[t].controls);
+        EXPECT_EQ(out.tracks[t].program, s.tracks[t].program);
+        EXPECT_EQ(out.tracks[t].channel, s.tracks[t].channel);
+        if (!chosen) {
+          EXPECT_EQ(notes_where(out.tracks[t], [](auto&) { return true; }), notes_where(s.tracks[t], [](auto&) { return true; }));
+          continue;
+        }
+        auto outside = [&](const score::Note& n) { return !inside(n); };
+        EXPECT_EQ(notes_where(out.tracks[t], outside), notes_where(s.tracks[t], outside));
+        // the new notes start in the passage and end by its end
+        for (const auto& n : out.tracks[t].notes)
+          if (inside(n)) {
+            EXPECT_LE(n.start.count() + n.duration.count(), b + tpb / 24 + 1);
+            ++rewritten;
+          }
+      }
+    }
+  }
+  // the model did write notes (a random model's times mostly overshoot the next kept note: few)
+  EXPECT_GT(rewritten, 4);
+}
+
+TEST(Infill, TheRealModelFillsTheExamplesBarsWithItsInstruments) {
+  const auto m = engine::Model::load(model::find_model("default"));
+  const score::Score s = example();
+  tasks::InfillOptions opt;
+  opt.first_bar = 3;
+  opt.last_bar = 4;
+  opt.sampling.variations = 2;
+  opt.sampling.seed = 3;
+  tasks::ChoiceStats stats;
+  const auto outs = tasks::infill(m, s, opt, {}, &stats);
+  ASSERT_EQ(outs.size(), 2u);
+  ASSERT_EQ(stats.lookahead_nll.size(), 2u);
+  EXPECT_GT(stats.lookahead_events[0], 20u);   // bars 5-6, every track
+  const int64_t a = score::bar_start(s, 2).count(), b = score::bar_start(s, 4).count();
+  for (const auto& out : outs) {
+    size_t drums = 0, pitched = 0;
+    for (const auto& t : out.tracks)
+      for (const auto& n : t.notes)
+        if (n.start.count() >= a && n.start.count() < b) (t.is_drum ? drums : pitched)++;
+    EXPECT_GT(drums, 10u);     // the groove goes on through the passage
+    EXPECT_GT(pitched, 6u);
+  }
+}
+
+TEST(Infill, BadRequestsAreRefusedClearly) {
+  const auto m = random_model();
+  const score::Score s = example();   // 8 bars, 4 tracks
+  auto fails = [&](tasks::InfillOptions o, const std::string& says) {
+    try {
+      tasks::infill(m, s, o);
+      ADD_FAILURE() << "accepted: " << says;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  };
+  tasks::InfillOptions o;
+  o.first_bar = 7, o.last_bar = 9;
+  fails(o, "bars 1-8");
+  o.first_bar = 0, o.last_bar = 2;
+  fails(o, "bars 1-8");
+  o.first_bar = 4, o.last_bar = 3;
+  fails(o, "not a passage");
+  o.first_bar = 2, o.last_bar = 3, o.tracks = {4};
+  fails(o, "no track 5");
+  o.tracks = {};
+  o.candidates = 0;
+  fails(o, "candidates");
+  score::Score empty_track = s;
+  empty_track.tracks.push_back({});
+  o.candidates = 2;
+  o.tracks = {4};
+  try {
+    tasks::infill(m, empty_track, o);
+    ADD_FAILURE() << "an empty track accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no notes"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(tasks::parse_bar_range("3-5"), (std::pair{3, 5}));
+  EXPECT_EQ(tasks::parse_bar_range("7"), (std::pair{7, 7}));
+  for (const char* bad : {"", "0-2", "5-3", "a-b", "3-", "-3", "1-99999999"})
+    EXPECT_THROW(tasks::parse_bar_range(bad), Error) << bad;
+  EXPECT_EQ(tasks::parse_track_list("1, 3"), (std::vector<int>{0, 2}));
+  for (const char* bad : {"", "0", "1,,2", "x", "1;2"}) EXPECT_THROW(tasks::parse_track_list(bad), Error) << bad;
+}
+
+TEST(Accompany, KeptTracksStayNoteForNoteAndNewOnesAreWritten) {
+  const auto m = random_model();
+  size_t total = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    const score::Score s = random_piece(seed + 100);
+    tasks::AccompanyOptions opt;
+    opt.keep = {0};
+    if (seed % 2) opt.instruments = {{40, false}, {0, true}};
+    opt.candidates = 1 + int(seed % 3);
+    opt.chunk_bars = 1 + int(seed % 2);
+    opt.sampling.seed = seed;
+    const auto outs = tasks::accompany(m, s, opt);
+    ASSERT_EQ(outs.size(), 1u);
+    const score::Score out = round_trip(outs[0], "acc" + std::to_string(seed));
+    const auto band = opt.instruments.empty() ? tasks::default_band(s, opt.keep) : opt.instruments;
+    ASSERT_EQ(out.tracks.size(), 1 + band.size()) << seed;
+    EXPECT_EQ(out.tracks[0].notes, s.tracks[0].notes) << seed;
+    EXPECT_EQ(out.tracks[0].controls, s.tracks[0].controls) << seed;
+    EXPECT_EQ(out.tempos, s.tempos);
+    size_t written = 0;
+    const int64_t end = score::bar_start(s, score::bar_count(s)).count();
+    for (size_t j = 0; j < band.size(); ++j) {
+      const auto& t = out.tracks[1 + j];
+      EXPECT_EQ(t.is_drum, band[j].drums);
+      if (!t.is_drum) EXPECT_EQ(t.program, band[j].program);
+      EXPECT_NE(t.channel, out.tracks[0].channel);
+      for (const auto& n : t.notes) EXPECT_LE(n.start.count() + n.duration.count(), end + s.ticks_per_beat);
+      written += t.notes.size();
+    }
+    total += written;
+  }
+  EXPECT_GT(total, 12u);   // a random model writes few notes; the real one: the next test
+}
+
+TEST(Accompany, TheRealModelAccompaniesTheExamplesFlute) {
+  const auto m = engine::Model::load(model::find_model("default"));
+  const score::Score s = example();
+  tasks::AccompanyOptions opt;
+  opt.keep = {1};   // the flute
+  opt.sampling.seed = 5;
+  const auto outs = tasks::accompany(m, s, opt);
+  ASSERT_EQ(outs.size(), 1u);
+  const auto& out = outs[0];
+  ASSERT_EQ(out.tracks.size(), 4u);   // flute + piano, bass, drums
+  EXPECT_EQ(out.tracks[0].notes, s.tracks[1].notes);
+  for (size_t t = 1; t < 4; ++t) EXPECT_GT(out.tracks[t].notes.size(), 8u) << t;
+  EXPECT_TRUE(out.tracks[3].is_drum);
+}
+
+TEST(Accompany, BadRequestsAreRefusedClearly) {
+  const auto m = random_model();
+  score::Score s = example();
+  tasks::AccompanyOptions o;
+  o.keep = {7};
+  EXPECT_THROW(tasks::accompany(m, s, o), Error);
+  s.tracks.push_back({});
+  o.keep = {4};
+  try {
+    tasks::accompany(m, s, o);
+    ADD_FAILURE() << "an empty track accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nothing to accompany"), std::string::npos) << e.what();
+  }
+  o.keep = {0};
+  o.instruments.assign(16, {0, false});
+  EXPECT_THROW(tasks::accompany(m, s, o), Error);   // 17 tracks
+}
+
+// The engine under both: forced events come out as given, at their times; the model writes only
+// on the tracks it may, from begin_at, and stops before end_at.
+TEST(ForcedEvents, ComeOutAtTheirTimesAndTheModelKeepsToItsTracks) {
+  const auto m = random_model(48);
+  const score::Score s = example();
+  std::vector<Event> ev = tokenizer::Tokenizer().encode(s);
+  ev.pop_back();   // EOS
+  const size_t h = tokenizer::Tokenizer::header_length(ev);
+  std::vector<Event> prompt(ev.begin(), ev.begin() + ptrdiff_t(h));
+  engine::SampleOptions so;
+  so.variations = 3;
+  so.seed = 4;
+  so.events = 4000;
+  int64_t t = 0;
+  for (size_t i = h; i < ev.size(); ++i) {
+    t += ev[i][Field::kDt];
+    if (ev[i].kind() == Kind::kNote && ev[i][Field::kTrack] == 1) so.forced.push_back({t, ev[i]});   // the flute
+  }
+  so.forbid_tracks = {1};
+  so.begin_at = 24;
+  so.end_at = t + 48;
+  const auto out = engine::generate(m, prompt, so);
+  for (const auto& seq : out) {
+    int64_t now = 0;
+    size_t next = 0, own = 0;
+    for (const Event& e : seq) {
+      now += e[Field::kDt];
+      EXPECT_LT(now, so.end_at);
+      if (next < so.forced.size() && e[Field::kTrack] == 1 && e.kind() == Kind::kNote) {
+        Event want = so.forced[next].event;
+        EXPECT_EQ(now, so.forced[next].at);
+        want[Field::kDt] = e[Field::kDt];
+        EXPECT_EQ(e, want);
+        ++next;
+        continue;
+      }
+      EXPECT_NE(e[Field::kTrack] == 1 && (e.kind() == Kind::kNote || e.kind() == Kind::kControl), true);
+      EXPECT_TRUE(e.kind() == Kind::kNote || e.kind() == Kind::kControl || e.kind() == Kind::kWait)
+          << tokenizer::Tokenizer::describe(e);
+      if (e.kind() != Kind::kWait) {
+        EXPECT_GE(now, so.begin_at);
+        ++own;
+      }
+    }
+    EXPECT_EQ(next, so.forced.size());
+    EXPECT_GT(own, 0u);
+  }
+  // forced events out of order, before the prompt's end, on undeclared tracks: refused
+  auto bad = so;
+  std::swap(bad.forced[0], bad.forced[1]);
+  EXPECT_THROW(engine::generate(m, prompt, bad), Error);
+  bad = so;
+  bad.forced[0].event[Field::kTrack] = 9;
+  EXPECT_THROW(engine::generate(m, prompt, bad), Error);
+  bad = so;
+  bad.end_at = so.forced.back().at;
+  EXPECT_THROW(engine::generate(m, prompt, bad), Error);
+}
+
+}  // namespace
+}  // namespace continuo
