@@ -72,6 +72,18 @@ const PALETTE = ['#f2b134', '#4fc1e9', '#ed5565', '#a0d468', '#ac92ec', '#ffce54
 const trackColour = (t) => PALETTE[t % PALETTE.length];
 const hidden = new Set();
 
+// The legend lists track numbers, hiding one hides it in every roll. Shown results name them first
+// (Drumify adds a drum track); the input's tracks complete the list when the results are the input
+// extended (continuations, Groove, Drumify), not when they are new clips with tracks of their own.
+function refreshLegend() {
+  const tracks = [];
+  const shown = state.cards.filter((c) => c.result);
+  const lists = shown.map((c) => c.result.tracks);
+  if (!shown.length || shown.every((c) => c.extendsInput)) lists.push(state.input ? state.input.tracks : []);
+  for (const list of lists) list.forEach((t, i) => { if (!tracks[i]) tracks[i] = t; });
+  renderLegend(tracks);
+}
+
 function renderLegend(tracks) {
   const el = $('#legend');
   el.innerHTML = '';
@@ -187,7 +199,9 @@ const state = {
   input: null,          // score JSON of the piece to continue
   history: [],          // [{id, name, b64}]: the piece step by step; the last one is the input
   job: null,            // {id, controller}
-  cards: [],            // variation cards
+  cards: [],            // result cards: variations of a generation, or a tool's scores
+  tool: null,           // the tool request running ('groove', ...), one at a time
+  others: [],           // pieces uploaded for Interpolate's B: [{id, name}]
 };
 const inputRoll = new Roll($('#input-card canvas'));
 const allRolls = () => [inputRoll, ...state.cards.map((c) => c.roll)];
@@ -223,7 +237,9 @@ function setInput(score) {
   if (score) { dl.href = `/api/scores/${score.id}/midi`; dl.download = score.name; }
   inputRoll.beatsPerBar = beatsPerBar(score);
   inputRoll.set(score ? score.notes : [], [], 0);
-  renderLegend(score ? score.tracks : []);
+  refreshLegend();
+  renderDrumifyTracks(score);
+  $('#interp-a').textContent = score ? score.name : 'the current piece (none loaded)';
   const total = score ? score.events : 0;
   $('#prompt-range').max = String(total);
   $('#prompt-total').textContent = score ? `of ${total}` : '';
@@ -251,6 +267,7 @@ function renderHistory() {
     ol.append(li);
   });
   $('#undo').disabled = state.history.length < 2;
+  renderInterpolateChoices();
 }
 
 async function scoreFromStep(step) {
@@ -315,21 +332,28 @@ async function loadExample() {
 
 // ---- variations --------------------------------------------------------------------------------
 
-function makeCard(v, n) {
+// A result card: `title` names it ("Variation 2", "Drums 1", "Step 3 of 5 (B)"); `tool` is set
+// for a tool's result (class "tool", no stop button).
+function makeCard(v, title, tool) {
   const card = document.createElement('div');
-  card.className = 'card variation';
+  card.className = tool ? 'card tool' : 'card variation';
   card.dataset.variation = v;
   card.dataset.state = 'queued';
-  card.innerHTML = `<header><strong>Variation ${v + 1}</strong> <span class="badge">queued</span>
+  if (tool) card.dataset.tool = tool;
+  card.innerHTML = `<header><strong></strong> <span class="badge">queued</span>
     <span class="meta"></span>
     <span class="tools">
-      <button type="button" class="stop">■ Stop</button>
+      <button type="button" class="stop"${tool ? ' hidden' : ''}>■ Stop</button>
       <button type="button" class="play" disabled>▶ Play</button>
       <a class="dl-midi" hidden download>MIDI</a>
-      <a class="dl-wav" hidden download>WAV</a>
-      <button type="button" class="keep" disabled title="continue from this variation">Keep</button>
+      <a class="dl-wav" hidden download title="audio, uncompressed">WAV</a>
+      <a class="dl-flac" hidden download title="audio, lossless compression">FLAC</a>
+      <a class="dl-ogg" hidden download title="audio, Ogg Vorbis">OGG</a>
+      <button type="button" class="keep" disabled title="make this the piece to continue">Keep</button>
     </span></header><canvas class="roll"></canvas><div class="err"></div>`;
-  const c = { v, el: card, roll: new Roll($('canvas', card)), result: null };
+  $('strong', card).textContent = title;
+  // extendsInput: the result holds the input's tracks at their numbers (a continuation, Groove, Drumify)
+  const c = { v, title, el: card, roll: new Roll($('canvas', card)), result: null, extendsInput: !tool };
   c.roll.beatsPerBar = inputRoll.beatsPerBar;
   $('.stop', card).addEventListener('click', () => stopJob(v));
   $('.play', card).addEventListener('click', () => togglePlay(c));
@@ -357,7 +381,7 @@ function layoutCards() {
   state.cards.forEach((c, i) => {
     const b = document.createElement('button');
     b.type = 'button';
-    b.textContent = `Variation ${i + 1}`;
+    b.textContent = c.title;
     b.addEventListener('click', () => {
       state.cards.forEach((x, j) => { x.el.classList.toggle('active', i === j); nav.children[j].classList.toggle('active', i === j); });
       c.roll.draw();
@@ -400,16 +424,17 @@ async function generate() {
   showError('');
   let body;
   try { body = requestBody(); } catch (e) { showError(e.message); return; }
-  if (state.job) return;
+  if (state.job || state.tool) return;
   stopPlayback();
   const controller = new AbortController();
   state.job = { id: null, controller };
-  $('#generate').disabled = true;
+  updateButtons();
   $('#stop-all').disabled = false;
   $('#results').innerHTML = '';
   state.cards = [];
   for (let v = 0; v < body.variations; v++) {
-    const c = makeCard(v, body.variations);
+    const c = makeCard(v, `Variation ${v + 1}`);
+    c.extendsInput = Boolean(body.score);
     state.cards.push(c);
     $('#results').append(c.el);
   }
@@ -444,14 +469,13 @@ async function generate() {
         const c = state.cards[d.variation];
         c.result = d.score;
         c.el.dataset.events = d.events;
+        refreshLegend();
         c.roll.set(prompt, d.score.notes.filter((n) => n[2] >= promptEnd - 1e-9 && !isPromptNote(prompt, n)), promptEnd);
         setCardState(c, d.stopped ? 'stopped' : 'done', d.stopped ? `stopped at ${d.events}` : 'done');
         $('.meta', c.el).textContent = `${d.events} events · ${d.score.seconds.toFixed(1)} s`;
         $('.play', c.el).disabled = false;
         $('.keep', c.el).disabled = false;
-        const m = $('.dl-midi', c.el), w = $('.dl-wav', c.el);
-        m.href = `/api/scores/${d.score.id}/midi`; m.download = d.score.name; m.hidden = false;
-        w.href = `/api/scores/${d.score.id}/audio`; w.download = d.score.name.replace(/\.mid$/, '.wav'); w.hidden = false;
+        setDownloads(c, d.score);
       } else if (name === 'done') {
         setJobStatus(`Done: ${d.events} events in ${d.seconds.toFixed(1)} s (${d.events_per_second} events/s), seed ${$('#seed').value}.`);
       } else if (name === 'error') {
@@ -466,8 +490,8 @@ async function generate() {
     setJobStatus('');
   } finally {
     state.job = null;
-    $('#generate').disabled = false;
     $('#stop-all').disabled = true;
+    updateButtons();
   }
 }
 
@@ -498,6 +522,7 @@ async function keep(c) {
     $('#results').innerHTML = '';
     state.cards = [];
     layoutCards();
+    refreshLegend();
   } catch (e) { showError(e.message); }
 }
 
@@ -506,6 +531,219 @@ async function undo() {
   state.history.pop();
   saveHistory();
   try { setInput(await scoreFromStep(state.history[state.history.length - 1])); } catch (e) { showError(e.message); }
+}
+
+// ---- downloads and the tools (Groove, Drumify, Interpolate, Clips: POST /api/tools/<tool>) -------
+
+function setDownloads(c, score) {
+  const stem = score.name.replace(/\.midi?$/i, '');
+  const m = $('.dl-midi', c.el);
+  m.href = `/api/scores/${score.id}/midi`; m.download = score.name; m.hidden = false;
+  for (const f of ['wav', 'flac', 'ogg']) {
+    const a = $(`.dl-${f}`, c.el);
+    a.href = `/api/scores/${score.id}/audio` + (f === 'wav' ? '' : `?format=${f}`);
+    a.download = `${stem}.${f}`;
+    a.hidden = false;
+  }
+}
+
+const TOOL_NAMES = { continue: 'Continue', groove: 'Groove', drumify: 'Drumify', interpolate: 'Interpolate', clips: 'Clips' };
+
+function showPanel(tool) {
+  document.querySelectorAll('#tool-tabs button').forEach((b) => {
+    const on = b.dataset.tool === tool;
+    b.classList.toggle('active', on);
+    b.setAttribute('aria-selected', String(on));
+  });
+  document.querySelectorAll('.panel').forEach((p) => { p.hidden = p.id !== `panel-${tool}`; });
+  document.body.dataset.panel = tool;
+}
+
+// One thing at a time: a generation streaming or a tool running disables every start button.
+function updateButtons() {
+  const busy = Boolean(state.job || state.tool);
+  $('#generate').disabled = busy;
+  document.querySelectorAll('button.run').forEach((b) => { b.disabled = busy; });
+}
+
+function setBusy(tool, text) {
+  const status = $('#job-status');
+  status.classList.toggle('busy', Boolean(tool));
+  status.setAttribute('aria-busy', String(Boolean(tool)));
+  if (tool) document.body.dataset.busy = tool; else delete document.body.dataset.busy;
+  document.querySelectorAll('button.run').forEach((b) => {
+    if (!b.dataset.label) b.dataset.label = b.textContent;
+    b.textContent = tool && b.dataset.tool === tool ? 'Working…' : b.dataset.label;
+  });
+  if (text != null) setJobStatus(text);
+  updateButtons();
+}
+
+// The drumify panel's track boxes: every non-drum track checked (the tool's default), or the drum
+// tracks when the piece has nothing else.
+function renderDrumifyTracks(score) {
+  const box = $('#drumify-tracks');
+  box.querySelectorAll('label, span').forEach((e) => e.remove());
+  if (!score) {
+    const s = document.createElement('span');
+    s.className = 'muted';
+    s.textContent = 'Load a piece first.';
+    box.append(s);
+    return;
+  }
+  const pitched = score.tracks.some((t) => !t.is_drum && t.notes > 0);
+  score.tracks.forEach((t, i) => {
+    const label = document.createElement('label');
+    label.className = 'check';
+    const cb = document.createElement('input');
+    cb.type = 'checkbox';
+    cb.value = String(i);
+    cb.checked = t.notes > 0 && (pitched ? !t.is_drum : t.is_drum);
+    label.append(cb, document.createTextNode(`${t.name || 'Track ' + (i + 1)}`));
+    label.title = `${t.instrument}, ${t.notes} notes`;
+    box.append(label);
+  });
+}
+
+// Interpolate's B: a step of the history, a bundled example, or a file chosen for it.
+function renderInterpolateChoices() {
+  const sel = $('#interp-b');
+  if (!sel) return;
+  const keep = sel.value;
+  sel.innerHTML = '';
+  const group = (label, items) => {
+    if (!items.length) return;
+    const g = document.createElement('optgroup');
+    g.label = label;
+    for (const [value, text] of items) {
+      const o = document.createElement('option');
+      o.value = value; o.textContent = text;
+      g.append(o);
+    }
+    sel.append(g);
+  };
+  group('Chosen files', state.others.map((o, i) => [`file:${i}`, o.name]));
+  group('The piece so far', state.history.map((h, i) => [`step:${i}`, `${i + 1}. ${h.name}`]));
+  group('Examples', [...$('#example').options].map((o) => [`example:${o.value}`, o.textContent]));
+  if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+}
+
+async function interpolateB() {
+  const v = $('#interp-b').value;
+  if (!v) throw new Error('Choose the second piece (B), or a file for it.');
+  const at = v.indexOf(':'), kind = v.slice(0, at), key = v.slice(at + 1);
+  if (kind === 'file') return state.others[Number(key)];
+  if (kind === 'step') return scoreFromStep(state.history[Number(key)]);
+  return api('/api/scores', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ example: key }) });
+}
+
+async function uploadOther(file) {
+  showError('');
+  if (!file) return;
+  try {
+    const score = await api(`/api/scores?name=${encodeURIComponent(file.name)}`, {
+      method: 'POST', headers: { 'Content-Type': 'audio/midi' }, body: file });
+    state.others.unshift({ id: score.id, name: score.name });
+    renderInterpolateChoices();
+    $('#interp-b').value = 'file:0';
+  } catch (e) {
+    showError(e.message.startsWith(file.name) ? e.message : `${file.name}: ${e.message}`);
+  } finally {
+    $('#interp-file').value = '';
+  }
+}
+
+function seedOf(id) {
+  const v = $(id).value.trim();
+  return v === '' ? 'random' : Number(v);
+}
+
+function needInput(what) {
+  if (!state.input) throw new Error(`${what} works on a piece: load a MIDI file or an example first.`);
+  return state.input.id;
+}
+
+async function toolBody(tool) {
+  const num = (id) => Number($(id).value);
+  if (tool === 'groove') return { score: needInput('Groove'), strength: num('#groove-strength') };
+  if (tool === 'drumify') {
+    const body = { score: needInput('Drumify'), style: $('#drumify-style').value, variations: num('#drumify-variations'),
+      drums_only: $('#drumify-drums-only').checked, seed: seedOf('#drumify-seed') };
+    const tracks = [...document.querySelectorAll('#drumify-tracks input:checked')].map((b) => Number(b.value));
+    if (!tracks.length) throw new Error('Drumify: choose at least one track to follow.');
+    body.tracks = tracks;
+    if ($('#drumify-temperature').value.trim() !== '') body.temperature = num('#drumify-temperature');
+    return body;
+  }
+  if (tool === 'interpolate') {
+    const a = needInput('Interpolate');
+    const b = await interpolateB();
+    return { a, b: b.id, steps: num('#interp-steps'), temperature: num('#interp-temperature'), seed: seedOf('#interp-seed') };
+  }
+  return { kind: $('#clips-kind').value, bars: num('#clips-bars'), variations: num('#clips-variations'),
+    temperature: num('#clips-temperature'), bpm: num('#clips-bpm'), seed: seedOf('#clips-seed') };
+}
+
+function toolTitle(tool, i, n, body) {
+  if (tool === 'groove') return 'Grooved';
+  if (tool === 'drumify') return n > 1 ? `Drums ${i + 1}` : 'Drums';
+  if (tool === 'interpolate') return `Step ${i + 1} of ${n}` + (i === 0 ? ' (A)' : i === n - 1 ? ' (B)' : '');
+  return `${body.kind === 'drums' ? 'Drum' : 'Melody'} clip` + (n > 1 ? ` ${i + 1}` : '');
+}
+
+async function runTool(tool) {
+  showError('');
+  if (state.job || state.tool) return;
+  state.tool = tool;   // taken at once: a second click while B is being resolved does nothing
+  let body;
+  try {
+    body = await toolBody(tool);
+  } catch (e) {
+    showError(e.message);
+    state.tool = null;
+    return;
+  }
+  stopPlayback();
+  const input = state.input;
+  setBusy(tool, `${TOOL_NAMES[tool]}: working…`);
+  const t0 = performance.now();
+  try {
+    const r = await api(`/api/tools/${tool}`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body) });
+    // the notes of the input that a result keeps as they were are drawn dimmed, the rest bright
+    const kept = (tool === 'groove' || tool === 'drumify') && input ? new Set(input.notes.map((n) => n.join(':'))) : null;
+    $('#results').innerHTML = '';
+    state.cards = r.scores.map((score, i) => {
+      const c = makeCard(i, toolTitle(tool, i, r.scores.length, body), tool);
+      c.result = score;
+      c.extendsInput = Boolean(kept) && !(tool === 'drumify' && body.drums_only);
+      c.roll.beatsPerBar = beatsPerBar(score);
+      const same = kept ? score.notes.filter((n) => kept.has(n.join(':'))) : [];
+      const fresh = kept ? score.notes.filter((n) => !kept.has(n.join(':'))) : score.notes;
+      c.roll.set(same, fresh, 0);
+      setCardState(c, 'done', TOOL_NAMES[tool].toLowerCase());
+      $('.badge', c.el).classList.add('tool');
+      $('.meta', c.el).textContent = `${score.notes_total} notes` + (kept ? ` (${fresh.length} new or changed)` : '') +
+        ` · ${score.seconds.toFixed(1)} s`;
+      $('.play', c.el).disabled = false;
+      $('.keep', c.el).disabled = false;
+      setDownloads(c, score);
+      $('#results').append(c.el);
+      return c;
+    });
+    layoutCards();
+    refreshLegend();
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    setBusy(null, `${TOOL_NAMES[tool]}: ${r.scores.length} result${r.scores.length > 1 ? 's' : ''} in ${secs} s` +
+      (r.seed != null ? `, seed ${r.seed}` : '') + '. Keep one to continue from it.');
+  } catch (e) {
+    showError(`${TOOL_NAMES[tool]}: ${e.message}`);
+    setBusy(null, '');
+  } finally {
+    state.tool = null;
+    updateButtons();
+  }
 }
 
 // ---- playback ------------------------------------------------------------------------------------
@@ -569,6 +807,7 @@ async function init() {
       o.value = e.name; o.textContent = e.file;
       $('#example').append(o);
     }
+    renderInterpolateChoices();
     const st = await api('/api/status');
     $('#events').max = String(st.limits.max_events);
     $('#server-status').textContent = `${st.jobs.workers} generation slots`;
@@ -587,8 +826,12 @@ $('#load-example').addEventListener('click', loadExample);
 $('#generate').addEventListener('click', generate);
 $('#stop-all').addEventListener('click', () => stopJob(null));
 $('#undo').addEventListener('click', undo);
-$('#clear').addEventListener('click', () => { state.history = []; saveHistory(); setInput(null); $('#results').innerHTML = ''; state.cards = []; layoutCards(); });
+$('#clear').addEventListener('click', () => { state.history = []; $('#results').innerHTML = ''; state.cards = []; saveHistory(); setInput(null); layoutCards(); });
 $('#layout').addEventListener('change', layoutCards);
+document.querySelectorAll('#tool-tabs button').forEach((b) => b.addEventListener('click', () => showPanel(b.dataset.tool)));
+document.querySelectorAll('button.run').forEach((b) => b.addEventListener('click', () => runTool(b.dataset.tool)));
+$('#groove-strength').addEventListener('input', (e) => { $('#groove-strength-out').textContent = Number(e.target.value).toFixed(2); });
+$('#interp-file').addEventListener('change', (e) => uploadOther(e.target.files[0]));
 $('#seed-random').addEventListener('change', (e) => { $('#seed').disabled = e.target.checked; });
 document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', updateMode));
 $('#prompt-range').addEventListener('input', (e) => { $('#prompt-events').value = e.target.value; });

@@ -19,6 +19,7 @@
 #include "continuo/model.hpp"
 #include "studio/api_json.hpp"
 #include "studio/assets.hpp"
+#include "studio/audio_encode.hpp"
 #include "studio/jobs.hpp"
 #include "studio/request_parse.hpp"
 #include "studio/runner.hpp"
@@ -83,7 +84,7 @@ struct Server::Impl {
   ScoreStore store;
   AudioCache audio_cache;
   ModelCache models;
-  std::mutex render_mu;
+  std::mutex render_mu, encode_mu;
   std::unique_ptr<audio::Renderer> renderer;
   JobQueue jobs;
   // the tools' networks (Groove, Drumify, the clip VAEs), loaded on first use; one tool runs at a
@@ -326,6 +327,15 @@ void Server::Impl::handle_generate(const httplib::Request& req, httplib::Respons
 }
 
 void Server::Impl::handle_audio(const httplib::Request& req, httplib::Response& res) {
+  // ?format=wav|flac|ogg (default wav); anything else, or the parameter twice, is refused
+  AudioFormat format = AudioFormat::kWav;
+  if (req.has_param("format")) {
+    const std::string name = req.get_param_value("format");
+    const auto f = parse_audio_format(name);
+    if (!f || req.get_param_value_count("format") != 1)
+      throw HttpError{400, "invalid_argument", "'format' must be wav, flac or ogg (once), not '" + name.substr(0, 20) + "'"};
+    format = *f;
+  }
   auto st = score_or_404(req.matches[1]);
   auto wav = audio_cache.get(st->id);
   if (!wav) {
@@ -343,13 +353,27 @@ void Server::Impl::handle_audio(const httplib::Request& req, httplib::Response& 
       audio_cache.put(st->id, wav);
     }
   }
-  res.set_header("Content-Disposition", "attachment; filename=\"" + safe_name(st->name, ".wav") + "\"");
+  // a compressed format is encoded from the WAV and cached beside it (same cache, same limit)
+  std::shared_ptr<const std::vector<uint8_t>> body = wav;
+  if (format != AudioFormat::kWav) {
+    const std::string key = st->id + "." + audio_format_name(format);
+    body = audio_cache.get(key);
+    if (!body) {
+      std::lock_guard lock(encode_mu);   // one encoder at a time (Vorbis takes a core for a moment)
+      body = audio_cache.get(key);
+      if (!body) {
+        body = std::make_shared<std::vector<uint8_t>>(encode_audio(audio::parse_wav(*wav), format));
+        audio_cache.put(key, body);
+      }
+    }
+  }
+  res.set_header("Content-Disposition", "attachment; filename=\"" + safe_name(st->name, std::string(".") + audio_format_name(format)) + "\"");
   res.set_header("Cache-Control", "private, max-age=3600");
   // the cache may drop it: the response keeps its own reference
   res.set_content_provider(
-      wav->size(), "audio/wav",
-      [wav](size_t offset, size_t length, httplib::DataSink& sink) {
-        return sink.write(reinterpret_cast<const char*>(wav->data()) + offset, length);
+      body->size(), audio_format_mime(format),
+      [body](size_t offset, size_t length, httplib::DataSink& sink) {
+        return sink.write(reinterpret_cast<const char*>(body->data()) + offset, length);
       });
 }
 

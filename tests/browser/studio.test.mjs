@@ -3,9 +3,13 @@
 // Loads the page, uploads the bundled example, generates two variations and watches notes appear
 // in both rolls while they stream, stops one early, plays the audio (the playhead moves),
 // downloads the MIDI and checks that it parses, keeps a variation and continues it, undoes,
-// reloads (the history survives), and uploads a file that is not MIDI (a readable error).
+// reloads (the history survives), and uploads a file that is not MIDI (a readable error). Then every
+// tool through its panel (Groove, Drumify, Interpolate, Clips): set the options, run (busy state
+// while it works), see the notes in the rolls, check what the tool promises about the notes, play,
+// download MIDI (read back byte by byte here) and audio (WAV, FLAC, Ogg), keep, continue, undo, and
+// a tool's error from the server shown in the page.
 // $CONTINUO_SCREENSHOTS=DIR writes the screenshots there (docs/ uses them); $STUDIO_MODELS=DIR
-// serves those models instead of a random-weight one.
+// serves those models instead of a random-weight one (the tools' networks are always the shipped ones).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,6 +33,48 @@ if (!modelsDir) {
     execFileSync('python3', [path.join(root, 'tools', 'make_random_model.py'), path.join(modelsDir, 'tiny'),
       '--name', 'tiny', '--d-model', '128', '--layers', '3'], { stdio: 'inherit' });
   }
+  // the tools' networks (Groove, Drumify, the clip VAEs) are the shipped ones
+  for (const m of ['groove', 'drumify', 'melody-vae', 'drums-vae']) {
+    const link = path.join(modelsDir, m);
+    if (!fs.existsSync(link)) fs.symlinkSync(path.join(root, 'models', m), link);
+  }
+}
+
+// A Standard MIDI File read here, independently of Continuo: every note-on with its track chunk
+// and channel (0-based: 9 is the drums' channel 10).
+function readMidi(buf) {
+  if (buf.toString('latin1', 0, 4) !== 'MThd') throw new Error('no MThd header');
+  const chunks = buf.readUInt16BE(10);
+  let at = 8 + buf.readUInt32BE(4);
+  const notes = [];
+  for (let t = 0; t < chunks; t++) {
+    if (buf.toString('latin1', at, at + 4) !== 'MTrk') throw new Error(`chunk ${t} is not MTrk`);
+    const end = at + 8 + buf.readUInt32BE(at + 4);
+    let p = at + 8, status = 0;
+    const vlq = () => { let v = 0, b; do { b = buf[p++]; v = v * 128 + (b & 0x7f); } while (b & 0x80 && p < end); return v; };
+    while (p < end) {
+      vlq();
+      if (buf[p] & 0x80) status = buf[p++];
+      // (the length is read first: `p += vlq()` would add it to p as it was before vlq() moved it)
+      if (status === 0xff) { p++; const len = vlq(); p += len; status = 0; continue; }
+      if (status === 0xf0 || status === 0xf7) { const len = vlq(); p += len; status = 0; continue; }
+      const hi = status & 0xf0;
+      if (hi === 0x90 && buf[p + 1] > 0) notes.push({ chunk: t, channel: status & 15, pitch: buf[p] });
+      p += hi === 0xc0 || hi === 0xd0 ? 1 : 2;
+    }
+    at = end;
+  }
+  return { chunks, notes };
+}
+
+// A one-track melody of `bars` bars of 4/4, one note a beat (Interpolate's B).
+function melodyMidi(bars) {
+  const ev = [];
+  for (let i = 0; i < bars * 4; i++) ev.push(0x00, 0x90, 60 + [0, 2, 4, 5, 7, 5, 4, 2][i % 8], 90, 0x83, 0x60, 0x80, 60 + [0, 2, 4, 5, 7, 5, 4, 2][i % 8], 0);
+  ev.push(0x00, 0xff, 0x2f, 0x00);
+  const head = Buffer.from([0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1, 0x01, 0xe0]);
+  const trk = Buffer.concat([Buffer.from('MTrk'), Buffer.from([0, 0, (ev.length >> 8) & 255, ev.length & 255]), Buffer.from(ev)]);
+  return Buffer.concat([head, trk]);
 }
 
 const server = spawn(binary, ['serve', '--port', '0', '--models', modelsDir], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -152,6 +198,236 @@ try {
   await page.reload();
   await waitFor(page, current, null, 'the history survives a reload');
   check(await page.textContent('#score-info') === before, `the same piece is loaded after the reload: ${before}`);
+
+  // ---- the tools, each through its own panel
+  const noteKey = (n) => n.join(':');
+  const cards = (tool) => `.card.tool[data-tool="${tool}"]`;
+  async function openTool(tool) {
+    await page.click(`#tool-tabs button[data-tool="${tool}"]`);
+    const shown = await page.isVisible(`#panel-${tool}`) && await page.isHidden('#panel-continue');
+    check(shown, `${tool}: its panel opens (and the continue panel hides)`);
+  }
+  // runs the tool (its button), waits for n result cards, returns their scores
+  async function runTool(tool, n) {
+    await page.click(`#run-${tool}`);
+    const done = await waitFor(page, ([sel, k]) => {
+      const cs = [...document.querySelectorAll(sel)];
+      return cs.length === k && cs.every((c) => c.dataset.state === 'done' && !c.querySelector('.dl-midi').hidden) &&
+        !document.body.dataset.busy;
+    }, [cards(tool), n], `${tool}: ${n} result card(s)`);
+    if (!done) return [];
+    const rolls = await page.$$eval(`${cards(tool)} canvas`, (cs) => cs.map((c) => [Number(c.dataset.notes), Number(c.dataset.promptNotes)]));
+    const scores = await page.evaluate(() => state.cards.map((c) => c.result));
+    check(rolls.every(([fresh, same], i) => fresh > 0 && fresh + same === scores[i].notes.length),
+      `${tool}: the notes appear in every result's roll (${rolls.map((r) => r.join('+'))})`);
+    return scores;
+  }
+  async function download(selector, file) {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+    const where = path.join(scratch, file);
+    await dl.saveAs(where);
+    return fs.readFileSync(where);
+  }
+  // MIDI read back: the header, and the notes of each channel as the score JSON has them
+  async function checkMidi(tool, cardSel, score) {
+    const bytes = await download(`${cardSel} .dl-midi`, `${tool}.mid`);
+    check(bytes.subarray(0, 4).toString('latin1') === 'MThd', `${tool}: the MIDI download starts with MThd`);
+    let midi = { notes: [] };
+    try { midi = readMidi(bytes); } catch (e) { check(false, `${tool}: the MIDI download reads back: ${e.message}`); }
+    const drum = new Set(score.tracks.map((t, i) => (t.is_drum ? i : -1)));
+    const drumNotes = score.notes.filter((n) => drum.has(n[0])).length;
+    const ch10 = midi.notes.filter((n) => n.channel === 9).length;
+    check(midi.notes.length === score.notes_total && ch10 === drumNotes,
+      `${tool}: the MIDI holds the score's notes (${midi.notes.length} of ${score.notes_total}), on channel 10 exactly its drum tracks' (${ch10} of ${drumNotes})`);
+    return midi;
+  }
+  async function playBriefly(tool, cardSel) {
+    await page.click(`${cardSel} .play`);
+    const ok = await waitFor(page, (sel) => Number(document.body.dataset.audioTime || 0) > 0.3 &&
+      Number(document.querySelector(`${sel} canvas`).dataset.playhead || 0) > 0, cardSel, `${tool}: plays with a moving playhead`);
+    if (ok) check(true, `${tool}: the result plays`);
+    await page.click(`${cardSel} .play`);
+    await page.evaluate(() => { delete document.body.dataset.audioTime; });
+  }
+  const historyLength = () => page.$$eval('#history li', (l) => l.length);
+  async function keepCard(tool, cardSel, steps, score) {
+    await page.click(`${cardSel} .keep`);
+    await waitFor(page, ([n, name]) => document.querySelectorAll('#history li').length === n &&
+      document.querySelector('#score-info').textContent.startsWith(name + ':'), [steps, score.name], `${tool}: keep makes it the piece (step ${steps})`);
+    const input = Number(await page.getAttribute('#input-card canvas', 'data-prompt-notes'));
+    check(input === score.notes.length, `${tool}: the kept piece is the input (${input} notes)`);
+  }
+  async function undoTo(tool, steps, name) {
+    await page.click('#undo');
+    await waitFor(page, ([n, nm]) => document.querySelectorAll('#history li').length === n &&
+      document.querySelector('#score-info').textContent.startsWith(nm + ':'), [steps, name], `${tool}: undo goes back to ${name}`);
+  }
+
+  await page.selectOption('#example', 'example');
+  await page.click('#load-example');
+  await waitFor(page, () => document.querySelectorAll('#history li').length === 1 &&
+    document.querySelector('#score-info').textContent.startsWith('example.mid:'), null, 'the example is loaded afresh');
+  const example = await page.evaluate(() => state.input);
+
+  // Groove: the drums move, every hit keeps its instrument; the other tracks are untouched
+  await openTool('groove');
+  await page.locator('#groove-strength').fill('1.5');
+  check(await page.textContent('#groove-strength-out') === '1.50', 'groove: the strength slider shows its value');
+  await page.route('**/api/tools/groove', async (r) => { await new Promise((res) => setTimeout(res, 1500)); await r.continue(); });
+  await page.click('#run-groove');
+  const busy = await waitFor(page, () => document.body.dataset.busy === 'groove' && document.querySelector('#run-groove').disabled &&
+    document.querySelector('#generate').disabled && document.querySelector('#job-status').classList.contains('busy') &&
+    /working/i.test(document.querySelector('#job-status').textContent), null, 'groove: busy while it runs', 10000);
+  if (busy) check(true, 'groove: the page shows that it is working and blocks other runs');
+  await waitFor(page, (sel) => document.querySelectorAll(sel).length === 1 && !document.body.dataset.busy, cards('groove'), 'groove: done');
+  await page.unroute('**/api/tools/groove');
+  const grooved = await page.evaluate(() => state.cards.map((c) => c.result));
+  check(grooved.length === 1, 'groove: one result');
+  if (grooved.length === 1) {
+    const g = grooved[0];
+    const isDrum = (sc) => (n) => sc.tracks[n[0]].is_drum;
+    const pitches = (list) => list.map((n) => n[1]).sort((a, b) => a - b).join(',');
+    const inDrums = example.notes.filter(isDrum(example)), outDrums = g.notes.filter(isDrum(g));
+    check(inDrums.length > 20 && pitches(inDrums) === pitches(outDrums), `groove: every hit keeps its instrument (${outDrums.length} hits)`);
+    const others = (sc) => sc.notes.filter((n) => !sc.tracks[n[0]].is_drum).map(noteKey).sort().join('|');
+    check(others(example) === others(g), 'groove: the other tracks are unchanged');
+    const moved = new Set(inDrums.map(noteKey));
+    check(outDrums.filter((n) => !moved.has(noteKey(n))).length > inDrums.length / 2, 'groove: most hits moved or changed dynamics');
+    const fresh = Number(await page.getAttribute(`${cards('groove')} canvas`, 'data-notes'));
+    check(fresh === outDrums.filter((n) => !moved.has(noteKey(n))).length, `groove: the roll shows the changed hits bright (${fresh})`);
+    await page.screenshot({ path: path.join(shots, 'studio-groove.png') });
+    await playBriefly('groove', cards('groove'));
+    await checkMidi('groove', cards('groove'), g);
+    const flac = await download(`${cards('groove')} .dl-flac`, 'groove.flac');
+    check(flac.subarray(0, 4).toString('latin1') === 'fLaC' && flac.length > 10000, `groove: the FLAC download is FLAC (${flac.length} bytes)`);
+    const wav = await download(`${cards('groove')} .dl-wav`, 'groove.wav');
+    check(wav.subarray(0, 4).toString('latin1') === 'RIFF' && wav.length > flac.length, `groove: the WAV download is a WAV (${wav.length} bytes)`);
+    await keepCard('groove', cards('groove'), 2, g);
+    await undoTo('groove', 1, 'example.mid');
+  }
+
+  // Drumify: follow the bass only, two variations of funk; the input's tracks are kept as they were
+  await openTool('drumify');
+  const boxes = await page.$$eval('#drumify-tracks input', (l) => l.map((b) => b.checked));
+  check(JSON.stringify(boxes) === JSON.stringify(example.tracks.map((t) => !t.is_drum)), `drumify: the non-drum tracks are followed by default (${boxes})`);
+  const bass = example.tracks.findIndex((t) => t.name === 'Bass');
+  for (let i = 0; i < boxes.length; i++) await page.setChecked(`#drumify-tracks input[value="${i}"]`, i === bass);
+  await page.selectOption('#drumify-style', 'funk');
+  await page.fill('#drumify-variations', '2');
+  await page.fill('#drumify-seed', '5');
+  const body = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/tools/drumify')) body.push(JSON.parse(r.postData())); });
+  const drummed = await runTool('drumify', 2);
+  check(body.length === 1 && JSON.stringify(body[0].tracks) === JSON.stringify([bass]) && body[0].style === 'funk' &&
+    body[0].variations === 2 && body[0].seed === 5 && body[0].drums_only === false, `drumify: the request carries the panel's options ${JSON.stringify(body[0])}`);
+  const inputKeys = new Set(example.notes.map(noteKey));
+  drummed.forEach((d, i) => {
+    const kept = d.notes.filter((n) => inputKeys.has(noteKey(n))).length;
+    const added = d.notes.filter((n) => !inputKeys.has(noteKey(n)));
+    check(kept === example.notes.length && d.tracks.length === example.tracks.length + 1 && d.tracks[d.tracks.length - 1].is_drum,
+      `drumify ${i + 1}: every input note is kept unchanged (${kept} of ${example.notes.length}) and one drum track is added`);
+    check(added.length > 0 && added.every((n) => n[0] === d.tracks.length - 1), `drumify ${i + 1}: the new notes (${added.length}) are all on the new drum track`);
+  });
+  if (drummed.length === 2) {
+    check(await page.locator('#legend label').count() === example.tracks.length + 1, 'drumify: the legend lists the new drum track');
+    // the track toggles apply to the results' rolls
+    const sel = `${cards('drumify')}[data-variation="0"] canvas`;
+    const pic = () => page.$eval(sel, (c) => c.toDataURL());
+    const before = await pic();
+    await page.setChecked(`#legend input[data-track="${example.tracks.length}"]`, false);
+    const hiddenPic = await pic();
+    await page.setChecked(`#legend input[data-track="${example.tracks.length}"]`, true);
+    check(hiddenPic !== before && await pic() === before, 'drumify: hiding the new drum track in the legend hides it in the roll');
+    await page.screenshot({ path: path.join(shots, 'studio-drumify.png') });
+    await playBriefly('drumify', `${cards('drumify')}[data-variation="1"]`);
+    await checkMidi('drumify', `${cards('drumify')}[data-variation="1"]`, drummed[1]);
+    // keep the second, continue it with the model, undo the continuation
+    await keepCard('drumify', `${cards('drumify')}[data-variation="1"]`, 2, drummed[1]);
+    await page.click('#tool-tabs button[data-tool="continue"]');
+    await page.fill('#events', '40');
+    await page.selectOption('#variations', '1');
+    await page.fill('#prompt-events', '0');
+    await page.click('#generate');
+    await waitFor(page, () => { const c = document.querySelector('.card.variation'); return c && c.dataset.state === 'done'; },
+      null, 'drumify: the kept drums are continued');
+    const cont = await page.evaluate(() => state.cards[0].result);
+    check(cont && cont.tracks.length === drummed[1].tracks.length && cont.notes.length >= drummed[1].notes.length,
+      'drumify: the continuation keeps the drumified tracks');
+    await page.click('.card.variation .keep');
+    await waitFor(page, () => document.querySelectorAll('#history li').length === 3, null, 'drumify: the continuation is kept');
+    await undoTo('drumify', 2, drummed[1].name);
+  }
+  // drums only: nothing but drums, on channel 10
+  await openTool('drumify');
+  await page.check('#drumify-drums-only');
+  await page.fill('#drumify-variations', '1');
+  const alone = await runTool('drumify', 1);
+  if (alone.length === 1) {
+    check(alone[0].tracks.length === 1 && alone[0].tracks.every((t) => t.is_drum), 'drumify, drums only: the result is one drum track');
+    const midi = await checkMidi('drumify-only', cards('drumify'), alone[0]);
+    check(midi.notes.length > 0 && midi.notes.every((n) => n.channel === 9), 'drumify, drums only: the MIDI has only channel-10 notes');
+  }
+  await page.uncheck('#drumify-drums-only');
+
+  // Interpolate: the current piece (A) to a file chosen for B, in 3 steps
+  await openTool('interpolate');
+  const pieceA = await page.evaluate(() => state.input.name);
+  check(await page.textContent("#interp-a") === pieceA, `interpolate: A is the current piece (${pieceA})`);
+  await page.setInputFiles('#interp-file', { name: 'line.mid', mimeType: 'audio/midi', buffer: melodyMidi(8) });
+  await waitFor(page, () => document.querySelector('#interp-b').value === 'file:0' &&
+    document.querySelector('#interp-b').selectedOptions[0].textContent === 'line.mid', null, 'interpolate: the chosen file is B');
+  await page.fill('#interp-steps', '3');
+  await page.fill('#interp-seed', '2');
+  const path3 = await runTool('interpolate', 3);
+  if (path3.length === 3) {
+    check(path3.every((p) => p.tracks.length === 1 && !p.tracks[0].is_drum && p.notes.length > 0), 'interpolate: three one-track melody clips');
+    const titles = await page.$$eval(`${cards('interpolate')} header strong`, (l) => l.map((e) => e.textContent));
+    check(titles[0].endsWith('(A)') && titles[2].endsWith('(B)'), `interpolate: the steps are named from A to B: ${titles}`);
+    await page.screenshot({ path: path.join(shots, 'studio-interpolate.png') });
+    await playBriefly('interpolate', `${cards('interpolate')}[data-variation="2"]`);
+    await checkMidi('interpolate', `${cards('interpolate')}[data-variation="2"]`, path3[2]);
+    const ogg = await download(`${cards('interpolate')}[data-variation="2"] .dl-ogg`, 'interpolate.ogg');
+    check(ogg.subarray(0, 4).toString('latin1') === 'OggS' && ogg.length > 2000, `interpolate: the OGG download is Ogg (${ogg.length} bytes)`);
+    await keepCard('interpolate', `${cards('interpolate')}[data-variation="2"]`, 3, path3[2]);
+    await undoTo('interpolate', 2, drummed.length === 2 ? drummed[1].name : pieceA);
+  }
+
+  // Clips: drums (two of 4 bars), then a melody clip, kept; Groove on it fails with the server's message
+  await openTool('clips');
+  await page.selectOption('#clips-kind', 'drums');
+  await page.fill('#clips-bars', '4');
+  await page.fill('#clips-variations', '2');
+  await page.fill('#clips-seed', '9');
+  const beats = await runTool('clips', 2);
+  if (beats.length === 2) {
+    check(beats.every((b) => b.tracks.every((t) => t.is_drum) && b.bars === 4), 'clips: two 4-bar drum clips, drums only');
+    for (const v of [0, 1]) {
+      const midi = await checkMidi(`clips ${v + 1}`, `${cards('clips')}[data-variation="${v}"]`, beats[v]);
+      check(midi.notes.length > 0 && midi.notes.every((n) => n.channel === 9), `clips ${v + 1}: the MIDI has only channel-10 notes`);
+    }
+    check(JSON.stringify(beats[0].notes) !== JSON.stringify(beats[1].notes), 'clips: the two variations differ');
+    const legend = await page.$$eval('#legend label', (l) => l.map((e) => e.textContent));
+    check(legend.length === Math.max(...beats.map((b) => b.tracks.length)) && legend.every((t) => t.includes('Drum kit')),
+      `clips: the legend lists the clips' own tracks, not the input's (${legend})`);
+    await page.screenshot({ path: path.join(shots, 'studio-clips.png') });
+    await playBriefly('clips', `${cards('clips')}[data-variation="0"]`);
+  }
+  await page.selectOption('#clips-kind', 'melody');
+  await page.fill('#clips-variations', '1');
+  const tunes = await runTool('clips', 1);
+  if (tunes.length === 1) {
+    check(tunes[0].tracks.every((t) => !t.is_drum), 'clips: a melody clip has no drums');
+    const steps = await historyLength();
+    await keepCard('clips', cards('clips'), steps + 1, tunes[0]);
+    await openTool('groove');
+    await page.click('#run-groove');
+    await waitFor(page, () => !document.querySelector('#error').hidden, null, 'groove on a melody: an error is shown');
+    const msg = await page.textContent('#error');
+    check(/^Groove: .*drum/i.test(msg), `groove on a melody: the server's message is shown: "${msg}"`);
+    check(!(await page.isDisabled('#run-groove')) && !(await page.evaluate(() => document.body.dataset.busy)), 'groove: not busy after the error');
+    await page.click('#undo');
+    await waitFor(page, (n) => document.querySelectorAll('#history li').length === n, steps, 'clips: undo the kept clip');
+  }
 
   // ---- a file that is not MIDI
   await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are not notes\n') });

@@ -5,6 +5,7 @@ request must get a JSON error with the right status; the server must stay up thr
 
     test_studio_api.py CONTINUO_BINARY SOURCE_ROOT SCRATCH_DIR"""
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -33,6 +34,35 @@ def melody_midi(bars):
     trk = b"".join(vlq(0 if i == 0 else 3 * 480) + bytes([0x90, 60 + i % 12, 90]) + vlq(480) + bytes([0x80, 60 + i % 12, 0])
                    for i in range(bars))
     return smf([trk], fmt=0)
+
+
+def flac_streaminfo(data):
+    """The STREAMINFO block that opens every FLAC file: rate, channels, bits, frames, MD5 of the samples."""
+    assert data[4] & 0x7F == 0 and int.from_bytes(data[5:8], "big") == 34, "the first block is not STREAMINFO"
+    b = data[8:42]
+    return {"rate": (b[10] << 12) | (b[11] << 4) | (b[12] >> 4), "channels": ((b[12] >> 1) & 7) + 1,
+            "bits": (((b[12] & 1) << 4) | (b[13] >> 4)) + 1,
+            "frames": ((b[13] & 0x0F) << 32) | int.from_bytes(b[14:18], "big"), "md5": bytes(b[18:34])}
+
+
+def ogg_vorbis_info(data):
+    """Walks every Ogg page (each must start with "OggS"): the Vorbis identification header's rate and
+    channels, and the last page's granule position, which is the stream's length in frames."""
+    at, pages, granule, first = 0, 0, 0, None
+    while at < len(data):
+        assert data[at:at + 4] == b"OggS", f"no Ogg page at byte {at}"
+        nseg = data[at + 26]
+        size = sum(data[at + 27:at + 27 + nseg])
+        payload = data[at + 27 + nseg:at + 27 + nseg + size]
+        if first is None:
+            first = payload
+        g = int.from_bytes(data[at + 6:at + 14], "little")
+        if g != (1 << 64) - 1:
+            granule = g
+        pages += 1
+        at += 27 + nseg + size
+    assert first[:7] == b"\x01vorbis", "the first page is not a Vorbis identification header"
+    return {"channels": first[11], "rate": int.from_bytes(first[12:16], "little"), "frames": granule, "pages": pages}
 
 
 example = open(os.path.join(root, "examples", "example.mid"), "rb").read()
@@ -161,6 +191,43 @@ try:
     check(wav2 == wav, "cached audio is the same")
     status, _, body = request(port, "GET", "/api/scores/0123456789abcdef/audio")
     expect_error(status, json.loads(body), 404, "not_found", what="audio of an unknown score")
+    status, headers, wav3 = request(port, "GET", f"/api/scores/{sid}/audio?format=wav")
+    check(status == 200 and wav3 == wav and headers["content-type"] == "audio/wav", "?format=wav is the default WAV")
+
+    # ---- compressed audio: ?format=flac (lossless) and ?format=ogg (Vorbis), read back without a decoder
+    status, headers, flac = request(port, "GET", f"/api/scores/{sid}/audio?format=flac")
+    check(status == 200 and headers["content-type"] == "audio/flac" and flac[:4] == b"fLaC" and
+          headers.get("content-disposition", "").endswith('.flac"'), f"?format=flac: {status} {headers.get('content-type')} {flac[:4]}")
+    if flac[:4] == b"fLaC":
+        info = flac_streaminfo(flac)
+        check(info["rate"] == 44100 and info["channels"] == 2 and info["bits"] == 16, f"FLAC stream info: {info}")
+        check(info["frames"] == frames, f"FLAC holds every frame of the WAV: {info['frames']} vs {frames}")
+        # FLAC's header carries the MD5 of the samples it encodes: lossless means the WAV's PCM
+        check(info["md5"] == hashlib.md5(wav[44:]).digest(), "FLAC's MD5 of its samples is the WAV's PCM (lossless)")
+        check(len(flac) < len(wav) * 0.8, f"FLAC is smaller than the WAV: {len(flac)} vs {len(wav)}")
+    status, headers, ogg = request(port, "GET", f"/api/scores/{sid}/audio?format=ogg")
+    check(status == 200 and headers["content-type"] == "audio/ogg" and ogg[:4] == b"OggS" and
+          headers.get("content-disposition", "").endswith('.ogg"'), f"?format=ogg: {status} {headers.get('content-type')} {ogg[:4]}")
+    if ogg[:4] == b"OggS":
+        info = ogg_vorbis_info(ogg)
+        check(info["rate"] == 44100 and info["channels"] == 2 and info["pages"] > 2, f"Ogg Vorbis stream: {info}")
+        check(abs(info["frames"] - frames) <= 2048, f"Ogg Vorbis length: {info['frames']} frames vs the WAV's {frames}")
+        check(len(ogg) < len(wav) / 4, f"Ogg Vorbis is compressed: {len(ogg)} vs {len(wav)}")
+    try:
+        import io
+        import soundfile  # not a Debian default: decode only where it is installed
+        for name, data in (("flac", flac), ("ogg", ogg)):
+            pcm, rate = soundfile.read(io.BytesIO(data), dtype="int16")
+            check(rate == 44100 and abs(len(pcm) - frames) <= 2048, f"{name} decodes to {len(pcm)} frames (WAV {frames})")
+    except ImportError:
+        print("note: python3 soundfile is missing; FLAC and Ogg were checked from their headers only", flush=True)
+    status, _, flac2 = request(port, "GET", f"/api/scores/{sid}/audio?format=flac")
+    check(status == 200 and flac2 == flac, "cached FLAC is the same")
+    for query in ["mp3", "FLAC", "", "flac%00", "wav&format=flac", "ogg%20"]:
+        status, headers, body = request(port, "GET", f"/api/scores/{sid}/audio?format={query}")
+        expect_error(status, json.loads(body), 400, "invalid_argument", "'format'", what=f"audio ?format={query}")
+    status, _, body = request(port, "GET", "/api/scores/0123456789abcdef/audio?format=flac")
+    expect_error(status, json.loads(body), 404, "not_found", what="FLAC of an unknown score")
 
     # ---- generation
     req = {"score": sid, "events": 40, "variations": 2, "seed": 11, "temperature": 0.9, "top_p": 0.95, "top_k": 50,
