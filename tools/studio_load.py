@@ -668,9 +668,13 @@ class Soak:
     def act_tool(self, rng):
         # the tools (docs/API.md, "Tools") on stored scores: a score without drums cannot be
         # grooved (400), two scores of other kinds or metres cannot be interpolated (400), a score
-        # of more than 16 bars is too long to interpolate (413), a score dropped by the store is 404
-        tool = rng.choice(["groove", "drumify", "interpolate", "clips"])
+        # of more than 16 bars is too long to interpolate (413), a score dropped by the store is 404;
+        # infill and accompany (a continuation model) on pieces of at most 2,000 events, small
+        # requests: bars outside the piece are 400, a piece over the studio's limits 413
+        tool = rng.choice(["groove", "drumify", "interpolate", "clips", "infill", "accompany"])
         a, b = self.pick_score(rng), self.pick_score(rng)
+        if tool in ("infill", "accompany"):
+            a = self.pick_score(rng, max_events=2000)
         if tool == "clips":
             body = {"kind": rng.choice(["melody", "drums"]), "bars": rng.choice([1, 2, 4]),
                     "variations": rng.choice([1, 2]), "seed": rng.randrange(1000)}
@@ -681,8 +685,19 @@ class Soak:
         elif tool == "drumify":
             body = {"score": a[0], "style": rng.choice(["any", "funk", "rock"]), "variations": rng.choice([1, 2]),
                     "drums_only": rng.random() < 0.5, "seed": rng.randrange(1000)}
+        elif tool == "infill":
+            first = rng.choice([1, 2, 3])
+            body = {"score": a[0], "first_bar": first, "last_bar": first + rng.choice([0, 1]), "candidates": rng.choice([1, 2]),
+                    "variations": rng.choice([1, 2]), "seed": rng.randrange(1000)}
+            if rng.random() < 0.5:
+                body["tracks"] = [0]
+        elif tool == "accompany":
+            body = {"score": a[0], "instruments": rng.choice(["", "piano", "violin, acoustic bass"]),
+                    "drums": rng.choice([None, "jazz"]), "candidates": rng.choice([1, 2]), "seed": rng.randrange(1000)}
         else:
             body = {"a": a[0], "b": b[0], "steps": rng.choice([2, 3, 5]), "seed": rng.randrange(1000)}
+        if tool in ("infill", "accompany") and getattr(self.a, "soak_models", None) and rng.random() < 0.5:
+            body["model"] = rng.choice(self.a.soak_models)
         self.call("POST /api/tools/" + tool, "POST", "/api/tools/" + tool, {201, 400, 404, 413, 503}, body=body,
                   check=lambda h, d: None if json.loads(d).get("error") or json.loads(d)["scores"] else "no scores")
 
@@ -696,6 +711,13 @@ class Soak:
             ("drumify", {"score": sid, "variations": 99}, {400, 404}), ("interpolate", {"a": sid}, {400, 404}),
             ("interpolate", {"a": sid, "b": sid, "steps": 1000}, {400, 404, 413}), ("clips", {"kind": "harp"}, {400}),
             ("clips", {"kind": "drums", "colour": 1}, {400}), ("nope", {}, {404}), ("clips", "{\"kind\": ", {400}),
+            # (infill and accompany check the piece's size, 413, before the other fields)
+            ("infill", {"score": sid}, {400, 404, 413}), ("infill", {"score": sid, "first_bar": 0}, {400, 404, 413}),
+            ("infill", {"score": sid, "first_bar": 1, "tracks": [99]}, {400, 404, 413}),
+            ("infill", {"score": sid, "first_bar": 1, "model": "nope"}, {404}),
+            ("accompany", {"score": sid, "keep": "all"}, {400, 404, 413}),
+            ("accompany", {"score": sid, "instruments": "kazoo"}, {400, 404, 413}),
+            ("accompany", {"score": sid, "candidates": 99}, {400, 404, 413}), ("accompany", "{\"score\": ", {400}),
         ])
         self.call("POST /api/tools/" + tool + " (bad)", "POST", "/api/tools/" + tool, want,
                   body=body if not isinstance(body, str) else body.encode(),

@@ -116,7 +116,9 @@ class Roll {
     this.promptEnd = 0;
     this.beatsPerBar = 4;
     this.playhead = null;
+    this.region = null;    // [from, to] in beats: infill's passage, shaded
     this.minBeats = 8;
+    this.viewBeats = 8;    // beats across the canvas at the last draw (for pointer -> beat)
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
   set(prompt, notes, promptEnd) {
@@ -136,6 +138,16 @@ class Roll {
     if (this.pending) return;
     this.pending = true;
     requestAnimationFrame(() => { this.pending = false; this.draw(); });
+  }
+  setRegion(region) {
+    this.region = region;
+    this.canvas.dataset.region = region ? `${region[0]}-${region[1]}` : '';
+    this.scheduleDraw();
+  }
+  // The beat under a client x coordinate, as last drawn.
+  beatAt(clientX) {
+    const r = this.canvas.getBoundingClientRect();
+    return Math.max(0, (clientX - r.left) / Math.max(1, r.width)) * this.viewBeats;
   }
   setPlayhead(beat) {
     this.playhead = beat;
@@ -162,12 +174,20 @@ class Roll {
     lo = Math.max(0, lo - 2); hi = Math.min(127, hi + 2);
     if (hi - lo < 24) { const pad = (24 - (hi - lo)) / 2; lo = Math.max(0, Math.floor(lo - pad)); hi = Math.min(127, Math.ceil(hi + pad)); }
     end *= 1.02;
+    this.viewBeats = end;
     const x = (b) => (b / end) * w;
     const rowH = h / (hi - lo + 1);
     const y = (p) => h - (p - lo + 1) * rowH;
     // prompt region, bar lines, C rows
     g.fillStyle = '#2a2e37';
     g.fillRect(0, 0, x(this.promptEnd), h);
+    if (this.region) {
+      g.fillStyle = 'rgba(90, 140, 255, 0.2)';
+      g.fillRect(x(this.region[0]), 0, x(this.region[1]) - x(this.region[0]), h);
+      g.strokeStyle = 'rgba(140, 180, 255, 0.85)';
+      g.lineWidth = 1.5;
+      for (const b of this.region) { g.beginPath(); g.moveTo(x(b), 0); g.lineTo(x(b), h); g.stroke(); }
+    }
     g.strokeStyle = 'rgba(255,255,255,0.07)';
     g.lineWidth = 1;
     const barStep = end / this.beatsPerBar > 64 ? this.beatsPerBar * 4 : this.beatsPerBar;
@@ -239,6 +259,7 @@ function setInput(score) {
   inputRoll.set(score ? score.notes : [], [], 0);
   refreshLegend();
   renderDrumifyTracks(score);
+  renderInfillAccompany(score);
   $('#interp-a').textContent = score ? score.name : 'the current piece (none loaded)';
   const total = score ? score.events : 0;
   $('#prompt-range').max = String(total);
@@ -547,7 +568,8 @@ function setDownloads(c, score) {
   }
 }
 
-const TOOL_NAMES = { continue: 'Continue', groove: 'Groove', drumify: 'Drumify', interpolate: 'Interpolate', clips: 'Clips' };
+const TOOL_NAMES = { continue: 'Continue', groove: 'Groove', drumify: 'Drumify', interpolate: 'Interpolate', clips: 'Clips',
+  infill: 'Infill', accompany: 'Accompany' };
 
 function showPanel(tool) {
   document.querySelectorAll('#tool-tabs button').forEach((b) => {
@@ -557,6 +579,7 @@ function showPanel(tool) {
   });
   document.querySelectorAll('.panel').forEach((p) => { p.hidden = p.id !== `panel-${tool}`; });
   document.body.dataset.panel = tool;
+  showInfillRegion();
 }
 
 // One thing at a time: a generation streaming or a tool running disables every start button.
@@ -579,10 +602,9 @@ function setBusy(tool, text) {
   updateButtons();
 }
 
-// The drumify panel's track boxes: every non-drum track checked (the tool's default), or the drum
-// tracks when the piece has nothing else.
-function renderDrumifyTracks(score) {
-  const box = $('#drumify-tracks');
+// A fieldset of one checkbox per track of the score (value: the track's index); `checked(t)` says
+// which start checked. Tracks without notes are shown disabled.
+function renderTrackBoxes(box, score, checked) {
   box.querySelectorAll('label, span').forEach((e) => e.remove());
   if (!score) {
     const s = document.createElement('span');
@@ -591,18 +613,91 @@ function renderDrumifyTracks(score) {
     box.append(s);
     return;
   }
-  const pitched = score.tracks.some((t) => !t.is_drum && t.notes > 0);
   score.tracks.forEach((t, i) => {
     const label = document.createElement('label');
     label.className = 'check';
     const cb = document.createElement('input');
     cb.type = 'checkbox';
     cb.value = String(i);
-    cb.checked = t.notes > 0 && (pitched ? !t.is_drum : t.is_drum);
+    cb.checked = t.notes > 0 && checked(t);
+    cb.disabled = t.notes === 0;
     label.append(cb, document.createTextNode(`${t.name || 'Track ' + (i + 1)}`));
     label.title = `${t.instrument}, ${t.notes} notes`;
     box.append(label);
   });
+}
+
+const checkedTracks = (id) => [...document.querySelectorAll(`${id} input:checked`)].map((b) => Number(b.value));
+
+// The drumify panel's track boxes: every non-drum track checked (the tool's default), or the drum
+// tracks when the piece has nothing else.
+function renderDrumifyTracks(score) {
+  const pitched = score && score.tracks.some((t) => !t.is_drum && t.notes > 0);
+  renderTrackBoxes($('#drumify-tracks'), score, (t) => (pitched ? !t.is_drum : t.is_drum));
+}
+
+// ---- Infill and Accompany ------------------------------------------------------------------------
+
+// Infill: the bars (bounded by the piece's bar count) and the tracks to rewrite (all, at first);
+// Accompany: the tracks to keep (the first pitched track, at first: a melody to accompany).
+function renderInfillAccompany(score) {
+  const bars = score ? Math.max(1, score.bars || 1) : 1;
+  for (const id of ['#infill-first', '#infill-last']) {
+    const el = $(id);
+    el.max = String(bars);
+    if (!score || Number(el.value) > bars || Number(el.value) < 1) el.value = String(id === '#infill-first' ? 1 : Math.min(bars, 2));
+  }
+  $('#infill-bars').textContent = score ? `The piece has ${bars} bar${bars > 1 ? 's' : ''}.` : 'Load a piece first.';
+  renderTrackBoxes($('#infill-tracks'), score, () => true);
+  const melody = score ? score.tracks.findIndex((t) => !t.is_drum && t.notes > 0) : -1;
+  renderTrackBoxes($('#accompany-keep'), score, (t) => score.tracks.indexOf(t) === (melody >= 0 ? melody : 0));
+  showInfillRegion();
+}
+
+// The chosen bars [first, last] (1-based), put in order and within the piece.
+function infillBars() {
+  const bars = state.input ? Math.max(1, state.input.bars || 1) : 1;
+  const clamp = (v) => Math.min(bars, Math.max(1, Math.round(Number(v)) || 1));
+  const a = clamp($('#infill-first').value), b = clamp($('#infill-last').value);
+  return [Math.min(a, b), Math.max(a, b)];
+}
+
+// The passage in beats (bars of the piece's first metre).
+function barsToBeats(first, last, score) {
+  const bpb = beatsPerBar(score);
+  return [(first - 1) * bpb, last * bpb];
+}
+
+function showInfillRegion() {
+  const on = document.body.dataset.panel === 'infill' && state.input;
+  inputRoll.setRegion(on ? barsToBeats(...infillBars(), state.input) : null);
+}
+
+function setInfillBars(first, last) {
+  $('#infill-first').value = String(Math.min(first, last));
+  $('#infill-last').value = String(Math.max(first, last));
+  showInfillRegion();
+}
+
+// Drag across the input roll (in the Infill tab) to choose the bars.
+function wireBarDrag() {
+  const canvas = $('#input-card canvas');
+  let from = null;
+  const barAt = (e) => {
+    const bars = Math.max(1, state.input.bars || 1);
+    return Math.min(bars, Math.max(1, Math.floor(inputRoll.beatAt(e.clientX) / beatsPerBar(state.input)) + 1));
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    if (document.body.dataset.panel !== 'infill' || !state.input) return;
+    from = barAt(e);
+    canvas.setPointerCapture(e.pointerId);
+    setInfillBars(from, from);
+    e.preventDefault();
+  });
+  canvas.addEventListener('pointermove', (e) => { if (from != null) setInfillBars(from, barAt(e)); });
+  const end = () => { from = null; };
+  canvas.addEventListener('pointerup', end);
+  canvas.addEventListener('pointercancel', end);
 }
 
 // Interpolate's B: a step of the history, a bundled example, or a file chosen for it.
@@ -681,6 +776,25 @@ async function toolBody(tool) {
     const b = await interpolateB();
     return { a, b: b.id, steps: num('#interp-steps'), temperature: num('#interp-temperature'), seed: seedOf('#interp-seed') };
   }
+  if (tool === 'infill') {
+    const [first, last] = infillBars();
+    const tracks = checkedTracks('#infill-tracks');
+    const body = { score: needInput('Infill'), model: $('#model').value || undefined, first_bar: first, last_bar: last, tracks,
+      candidates: num('#infill-candidates'), variations: num('#infill-variations'), temperature: num('#infill-temperature'),
+      seed: seedOf('#infill-seed') };
+    if (!tracks.length) throw new Error('Infill: choose at least one track to rewrite.');
+    return body;
+  }
+  if (tool === 'accompany') {
+    const keep = checkedTracks('#accompany-keep');
+    const body = { score: needInput('Accompany'), model: $('#model').value || undefined, keep,
+      drums: $('#accompany-drums').value || null, candidates: num('#accompany-candidates'),
+      variations: num('#accompany-variations'), temperature: num('#accompany-temperature'), seed: seedOf('#accompany-seed') };
+    const ins = $('#accompany-instruments').value.trim();
+    if (ins) body.instruments = ins;
+    if (!keep.length) throw new Error('Accompany: check at least one track to keep (the part to accompany).');
+    return body;
+  }
   return { kind: $('#clips-kind').value, bars: num('#clips-bars'), variations: num('#clips-variations'),
     temperature: num('#clips-temperature'), bpm: num('#clips-bpm'), seed: seedOf('#clips-seed') };
 }
@@ -689,6 +803,9 @@ function toolTitle(tool, i, n, body) {
   if (tool === 'groove') return 'Grooved';
   if (tool === 'drumify') return n > 1 ? `Drums ${i + 1}` : 'Drums';
   if (tool === 'interpolate') return `Step ${i + 1} of ${n}` + (i === 0 ? ' (A)' : i === n - 1 ? ' (B)' : '');
+  if (tool === 'infill') return (body.first_bar === body.last_bar ? `Bar ${body.first_bar}` : `Bars ${body.first_bar}–${body.last_bar}`) +
+    (n > 1 ? ` · ${i + 1}` : '');
+  if (tool === 'accompany') return n > 1 ? `Accompaniment ${i + 1}` : 'Accompaniment';
   return `${body.kind === 'drums' ? 'Drum' : 'Melody'} clip` + (n > 1 ? ` ${i + 1}` : '');
 }
 
@@ -708,20 +825,33 @@ async function runTool(tool) {
   const input = state.input;
   setBusy(tool, `${TOOL_NAMES[tool]}: working…`);
   const t0 = performance.now();
+  // infill and accompany take seconds: the status line counts them
+  const ticker = setInterval(() => {
+    setJobStatus(`${TOOL_NAMES[tool]}: working… ${Math.round((performance.now() - t0) / 1000)} s`);
+  }, 1000);
   try {
     const r = await api(`/api/tools/${tool}`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body) });
-    // the notes of the input that a result keeps as they were are drawn dimmed, the rest bright
-    const kept = (tool === 'groove' || tool === 'drumify') && input ? new Set(input.notes.map((n) => n.join(':'))) : null;
+    clearInterval(ticker);
+    // the notes of the input that a result keeps as they were are drawn dimmed, the rest bright;
+    // accompany's result holds the kept tracks first, renumbered in order
+    let kept = null;
+    if ((tool === 'groove' || tool === 'drumify' || tool === 'infill') && input) kept = new Set(input.notes.map((n) => n.join(':')));
+    if (tool === 'accompany' && input) {
+      const order = [...new Set(body.keep)].sort((a, b) => a - b);
+      kept = new Set(input.notes.filter((n) => order.includes(n[0])).map((n) => [order.indexOf(n[0]), ...n.slice(1)].join(':')));
+    }
+    const region = tool === 'infill' ? barsToBeats(body.first_bar, body.last_bar, input) : null;
     $('#results').innerHTML = '';
     state.cards = r.scores.map((score, i) => {
       const c = makeCard(i, toolTitle(tool, i, r.scores.length, body), tool);
       c.result = score;
-      c.extendsInput = Boolean(kept) && !(tool === 'drumify' && body.drums_only);
+      c.extendsInput = Boolean(kept) && !(tool === 'drumify' && body.drums_only) && tool !== 'accompany';
       c.roll.beatsPerBar = beatsPerBar(score);
       const same = kept ? score.notes.filter((n) => kept.has(n.join(':'))) : [];
       const fresh = kept ? score.notes.filter((n) => !kept.has(n.join(':'))) : score.notes;
       c.roll.set(same, fresh, 0);
+      if (region) c.roll.setRegion(region);
       setCardState(c, 'done', TOOL_NAMES[tool].toLowerCase());
       $('.badge', c.el).classList.add('tool');
       $('.meta', c.el).textContent = `${score.notes_total} notes` + (kept ? ` (${fresh.length} new or changed)` : '') +
@@ -741,6 +871,7 @@ async function runTool(tool) {
     showError(`${TOOL_NAMES[tool]}: ${e.message}`);
     setBusy(null, '');
   } finally {
+    clearInterval(ticker);
     state.tool = null;
     updateButtons();
   }
@@ -810,6 +941,7 @@ async function init() {
     renderInterpolateChoices();
     const st = await api('/api/status');
     $('#events').max = String(st.limits.max_events);
+    for (const id of ['#infill-variations', '#accompany-variations']) $(id).max = String(st.limits.max_variations);
     $('#server-status').textContent = `${st.jobs.workers} generation slots`;
   } catch (e) {
     showError(`The studio server does not answer: ${e.message}`);
@@ -832,6 +964,8 @@ document.querySelectorAll('#tool-tabs button').forEach((b) => b.addEventListener
 document.querySelectorAll('button.run').forEach((b) => b.addEventListener('click', () => runTool(b.dataset.tool)));
 $('#groove-strength').addEventListener('input', (e) => { $('#groove-strength-out').textContent = Number(e.target.value).toFixed(2); });
 $('#interp-file').addEventListener('change', (e) => uploadOther(e.target.files[0]));
+for (const id of ['#infill-first', '#infill-last']) $(id).addEventListener('input', showInfillRegion);
+wireBarDrag();
 $('#seed-random').addEventListener('change', (e) => { $('#seed').disabled = e.target.checked; });
 document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', updateMode));
 $('#prompt-range').addEventListener('input', (e) => { $('#prompt-events').value = e.target.value; });

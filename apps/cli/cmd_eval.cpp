@@ -57,6 +57,10 @@ struct EvalArgs {
   float key_anchor = -1.0f;
   float copy_anchor = -1.0f;
   bool with_drums = false;
+  bool infill = false;
+  std::string accompany;
+  int candidates = 0, bars = 0;
+  double density_weight = -1;
   std::string save_dir;
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
 };
@@ -94,6 +98,16 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--held-out", a->held_out,
                  "evaluate on the validation split of these shards (e.g. ../shared/eval/holdout built with "
                  "--valid-permille 1000) instead of --data's; the n-gram is still fit on --data's training split");
+  app.add_flag("--infill", a->infill,
+               "measure infill on --pieces pieces: bars 5-8 (or --bars) written anew beside the truth, the bars before copied "
+               "in and a plain continuation; the seam's bits per note and the passage against the true one");
+  app.add_option("--accompany", a->accompany,
+                 "measure accompaniment on the MIDI files of this folder with MELODY and PIANO tracks (POP909): the melody "
+                 "kept, a piano part written for the first 32 bars (or --bars)");
+  app.add_option("--candidates", a->candidates, "--infill / --accompany: candidates per passage (default 16 / 4)")->check(CLI::Range(1, 64));
+  app.add_option("--bars", a->bars, "--infill: bars written (default 4); --accompany: bars of each song (default 32)")->check(CLI::Range(1, 256));
+  app.add_option("--density-weight", a->density_weight, "--infill / --accompany: weight of the note density in the choice (default: the library's)")
+      ->check(CLI::Range(0.0, 100.0));
   app.add_flag("--skip-nll", a->skip_nll, "skip the bits-per-note comparison with the n-gram baseline");
   app.add_flag("--json", a->json, "print JSON");
   return [a] {
@@ -103,7 +117,73 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       std::printf("wrote %s (%d bars)\n", a->write_loop.c_str(), a->loop_bars);
       return 0;
     }
+    auto say = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
+    if (!a->accompany.empty()) {
+      auto files = model::find_model(a->model);
+      auto m = engine::Model::load(files);
+      eval::AccompanyEvalOptions o;
+      o.pieces = a->pieces;
+      if (a->bars) o.bars = a->bars;
+      if (a->candidates) o.candidates = a->candidates;
+      o.density_weight = a->density_weight;
+      if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
+      o.seed = a->seed;
+      o.save_dir = a->save_dir;
+      if (a->key_strength > 0) o.key_strength = a->key_strength;
+      auto rows = eval::accompany_eval(m, a->accompany, o, say);
+      nlohmann::json j = {{"model", files.name}, {"folder", a->accompany}, {"bars", o.bars}, {"rows", nlohmann::json::array()}};
+      if (!a->json)
+        std::printf("accompaniment of the melody (%d songs, %d bars; per beat: pitch classes vs the true piano part, share of the\n"
+                    "melody's pitch classes it sounds too; onset F1 against the melody):\n  %-40s %8s %8s %8s %9s %8s\n",
+                    rows.empty() ? 0 : rows[0].pieces, o.bars, "", "pc J", "mel cov", "onset F1", "notes/bt", "seconds");
+      for (const auto& r : rows) {
+        if (!a->json)
+          std::printf("  %-40s %8.3f %8.3f %8.3f %9.2f %8.2f\n", r.label.c_str(), r.pc_vs_truth, r.melody_cover, r.onset_f1,
+                      r.notes_per_beat, r.seconds);
+        j["rows"].push_back({{"label", r.label}, {"pieces", r.pieces}, {"pc_jaccard_vs_truth", r.pc_vs_truth},
+                             {"melody_cover", r.melody_cover}, {"onset_f1", r.onset_f1}, {"notes_per_beat", r.notes_per_beat},
+                             {"seconds", r.seconds}});
+      }
+      if (a->json) std::cout << j.dump(2) << "\n";
+      return 0;
+    }
     if (a->data.empty()) throw Error(ErrorCode::kInvalidArgument, "--data is required");
+    if (a->infill) {
+      auto files = model::find_model(a->model);
+      auto m = engine::Model::load(files);
+      auto valid = train::load_split(a->held_out.empty() ? a->data : a->held_out, "valid");
+      eval::InfillEvalOptions o;
+      o.pieces = a->pieces;
+      if (a->bars) o.bars = a->bars;
+      if (a->candidates) o.candidates = a->candidates;
+      o.density_weight = a->density_weight;
+      if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
+      o.seed = a->seed;
+      o.save_dir = a->save_dir;
+      if (a->key_strength > 0) o.key_strength = a->key_strength;
+      auto rows = eval::infill_eval(m, valid, o, say);
+      nlohmann::json j = {{"model", files.name}, {"data", a->held_out.empty() ? a->data : a->held_out}, {"rows", nlohmann::json::array()}};
+      if (!a->json)
+        std::printf("infill of bars %d-%d (%d pieces): bits per note of the %d bars after the passage (seam) and the %d after those;\n"
+                    "the passage against the true one, and against its surroundings (the bars before and after):\n"
+                    "  %-28s %8s %8s | %8s %10s %8s %8s | %8s %10s %8s | %8s\n",
+                    o.context_bars + 1, o.context_bars + o.bars, rows.empty() ? 0 : rows[0].pieces, o.seam_bars, o.seam_bars, "",
+                    "seam", "later", "pc L1", "|log dens|", "IOI ovl", "instr J", "pc L1", "|log dens|", "IOI ovl", "seconds");
+      for (const auto& r : rows) {
+        if (!a->json)
+          std::printf("  %-28s %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f | %8.3f %10.3f %8.3f | %8.2f\n", r.label.c_str(), r.seam_bits(),
+                      r.later_bits(), r.pitch_class_l1, r.density, r.ioi_overlap, r.instrument_jaccard, r.around_pc_l1,
+                      r.around_density, r.around_ioi, r.seconds);
+        j["rows"].push_back({{"label", r.label}, {"pieces", r.pieces}, {"seam_bits_per_note", r.seam_bits()},
+                             {"later_bits_per_note", r.later_bits()}, {"pitch_class_l1", r.pitch_class_l1},
+                             {"log_density_ratio", r.density}, {"ioi_overlap", r.ioi_overlap},
+                             {"instrument_jaccard", r.instrument_jaccard}, {"around_pitch_class_l1", r.around_pc_l1},
+                             {"around_log_density_ratio", r.around_density}, {"around_ioi_overlap", r.around_ioi},
+                             {"seconds", r.seconds}});
+      }
+      if (a->json) std::cout << j.dump(2) << "\n";
+      return 0;
+    }
     auto files = model::find_model(a->model);
     auto valid = train::load_split(a->held_out.empty() ? a->data : a->held_out, "valid");
     nlohmann::json j = {{"model", files.name}, {"data", a->data}, {"held_out", a->held_out}};
@@ -144,7 +224,6 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
     defaults.key_strength = 0.5f;
     if (a->copy) {
       auto m = engine::Model::load(files);
-      auto say = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
       auto rep = eval::repeat_cost(m, valid, a->pieces, a->repeat_events, say);
       auto loop = eval::loop_continuation(m, defaults, a->seeds);
       auto un = eval::unprompted(m, valid, defaults, a->seeds, 200);

@@ -1,6 +1,7 @@
 // studio/request_parse.cpp: see request_parse.hpp.
 #include "studio/request_parse.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <limits>
 #include <random>
@@ -148,8 +149,93 @@ ToolRequest parse_tool(const std::string& tool, const std::string& body, const G
     c.temperature = f.number("temperature", 1.0, 0.0, 5.0);
     c.bpm = f.number("bpm", 120, 20, 300);
     c.seed = seed();
+  } else if (tool == "infill" || tool == "accompany") {
+    // a continuation model, like generation: the model first, then the score, then the fields
+    r.model = f.string("model", 100).value_or(ctx.default_model);
+    if (!ctx.has_model || !ctx.has_model(r.model)) {
+      const std::string names = ctx.model_names ? ctx.model_names() : "";
+      throw HttpError{404, "not_found", "no model '" + r.model.substr(0, 60) + "'; available: " + (names.empty() ? "none" : names)};
+    }
+    r.a = score("score");
+    const auto& sc = r.a->score;
+    const int64_t bars = score::bar_count(sc);
+    if (bars > kMaxRewriteBars || r.a->body_events > size_t(std::max(ctx.max_events, 0)))
+      throw HttpError{413, "too_large", "'" + r.a->name.substr(0, 60) + "' has " + std::to_string(bars) + " bars and " +
+                                            std::to_string(r.a->body_events) + " events; " + tool + " takes pieces of at most " +
+                                            std::to_string(kMaxRewriteBars) + " bars and " + std::to_string(ctx.max_events) + " events"};
+    const int ntracks = int(sc.tracks.size());
+    // an array of the score's track numbers (from 0), each with notes; absent, null or []: all
+    auto tracks = [&](const char* key, const char* with_notes) {
+      std::vector<int> out;
+      const json* tr = f.raw(key);
+      if (!tr || tr->is_null()) return out;
+      if (!tr->is_array() || tr->size() > 64)
+        throw HttpError{400, "invalid_argument", std::string("'") + key + "' must be an array of at most 64 track numbers"};
+      for (const auto& t : *tr) {
+        if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= ntracks)
+          throw HttpError{400, "invalid_argument", std::string("'") + key + "' must hold track numbers of the score, 0 to " +
+                                                       std::to_string(ntracks - 1) + ", not " + t.dump().substr(0, 40)};
+        const int i = int(t.get<int64_t>());
+        if (sc.tracks[size_t(i)].notes.empty())
+          throw HttpError{400, "invalid_argument", std::string("'") + key + "': track " + std::to_string(i) + " of the score has no notes " + with_notes};
+        out.push_back(i);
+      }
+      return out;
+    };
+    auto sampling = [&](engine::SampleOptions& s) {
+      s.variations = f.integer("variations", 1, 1, ctx.max_variations);
+      s.temperature = float(f.number("temperature", 1.0, 0.0, 5.0));
+      s.top_p = float(f.number("top_p", 0.98, 0.01, 1.0));
+      s.top_k = f.integer("top_k", 0, 0, 1000);
+      s.key_strength = float(f.number("key_strength", 0.5, 0.0, 10.0));
+      s.seed = seed();
+    };
+    int64_t work = 0;
+    if (tool == "infill") {
+      auto& o = r.infill;
+      const json* first = f.raw("first_bar");
+      if (!first || first->is_null()) throw HttpError{400, "invalid_argument", "'first_bar' (the passage's first bar, from 1) is required"};
+      o.first_bar = f.integer("first_bar", 1, 1, 1'000'000);
+      o.last_bar = f.integer("last_bar", o.first_bar, 1, 1'000'000);
+      o.tracks = tracks("tracks", "to rewrite");
+      o.candidates = f.integer("candidates", 8, 1, kMaxCandidates);
+      o.lookahead_bars = f.integer("lookahead_bars", 2, 0, 16);
+      sampling(o.sampling);
+      // a passage outside the piece is the library's error (400); only a real passage is weighed
+      if (o.last_bar <= bars) work = int64_t(o.last_bar - o.first_bar + 1) * o.sampling.variations * o.candidates;
+    } else {
+      auto& o = r.accompany;
+      o.keep = tracks("keep", "to keep");
+      if (const json* ins = f.raw("instruments"); ins && !ins->is_null()) {
+        std::string list;
+        if (ins->is_string()) list = ins->get<std::string>();
+        else if (ins->is_array() && ins->size() <= 16) {
+          for (const auto& x : *ins) {
+            if (x.is_string()) list += (list.empty() ? "" : ",") + x.get<std::string>();
+            else if (x.is_number_integer()) list += (list.empty() ? "" : ",") + std::to_string(x.get<int64_t>());
+            else throw HttpError{400, "invalid_argument", "'instruments' must hold GM names or program numbers"};
+          }
+        } else throw HttpError{400, "invalid_argument", "'instruments' must be a string or an array of at most 16 names or numbers"};
+        if (list.size() > 2000) throw HttpError{400, "invalid_argument", "'instruments' is too long"};
+        bool blank = true;
+        for (char c : list) blank = blank && (c == ' ' || c == ',');
+        if (!blank) o.instruments = tasks::parse_instruments(list);
+      }
+      if (auto d = f.string("drums", 100); d && !d->empty() && *d != "none")
+        o.instruments.push_back({tasks::parse_drum_kit(*d), true});
+      if (o.instruments.size() > 16) throw HttpError{400, "invalid_argument", "at most 16 instruments"};
+      o.candidates = f.integer("candidates", 4, 1, kMaxCandidates);
+      o.chunk_bars = f.integer("chunk_bars", 2, 1, 16);
+      sampling(o.sampling);
+      work = bars * o.sampling.variations * o.candidates;
+    }
+    f.no_unknown_fields();
+    if (work > kMaxRewriteWork)
+      throw HttpError{413, "too_large", tool + " of " + std::to_string(work) +
+                                            " bar-candidates (bars written x variations x candidates) is more than the studio's " +
+                                            std::to_string(kMaxRewriteWork) + "; ask for fewer variations or candidates, or fewer bars"};
   } else {
-    throw HttpError{404, "not_found", "no tool '" + tool.substr(0, 40) + "' (groove, drumify, interpolate, clips)"};
+    throw HttpError{404, "not_found", "no tool '" + tool.substr(0, 40) + "' (groove, drumify, interpolate, clips, infill, accompany)"};
   }
   f.no_unknown_fields();
   return r;

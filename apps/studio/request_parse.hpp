@@ -39,20 +39,34 @@ struct GenerateContext {
 JobRequest parse_generate(const std::string& body, const GenerateContext& ctx);
 
 // The body of POST /api/tools/<tool> (docs/API.md, "Tools"): Groove, Drumify, Interpolate and
-// clip generation on stored scores. `tool` is one of "groove", "drumify", "interpolate", "clips"
-// (the server's route allows no other). Scores are looked up with GenerateContext::score (404).
+// clip generation on stored scores, and Infill and Accompany with a continuation model. `tool` is
+// one of "groove", "drumify", "interpolate", "clips", "infill", "accompany" (any other: 404).
+// Scores are looked up with GenerateContext::score (404); infill and accompany check the model
+// like generation (GenerateContext::has_model, 404) and the piece against kMaxRewriteBars and
+// GenerateContext::max_events (413).
 struct ToolRequest {
   std::string tool;
-  std::shared_ptr<const StoredScore> a, b;   // groove, drumify: a; interpolate: a and b; clips: none
+  std::shared_ptr<const StoredScore> a, b;   // groove, drumify, infill, accompany: a; interpolate: a and b; clips: none
   drums::GrooveOptions groove;
   drums::DrumifyOptions drumify;
   vae::InterpolateOptions interpolate;
   vae::GenerateClipOptions clips;
   vae::Kind clip_kind = vae::Kind::kMelody;
+  std::string model;                         // infill, accompany: a continuation model's name
+  tasks::InfillOptions infill;
+  tasks::AccompanyOptions accompany;
 };
 inline constexpr int kMaxToolVariations = 8;   // drumify variations, clips
 inline constexpr int kMaxInterpolateSteps = 16;
 inline constexpr int kMaxInterpolateBars = 16;  // each input of interpolate (16 bars, 16 steps: 3.8 s on a busy 2-core machine)
+// Infill and accompany: the piece at most this many bars (and GenerateContext::max_events events);
+// candidates per passage at most kMaxCandidates; and the work, bars written (infill: the passage;
+// accompany: the whole piece) x variations x candidates, at most kMaxRewriteWork (256 bars x 4
+// variations x 4 candidates: accompany wrote 8 bars x 4 candidates in 0.34 s on a busy 2-core
+// machine, so the largest request takes about 45 s). More is 413.
+inline constexpr int kMaxRewriteBars = 256;
+inline constexpr int kMaxCandidates = 16;
+inline constexpr int64_t kMaxRewriteWork = 4096;
 ToolRequest parse_tool(const std::string& tool, const std::string& body, const GenerateContext& ctx);
 
 // A JSON body of POST /api/scores: {"example": name} or {"midi_base64": ..., "name": ...}.

@@ -94,6 +94,9 @@ struct Server::Impl {
   static constexpr int kMaxToolsWaiting = 8;
   std::optional<drums::Net> groove_net, drumify_net;
   std::optional<vae::Vae> melody_vae, drums_vae;
+  // infill and accompany (a continuation model, up to tens of seconds): one at a time, beside the
+  // quick tools above, so that a long accompaniment does not hold up a Groove
+  std::mutex rewrite_mu;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<uint64_t> requests{0}, errors{0};
 
@@ -109,6 +112,7 @@ struct Server::Impl {
   void routes();
   std::shared_ptr<const StoredScore> score_or_404(const std::string& id);
   std::shared_ptr<const StoredScore> add_upload(const std::string& bytes, const std::string& name);
+  GenerateContext generate_context();
   JobRequest parse_generate(const std::string& body);
   void handle_generate(const httplib::Request& req, httplib::Response& res);
   void handle_upload(const httplib::Request& req, httplib::Response& res);
@@ -124,9 +128,7 @@ model::ModelFiles Server::Impl::tool_model(const std::string& name) {
 }
 
 void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& req, httplib::Response& res) {
-  GenerateContext ctx;
-  ctx.score = [this](const std::string& id) { return score_or_404(id); };
-  const ToolRequest r = parse_tool(tool, req.body, ctx);
+  const ToolRequest r = parse_tool(tool, req.body, generate_context());
   std::vector<score::Score> outs;
   std::string stem;
   auto stem_of = [](const std::string& name) {
@@ -142,7 +144,20 @@ void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& 
     throw HttpError{503, "busy", "the studio is busy with other tools' requests; try again in a moment"};
   }
   Waiting waiting{tools_waiting};
-  {
+  if (tool == "infill" || tool == "accompany") {
+    auto files = models.find(r.model);
+    if (!files) throw HttpError{404, "not_found", "model '" + r.model.substr(0, 60) + "' is not available"};
+    std::lock_guard lock(rewrite_mu);
+    auto model = models.get(*files);
+    if (tool == "infill") {
+      outs = tasks::infill(*model, r.a->score, r.infill);
+      stem = stem_of(r.a->name) + "-infill-" + std::to_string(r.infill.first_bar) +
+             (r.infill.last_bar != r.infill.first_bar ? "-" + std::to_string(r.infill.last_bar) : "");
+    } else {
+      outs = tasks::accompany(*model, r.a->score, r.accompany);
+      stem = stem_of(r.a->name) + "-accompanied";
+    }
+  } else {
     std::lock_guard lock(tools_mu);
     if (tool == "groove") {
       if (!groove_net) groove_net = drums::Net::load(tool_model("groove"));
@@ -167,13 +182,18 @@ void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& 
   }
   json list = json::array();
   for (size_t i = 0; i < outs.size(); ++i) {
-    const std::string name = stem + (outs.size() > 1 ? "-" + std::to_string(i + 1) : "") + ".mid";
+    std::string name = stem;
+    if (outs.size() > 1) name.append("-").append(std::to_string(i + 1));
+    name.append(".mid");
     list.push_back(score_json(*store.add(std::move(outs[i]), safe_name(name, ""))));
   }
   json out = {{"tool", tool}, {"scores", std::move(list)}};
   if (tool == "drumify") out["seed"] = r.drumify.seed;
   if (tool == "interpolate") out["seed"] = r.interpolate.seed;
   if (tool == "clips") out["seed"] = r.clips.seed;
+  if (tool == "infill") out["seed"] = r.infill.sampling.seed;
+  if (tool == "accompany") out["seed"] = r.accompany.sampling.seed;
+  if (tool == "infill" || tool == "accompany") out["model"] = r.model;
   send_json(res, 201, out);
 }
 
@@ -234,7 +254,7 @@ void Server::Impl::handle_upload(const httplib::Request& req, httplib::Response&
   send_json(res, 201, score_json(*st));
 }
 
-JobRequest Server::Impl::parse_generate(const std::string& body) {
+GenerateContext Server::Impl::generate_context() {
   GenerateContext ctx;
   ctx.max_events = opt.max_events;
   ctx.max_variations = opt.max_variations;
@@ -250,8 +270,10 @@ JobRequest Server::Impl::parse_generate(const std::string& body) {
     return names;
   };
   ctx.score = [this](const std::string& id) { return score_or_404(id); };
-  return studio::parse_generate(body, ctx);
+  return ctx;
 }
+
+JobRequest Server::Impl::parse_generate(const std::string& body) { return studio::parse_generate(body, generate_context()); }
 
 void Server::Impl::handle_generate(const httplib::Request& req, httplib::Response& res) {
   JobRequest r = parse_generate(req.body);

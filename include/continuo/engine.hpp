@@ -85,12 +85,13 @@ struct SampleOptions {
   std::vector<uint8_t> forbid_tracks;  // track indices the model must not write notes or controls on
   // Forced events (infill, accompany: tasks/infill.cpp): events the sequence must contain, each
   // at its time `at` (grid steps from the start of the prompt, as tokenizer::PositionTracker::now()
-  // counts them; sorted by time, none before the prompt's end). A forced event goes in when the
-  // model's next event would reach its time: the model's probability of every time at or after
-  // it goes to it, and if that is drawn, the forced event is the event (its dt set here). So a
-  // forced event comes before whatever the model writes at the same time, and the model hears it
-  // first. With forced events or an end_at, the model itself writes only notes, controls and
-  // waits. The same for every variation; they are part of the returned events (and on_event).
+  // counts them; sorted by time, none before the prompt's end). The model draws its next event's
+  // time as usual: past the next forced event's time, the forced event is the event (its dt set
+  // here); exactly at it, the event's kind and track decide which comes first, in the tokenizer's
+  // order at one time (controls before notes, lower tracks first), so that the model can write
+  // its piano chord on the beat where a kept drum part hits, as it saw such chords in training.
+  // With forced events or an end_at, the model itself writes only notes, controls and waits. The
+  // same for every variation; they are part of the returned events (and on_event).
   struct Forced {
     int64_t at = 0;
     tokenizer::Event event;

@@ -144,4 +144,56 @@ struct CopyHits {
 };
 CopyHits copy_source_hits(const train::Split& split);
 
+// ---- infill and accompany (`continuo eval --infill`, `--accompany`; docs/EVAL.md) ---------------
+// Infill: pieces of at least context + bars + 2 x seam bars of one length, cut to that; bars
+// context+1 .. context+bars written four ways: the truth, the bars before copied in, a plain
+// continuation from the passage's start that ignores what follows (tasks::infill with one
+// candidate), and tasks::infill with `candidates`. Per row: the bits per note of the seam (the
+// `seam_bars` bars after the passage, each event given everything before it) and of the
+// `seam_bars` after those; the passage against the true one: pitch-class L1, |log| of the note
+// count ratio, overlap of inter-onset histograms, Jaccard of the instruments.
+struct InfillEvalOptions {
+  int pieces = 30, context_bars = 4, bars = 4, seam_bars = 2, candidates = 16;
+  double density_weight = -1;   // < 0: tasks::InfillOptions' default
+  float temperature = 1.0f, top_p = 0.98f, key_strength = 0.5f;
+  uint64_t seed = 1;
+  std::string save_dir;
+};
+struct InfillRow {
+  std::string label;
+  double seam_nats = 0, later_nats = 0;
+  int64_t seam_notes = 0, later_notes = 0;
+  double pitch_class_l1 = 0, density = 0, ioi_overlap = 0, instrument_jaccard = 0, seconds = 0;
+  // the passage against its surroundings (the `bars` bars before it and all after it), as the
+  // continuation statistics compare a continuation with its prompt; the true passage's row says
+  // how far real music strays
+  double around_pc_l1 = 0, around_density = 0, around_ioi = 0;
+  int pieces = 0;
+  double seam_bits() const { return seam_notes ? seam_nats / double(seam_notes) / 0.6931471805599453 : 0; }
+  double later_bits() const { return later_notes ? later_nats / double(later_notes) / 0.6931471805599453 : 0; }
+};
+std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& split, const InfillEvalOptions& opt,
+                                   const std::function<void(const std::string&)>& log = {});
+// Accompany: MIDI files under `folder` (not under versions/) with tracks named MELODY and PIANO
+// (POP909), their first `bars` bars: the melody kept, a piano written. Per beat, the pitch classes
+// sounding in the piano part against the true PIANO track's (Jaccard, over beats where either
+// sounds) and the share of the melody's pitch classes the piano part also sounds (beats where
+// both sound); onsets (sixteenth grid) against the melody's (F1). Rows: the true PIANO track, one
+// candidate per chunk (no lookahead: the model hears each melody note as it comes, not the
+// next bars), and `candidates` per chunk chosen by the melody's next bars.
+struct AccompanyEvalOptions {
+  int pieces = 20, bars = 32, candidates = 4, chunk_bars = 2;
+  double density_weight = -1;   // < 0: tasks::AccompanyOptions' default
+  float temperature = 1.0f, top_p = 0.98f, key_strength = 0.5f;
+  uint64_t seed = 1;
+  std::string save_dir;
+};
+struct AccompanyRow {
+  std::string label;
+  double pc_vs_truth = 0, melody_cover = 0, onset_f1 = 0, notes_per_beat = 0, seconds = 0;
+  int pieces = 0;
+};
+std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::string& folder, const AccompanyEvalOptions& opt,
+                                         const std::function<void(const std::string&)>& log = {});
+
 }  // namespace continuo::eval

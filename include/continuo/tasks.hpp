@@ -66,16 +66,21 @@ std::vector<score::Score> generate_score(const engine::Model& m, const GenerateO
 // ---- infill and accompany (src/tasks/infill.cpp) ---------------------------------------------
 //
 // Both write new notes while the notes that stay are forced into the event stream at their
-// times (engine::SampleOptions::forced): the model hears every kept note before it writes
-// anything at the same time. The model writes left to right and cannot see what comes later, so
+// times (engine::SampleOptions::forced), in the tokenizer's order at one time: the model hears
+// every kept note of a lower track before it writes at that time, as in training. The model writes left to right and cannot see what comes later, so
 // each passage is drawn `candidates` times and the candidate under which what follows it (the
 // kept notes of the next `lookahead_bars` bars) is likeliest is kept (engine::score_events).
 
 struct InfillOptions {
   int first_bar = 1, last_bar = 1;   // the passage: bars first..last, 1-based, inclusive
   std::vector<int> tracks;           // the score's track indices (0-based) to rewrite; empty: all
-  int candidates = 8;                // drawn per variation (1: no choice, the model alone)
+  int candidates = 16;               // drawn per variation (1: no choice, the model alone)
   int lookahead_bars = 2;            // bars after the passage scored to choose among them
+  // The choice also weighs the candidate's note count against the density of the same tracks
+  // around the passage (lookahead_bars bars on each side): this times |log ratio| is added to
+  // the lookahead's nats per event. 0: the lookahead alone. 16 and 2 were chosen on the
+  // validation split (docs/EVAL.md, "Infill").
+  double density_weight = 2;
   engine::SampleOptions sampling;    // variations, temperature, seed...; `events` is not used
 };
 
@@ -84,6 +89,10 @@ struct AccompanyOptions {
   std::vector<Instrument> instruments; // the new parts; empty: a band (default_band())
   int candidates = 4;                  // drawn per chunk and variation; the likeliest kept
   int chunk_bars = 2;                  // the accompaniment is written and chosen this many bars at a time
+  // The choice also weighs each candidate's count of new notes against the new parts' rate so
+  // far: this times |log ratio| is added to the lookahead's nats per event (0: not at all; 2
+  // was chosen on 12 validation songs, docs/EVAL.md "Infill and accompany").
+  double density_weight = 2;
   engine::SampleOptions sampling;      // `events` is not used
 };
 

@@ -231,6 +231,22 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   // forced events: the next one of each variation, and whether its event this step is one
   std::vector<size_t> next_forced(size_t(B), 0);
   std::vector<uint8_t> fixed(size_t(B), 0);
+  // the model chose the time of the next forced event for its own event: the track decides
+  // which comes first (the tokenizer's order at one time: controls, then notes, by track)
+  std::vector<uint8_t> at_boundary(size_t(B), 0);
+  auto comes_first = [](const Event& own, const Event& kept) {
+    auto rank = [](Kind k) {
+      switch (k) {
+        case Kind::kTimeSig: return 0;
+        case Kind::kKeySig: return 1;
+        case Kind::kTempo: return 2;
+        case Kind::kControl: return 3;
+        default: return 4;
+      }
+    };
+    if (rank(own.kind()) != rank(kept.kind())) return rank(own.kind()) < rank(kept.kind());
+    return own[Field::kTrack] < kept[Field::kTrack];
+  };
   // the next time a variation's model event may not pass (forced event or end); -1: none
   auto boundary = [&](int v) -> int64_t {
     const size_t i = next_forced[size_t(v)];
@@ -251,12 +267,26 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
     for (int v = 0; v < B; ++v) {
       partial[size_t(v)] = Event{};
       fixed[size_t(v)] = 0;
-      // a forced event due now goes in before anything the model writes at this time
+      at_boundary[size_t(v)] = 0;
+      // (a forced event already overdue cannot happen; if it did, it goes in at once)
       if (active[size_t(v)] && next_forced[size_t(v)] < forced.size() &&
-          forced[next_forced[size_t(v)]].at <= tracker[size_t(v)].now())
+          forced[next_forced[size_t(v)]].at < tracker[size_t(v)].now())
         put_forced(v, 0);
       if (copying && active[size_t(v)] && !fixed[size_t(v)]) {
-        mixes[size_t(v)].start(m, s.hidden.data() + int64_t(v) * d, copies[size_t(v)].proposals());
+        if (opt.forbid_tracks.empty()) {
+          mixes[size_t(v)].start(m, s.hidden.data() + int64_t(v) * d, copies[size_t(v)].proposals());
+        } else {
+          // a proposal on a track the model may not write (a kept part, put in as forced events)
+          // is not the model's to make: without this the copy path, reading a history that is
+          // mostly the kept melody, proposed its next note, the next event went to it, and the
+          // accompaniment fell silent
+          tokenizer::CopyProposals props = copies[size_t(v)].proposals();
+          for (auto& pp : props)
+            if (pp.valid && (pp.event.kind() == Kind::kNote || pp.event.kind() == Kind::kControl) &&
+                std::find(opt.forbid_tracks.begin(), opt.forbid_tracks.end(), pp.event[Field::kTrack]) != opt.forbid_tracks.end())
+              pp.valid = false;
+          mixes[size_t(v)].start(m, s.hidden.data() + int64_t(v) * d, props);
+        }
         if (!repeats.empty() && repeats[size_t(v)].last() >= loop_limit) mixes[size_t(v)].damp(opt.loop_guard);
         if (trace) {   // CONTINUO_COPY_TRACE: the mixture before each sampled event
           const CopyMixture& mx = mixes[size_t(v)];
@@ -310,8 +340,11 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
               if (Kind(k) != Kind::kWait) mask[k] = 0;
         } else if (f == int(Field::kTrack) &&
                    (partial[size_t(v)].kind() == Kind::kNote || partial[size_t(v)].kind() == Kind::kControl)) {
-          for (uint8_t t : opt.forbid_tracks)
-            if (t < mask.size()) mask[t] = 0;
+          // at a forced event's time, a kept track drawn means the model expects the kept event:
+          // it gets it (below); masked, the model wrote its own notes in its place, over and over
+          if (!at_boundary[size_t(v)])
+            for (uint8_t t : opt.forbid_tracks)
+              if (t < mask.size()) mask[t] = 0;
         } else if (f == int(Field::kValue) && partial[size_t(v)].kind() == Kind::kNote &&
                    !g.is_drum(partial[size_t(v)][Field::kTrack])) {
           // the model's own key prior and the asked key strength are added at their own strength
@@ -326,15 +359,12 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           }
         }
         if (std::find(mask.begin(), mask.end(), 1) == mask.end()) mask = grammar_mask;   // constraints can't be met
-        // the gap to the next forced event or the end: the model's times at or after it all mean
-        // "that comes first", so their probability goes to the gap itself (collapse() below)
+        // the gap to the next forced event or the end: a time the model draws past it means the
+        // forced event (or the end) comes first; exactly at it, the event's track decides
         int64_t gap = -1;
         if (f == int(Field::kDt) && boundary(v) >= 0) {
           gap = boundary(v) - tracker[size_t(v)].now();
           if (gap >= V) gap = -1;
-          else
-            for (int64_t c = gap + 1; c < V; ++c) mask[size_t(c)] = 0;
-          if (gap >= 0 && !mask[size_t(gap)]) mask[size_t(gap)] = 1;   // a WAIT's dt is at least 1; the gap is too
         }
         if (f == int(Field::kDt) && opt.begin_at > tracker[size_t(v)].now()) {
           const int64_t lo = std::min<int64_t>(opt.begin_at - tracker[size_t(v)].now(), V - 1);
@@ -352,8 +382,6 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           for (int64_t c = 0; c < V; ++c) probs[size_t(c)] = float(probs[size_t(c)] / sum);
           CopyMixture& mix = mixes[size_t(v)];
           mix.mix(f, probs.data(), l, int(V));   // l: the mixture's probabilities, then their logs
-          if (gap >= 0)
-            for (int64_t c = gap + 1; c < V; ++c) l[gap] += l[c], l[c] = 0;
           for (int64_t c = 0; c < V; ++c) l[c] = std::log(std::max(l[c], 1e-37f));
           SampleParams p1 = params;
           p1.temperature = opt.temperature > 0 ? 1.0f : 0.0f;
@@ -366,23 +394,26 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
             for (int k = tokenizer::kCopyFirstSources; k < CopyMixture::K; ++k)
               if (const float share = copies[size_t(v)].anchor_share(k); share > 0 && mix.w[1 + k] > 0) mix.raise(k, copy_anchor * share);
         } else {
-          float* l = logits.data() + i * V;
-          if (gap >= 0) {   // logsumexp at the sampling temperature, so that sample() sees the summed mass
-            const float t = opt.temperature > 0 ? opt.temperature : 1.0f;
-            const float mx = *std::max_element(l + gap, l + V);
-            double sum = 0;
-            for (int64_t c = gap; c < V; ++c) sum += std::exp(double(l[c] - mx) / t);
-            l[gap] = mx + float(t * std::log(sum));
-          }
-          value = sample(l, mask.data(), int(V), params, rng[size_t(v)], cand);
+          value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
         }
         if (value < 0) throw Error(ErrorCode::kInternal, "the grammar allows no value for a field");
-        if (gap >= 0 && value == gap) {   // the model's next event would reach the boundary
-          if (next_forced[size_t(v)] < forced.size()) put_forced(v, gap);
-          else active[size_t(v)] = false;   // the end: nothing more is written
-          continue;
+        if (gap >= 0 && value >= gap) {   // the model's next event would reach the boundary
+          const bool kept_next = next_forced[size_t(v)] < forced.size();
+          if (!kept_next) {
+            active[size_t(v)] = false;   // the end: nothing at or after it is written
+            continue;
+          }
+          if (value > gap || partial[size_t(v)].kind() == Kind::kWait) {
+            put_forced(v, gap);
+            continue;
+          }
+          at_boundary[size_t(v)] = 1;   // at the forced event's time: decided by the track, below
         }
         partial[size_t(v)].f[size_t(f)] = uint16_t(value);
+        if (f == int(Field::kTrack) && at_boundary[size_t(v)] &&
+            (std::find(opt.forbid_tracks.begin(), opt.forbid_tracks.end(), value) != opt.forbid_tracks.end() ||
+             !comes_first(partial[size_t(v)], forced[next_forced[size_t(v)]].event)))
+          put_forced(v, partial[size_t(v)][Field::kDt]);
       }
     }
 

@@ -88,6 +88,10 @@ struct Passage {
   std::vector<engine::SampleOptions::Forced> forced;
   Timed lookahead;
   std::vector<uint8_t> forbid;
+  // the choice also weighs how far each candidate's count of written notes is from this many
+  // (the note density around the passage; < 0: not used): density_weight x |log ratio| is added
+  // to the lookahead's nats per event
+  double expected_notes = -1, density_weight = 0;
 };
 
 struct Written {
@@ -150,8 +154,14 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
         nll = tail_nll(m, seq, tail);
         scored = tail.size();
       }
-      if (c == 0 || nll < best) {
-        best = nll;
+      double score = scored ? nll / double(scored) : 0;
+      if (p.expected_notes >= 0 && p.density_weight > 0) {
+        const size_t written = size_t(std::count_if(cand.begin(), cand.end(), [](const Event& e) { return e.kind() == Kind::kNote; })) -
+                               size_t(std::count_if(p.forced.begin(), p.forced.end(), [](const auto& f) { return f.event.kind() == Kind::kNote; }));
+        score += p.density_weight * std::abs(std::log((double(written) + 1) / (p.expected_notes + 1)));
+      }
+      if (c == 0 || score < best) {
+        best = score;
         out[size_t(v)] = {cand, nll, scored};
       }
     }
@@ -290,6 +300,20 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   }
   for (int c = 0; c < int(groups.size()); ++c)
     if (!rewrite.count(c)) p.forbid.push_back(uint8_t(c));
+  // the density of the rewritten tracks around the passage: lookahead_bars bars (at least one)
+  // on each side
+  {
+    const int around = std::max(opt.lookahead_bars, 1);
+    const int64_t lo = enc.to_model(score::bar_start(s, std::max(0, opt.first_bar - 1 - around)));
+    const int64_t hi = enc.to_model(score::bar_start(s, std::min<int64_t>(bars, opt.last_bar + around)));
+    size_t n = 0;
+    for (size_t i = enc.header; i < enc.events.size(); ++i)
+      if (enc.events[i].kind() == Kind::kNote && rewritten(enc.events[i]) && ((enc.at[i] >= lo && enc.at[i] < A) || (enc.at[i] >= E && enc.at[i] < hi)))
+        ++n;
+    const int64_t span = (A - lo) + (hi - E);
+    if (span > 0) p.expected_notes = double(n) * double(E - A) / double(span);
+    p.density_weight = opt.density_weight;
+  }
 
   std::vector<int> counts;
   const int V = opt.sampling.variations;
@@ -393,7 +417,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
     int64_t now = 0;
     double nll = 0;
     size_t scored = 0;
-    size_t bi = 0;
+    size_t bi = 0, written_notes = 0;
     for (size_t k = 0; k + 1 < edge.size(); ++k) {
       Passage p;
       p.prefix = seq;
@@ -406,10 +430,17 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
       }
       const int64_t look_end = k + 2 < edge.size() ? edge[k + 2] : edge[k + 1];
       for (size_t j = bi; j < body.size() && body[j].first < look_end; ++j) p.lookahead.push_back(body[j]);
+      // keep the new parts' density steady: the candidates' note counts against the rate
+      // written so far (without it, a part that fell silent for a chunk stayed silent)
+      if (k > 0 && written_notes > 0 && p.begin > 0) {
+        p.expected_notes = double(written_notes) * double(p.end - p.begin) / double(p.begin);
+        p.density_weight = opt.density_weight;
+      }
       engine::SampleOptions sk = so;
       sk.seed = so.seed + uint64_t(v) * 1000003ULL + uint64_t(k) * 7919ULL;
       auto w = write_passage(m, p, sk, 1, opt.candidates, counter(progress, counts, v));
       seq.insert(seq.end(), w[0].events.begin(), w[0].events.end());
+      for (const Event& e : w[0].events) written_notes += e.kind() == Kind::kNote && e[Field::kTrack] >= nk;
       for (const Event& e : w[0].events) now += e[Field::kDt];
       nll += w[0].nll;
       scored += w[0].scored;

@@ -7,7 +7,9 @@
 // tool through its panel (Groove, Drumify, Interpolate, Clips): set the options, run (busy state
 // while it works), see the notes in the rolls, check what the tool promises about the notes, play,
 // download MIDI (read back byte by byte here) and audio (WAV, FLAC, Ogg), keep, continue, undo, and
-// a tool's error from the server shown in the page.
+// a tool's error from the server shown in the page. Infill: bars chosen by dragging across the
+// input roll, tracks by checkboxes, the passage shaded in the rolls, every note outside it kept;
+// Accompany: the kept track note for note, the new instruments and drum kit, busy while it works.
 // $CONTINUO_SCREENSHOTS=DIR writes the screenshots there (docs/ uses them); $STUDIO_MODELS=DIR
 // serves those models instead of a random-weight one (the tools' networks are always the shipped ones).
 import { spawn, execFileSync } from 'node:child_process';
@@ -207,8 +209,9 @@ try {
     const shown = await page.isVisible(`#panel-${tool}`) && await page.isHidden('#panel-continue');
     check(shown, `${tool}: its panel opens (and the continue panel hides)`);
   }
-  // runs the tool (its button), waits for n result cards, returns their scores
-  async function runTool(tool, n) {
+  // runs the tool (its button), waits for n result cards, returns their scores; `fresh`: every
+  // roll must show new notes (infill may leave a passage emptier than it was)
+  async function runTool(tool, n, fresh = true) {
     await page.click(`#run-${tool}`);
     const done = await waitFor(page, ([sel, k]) => {
       const cs = [...document.querySelectorAll(sel)];
@@ -218,7 +221,7 @@ try {
     if (!done) return [];
     const rolls = await page.$$eval(`${cards(tool)} canvas`, (cs) => cs.map((c) => [Number(c.dataset.notes), Number(c.dataset.promptNotes)]));
     const scores = await page.evaluate(() => state.cards.map((c) => c.result));
-    check(rolls.every(([fresh, same], i) => fresh > 0 && fresh + same === scores[i].notes.length),
+    check(rolls.every(([bright, same], i) => (bright > 0 || !fresh) && same + bright > 0 && bright + same === scores[i].notes.length),
       `${tool}: the notes appear in every result's roll (${rolls.map((r) => r.join('+'))})`);
     return scores;
   }
@@ -427,6 +430,121 @@ try {
     check(!(await page.isDisabled('#run-groove')) && !(await page.evaluate(() => document.body.dataset.busy)), 'groove: not busy after the error');
     await page.click('#undo');
     await waitFor(page, (n) => document.querySelectorAll('#history li').length === n, steps, 'clips: undo the kept clip');
+  }
+
+  // ---- Infill: drag bars 3-4 on the input roll, rewrite the piano and the flute
+  await page.selectOption('#example', 'example');
+  await page.click('#load-example');
+  await waitFor(page, () => document.querySelectorAll('#history li').length === 1 &&
+    document.querySelector('#score-info').textContent.startsWith('example.mid:'), null, 'infill: the example is loaded afresh');
+  await openTool('infill');
+  check(await page.getAttribute('#infill-first', 'max') === String(example.bars) && await page.getAttribute('#infill-last', 'max') === String(example.bars),
+    `infill: the bar inputs are bounded by the piece's ${example.bars} bars`);
+  const infillBoxes = await page.$$eval('#infill-tracks input', (l) => l.map((b) => b.checked));
+  check(infillBoxes.length === example.tracks.length && infillBoxes.every(Boolean), `infill: every track is rewritten by default (${infillBoxes})`);
+  {
+    const box = await page.locator('#input-card canvas').boundingBox();
+    const span = await page.evaluate(() => inputRoll.viewBeats);
+    const xAt = (beat) => box.x + (beat / span) * box.width;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(xAt(10), y);   // in bar 3 (beats 8-12)
+    await page.mouse.down();
+    await page.mouse.move(xAt(12.5), y, { steps: 4 });
+    await page.mouse.move(xAt(14), y, { steps: 4 });   // in bar 4
+    await page.mouse.up();
+  }
+  check(await page.inputValue('#infill-first') === '3' && await page.inputValue('#infill-last') === '4',
+    `infill: dragging across the roll chooses bars 3-4 (${await page.inputValue('#infill-first')}-${await page.inputValue('#infill-last')})`);
+  check(await page.getAttribute('#input-card canvas', 'data-region') === '8-16', 'infill: the chosen bars are shaded on the input roll');
+  for (let i = 0; i < example.tracks.length; i++) await page.setChecked(`#infill-tracks input[value="${i}"]`, i < 2);
+  await page.fill('#infill-candidates', '4');
+  await page.fill('#infill-variations', '2');
+  await page.fill('#infill-temperature', '1');
+  await page.fill('#infill-seed', '7');
+  const infillBody = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/tools/infill')) infillBody.push(JSON.parse(r.postData())); });
+  const infilled = await runTool('infill', 2, false);
+  check(infillBody.length === 1 && infillBody[0].first_bar === 3 && infillBody[0].last_bar === 4 &&
+    JSON.stringify(infillBody[0].tracks) === '[0,1]' && infillBody[0].candidates === 4 && infillBody[0].variations === 2 &&
+    infillBody[0].temperature === 1 && infillBody[0].seed === 7, `infill: the request carries the panel's options ${JSON.stringify(infillBody[0])}`);
+  if (infilled.length === 2) {
+    const outsideOf = (sc, tracks) => sc.notes.filter((n) => tracks.includes(n[0]) && (n[2] < 8 - 0.1 || n[2] >= 16 + 0.1)).map(noteKey).sort().join('|');
+    const tracksOf = (sc, tracks) => sc.notes.filter((n) => tracks.includes(n[0])).map(noteKey).sort().join('|');
+    infilled.forEach((r, i) => {
+      check(tracksOf(r, [2, 3]) === tracksOf(example, [2, 3]), `infill ${i + 1}: the tracks not chosen are unchanged`);
+      check(outsideOf(r, [0, 1]) === outsideOf(example, [0, 1]), `infill ${i + 1}: the chosen tracks are unchanged outside bars 3-4`);
+    });
+    const insideOf = (sc) => sc.notes.filter((n) => n[0] < 2 && n[2] >= 8 + 0.1 && n[2] < 16 - 0.1).map(noteKey).sort().join('|');
+    check(infilled.some((r) => insideOf(r) !== insideOf(example)), 'infill: bars 3-4 of the chosen tracks are written anew');
+    const bright = await page.$$eval(`${cards('infill')} canvas`, (cs) => cs.map((c) => Number(c.dataset.notes)));
+    infilled.forEach((r, i) => {
+      const before = new Set(example.notes.map(noteKey));
+      check(bright[i] === r.notes.filter((n) => !before.has(noteKey(n))).length, `infill ${i + 1}: the new notes are drawn bright (${bright[i]})`);
+    });
+    const regions = await page.$$eval(`${cards('infill')} canvas`, (cs) => cs.map((c) => c.dataset.region));
+    check(regions.every((r) => r === '8-16'), `infill: the passage is shaded on the result rolls (${regions})`);
+    const titles = await page.$$eval(`${cards('infill')} header strong`, (l) => l.map((e) => e.textContent));
+    check(titles[0].startsWith('Bars 3–4'), `infill: the cards name the bars (${titles})`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(shots, 'studio-infill.png') });
+    await playBriefly('infill', `${cards('infill')}[data-variation="0"]`);
+    await checkMidi('infill', `${cards('infill')}[data-variation="0"]`, infilled[0]);
+    await keepCard('infill', `${cards('infill')}[data-variation="0"]`, 2, infilled[0]);
+    // the shading follows the kept piece and the tab
+    await page.click('#tool-tabs button[data-tool="continue"]');
+    check(await page.getAttribute('#input-card canvas', 'data-region') === '', 'infill: no shading outside the Infill tab');
+    await undoTo('infill', 1, 'example.mid');
+  }
+
+  // ---- Accompany: keep the flute, add piano, bass and a jazz kit
+  await openTool('accompany');
+  const keepBoxes = await page.$$eval('#accompany-keep input', (l) => l.map((b) => b.checked));
+  check(JSON.stringify(keepBoxes) === JSON.stringify(example.tracks.map((t, i) => i === 0)), `accompany: the first pitched track is kept by default (${keepBoxes})`);
+  check(await page.getAttribute('#accompany-instruments', 'placeholder') === 'piano, acoustic bass', 'accompany: the instruments field has a placeholder');
+  const flute = example.tracks.findIndex((t) => t.name === 'Flute');
+  for (let i = 0; i < example.tracks.length; i++) await page.setChecked(`#accompany-keep input[value="${i}"]`, i === flute);
+  // a server error is shown with its message, and the page is usable again
+  await page.fill('#accompany-instruments', 'kazoo');
+  await page.click('#run-accompany');
+  await waitFor(page, () => !document.querySelector('#error').hidden && !document.body.dataset.busy, null, 'accompany: an unknown instrument is an error');
+  const accErr = await page.textContent('#error');
+  check(/^Accompany: .*kazoo/.test(accErr), `accompany: the server's message is shown: "${accErr}"`);
+  await page.fill('#accompany-instruments', 'piano, acoustic bass');
+  await page.selectOption('#accompany-drums', 'jazz');
+  await page.fill('#accompany-candidates', '2');
+  await page.fill('#accompany-variations', '1');
+  await page.fill('#accompany-seed', '3');
+  await page.route('**/api/tools/accompany', async (r) => { await new Promise((res) => setTimeout(res, 2500)); await r.continue(); });
+  const accBody = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/tools/accompany')) accBody.push(JSON.parse(r.postData())); });
+  await page.click('#run-accompany');
+  const accBusy = await waitFor(page, () => document.body.dataset.busy === 'accompany' && document.querySelector('#run-accompany').disabled &&
+    document.querySelector('#run-accompany').textContent === 'Working…' &&
+    /^Accompany: working… [1-9]/.test(document.querySelector('#job-status').textContent), null, 'accompany: busy, counting seconds, while it runs', 10000);
+  if (accBusy) check(true, 'accompany: the page shows that it is working');
+  await waitFor(page, (sel) => document.querySelectorAll(sel).length === 1 && !document.body.dataset.busy, cards('accompany'), 'accompany: done');
+  await page.unroute('**/api/tools/accompany');
+  const acc = await page.evaluate(() => state.cards.map((c) => c.result));
+  const lastBody = accBody[accBody.length - 1] || {};
+  check(JSON.stringify(lastBody.keep) === JSON.stringify([flute]) && lastBody.instruments === 'piano, acoustic bass' && lastBody.drums === 'jazz' &&
+    lastBody.candidates === 2 && lastBody.seed === 3, `accompany: the request carries the panel's options ${JSON.stringify(lastBody)}`);
+  if (acc.length === 1) {
+    const a = acc[0];
+    check(JSON.stringify(a.tracks.map((t) => t.instrument)) === JSON.stringify(['Flute', 'Acoustic Grand Piano', 'Acoustic Bass', 'Drum kit']),
+      `accompany: the flute, then the new piano, bass and drums (${a.tracks.map((t) => t.instrument)})`);
+    const fluteNotes = example.notes.filter((n) => n[0] === flute).map((n) => [0, ...n.slice(1)].join(':')).sort().join('|');
+    check(a.notes.filter((n) => n[0] === 0).map(noteKey).sort().join('|') === fluteNotes, 'accompany: the kept flute is note for note the input\'s');
+    const dim = Number(await page.getAttribute(`${cards('accompany')} canvas`, 'data-prompt-notes'));
+    check(dim === example.notes.filter((n) => n[0] === flute).length, `accompany: the kept notes are drawn dimmed (${dim})`);
+    check(a.notes.some((n) => n[0] === 3) && a.notes.some((n) => n[0] === 1), 'accompany: the new parts have notes');
+    const legend = await page.$$eval('#legend label', (l) => l.map((e) => e.textContent));
+    check(legend.length === 4 && legend[0].includes('Flute'), `accompany: the legend lists the result's tracks (${legend})`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(shots, 'studio-accompany.png') });
+    await playBriefly('accompany', cards('accompany'));
+    await checkMidi('accompany', cards('accompany'), a);
+    await keepCard('accompany', cards('accompany'), 2, a);
+    await undoTo('accompany', 1, 'example.mid');
   }
 
   // ---- a file that is not MIDI

@@ -4,7 +4,8 @@
 //   - the body of POST /api/generate (parse_generate), against a fake server with the models
 //     "default" and "piano" and two stored scores, "a1" (with notes) and "b2" (without);
 //   - a JSON body of POST /api/scores (parse_upload_json: example or base64 MIDI);
-//   - the body of POST /api/tools/<tool> (parse_tool) for each tool and an unknown one;
+//   - the body of POST /api/tools/<tool> (parse_tool) for each tool and an unknown one, with a third
+//     score "c3" of two tracks, the second without notes (infill's tracks, accompany's keep);
 //   - the body of POST /api/jobs/<id>/stop (parse_stop) for a job of 3 variations;
 //   - the ?name= of an upload, through safe_name (the query string itself is split by cpp-httplib).
 // Contract: a parsed request within the documented ranges, or the studio's own bad-request errors:
@@ -35,11 +36,11 @@ using namespace continuo::studio;
 
 constexpr int kMaxEvents = 4096, kMaxVariations = 4;
 
-std::shared_ptr<const StoredScore> stored(const std::string& id, bool with_notes) {
+std::shared_ptr<const StoredScore> stored(const std::string& id, bool with_notes, int tracks = 1) {
   auto s = std::make_shared<StoredScore>();
   s->id = id;
   s->name = id + ".mid";
-  s->score.tracks.emplace_back();
+  s->score.tracks.resize(size_t(tracks));
   if (with_notes) s->score.tracks[0].notes.push_back({Ticks(0), Ticks(480), 60, 64});
   return s;
 }
@@ -47,7 +48,7 @@ std::shared_ptr<const StoredScore> stored(const std::string& id, bool with_notes
 const GenerateContext& context() {
   static const GenerateContext ctx = [] {
     static const std::map<std::string, std::shared_ptr<const StoredScore>> scores = {
-        {"a1", stored("a1", true)}, {"b2", stored("b2", false)}};
+        {"a1", stored("a1", true)}, {"b2", stored("b2", false)}, {"c3", stored("c3", true, 2)}};
     GenerateContext c;
     c.max_events = kMaxEvents;
     c.max_variations = kMaxVariations;
@@ -70,7 +71,7 @@ void expect_request_or_bad_request(const char* what, F&& parse) {
   try {
     parse();
   } catch (const HttpError& e) {
-    // (413: an interpolate input over kMaxInterpolateBars)
+    // (413: an interpolate input over kMaxInterpolateBars; infill / accompany over kMaxRewriteWork)
     if (e.status != 400 && e.status != 404 && e.status != 413) bug(what, "answered HTTP " + std::to_string(e.status) + ": " + e.message);
     if (e.message.empty()) bug(what, "an HttpError without a message");
   } catch (const Error& e) {
@@ -120,17 +121,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (u.midi.size() > body.size() * 3 / 4 + 3) bug("upload: more decoded bytes than the base64 in the body holds");
   });
 
-  for (const char* tool : {"groove", "drumify", "interpolate", "clips", "fold"}) {
+  for (const char* tool : {"groove", "drumify", "interpolate", "clips", "infill", "accompany", "fold"}) {
     expect_request_or_bad_request("POST /api/tools/<tool>", [&] {
       const ToolRequest r = parse_tool(tool, body, context());
-      if (r.a && r.a->id != "a1") bug("tools: a score without notes got through:", r.a->id);
-      if (r.b && r.b->id != "a1") bug("tools: a score without notes got through:", r.b->id);
+      if (r.a && r.a->id != "a1" && r.a->id != "c3") bug("tools: a score without notes got through:", r.a->id);
+      if (r.b && r.b->id != "a1" && r.b->id != "c3") bug("tools: a score without notes got through:", r.b->id);
+      const std::string t(tool);
+      if (t == "infill" || t == "accompany") {
+        if (!r.a) bug("infill / accompany: no score");
+        if (r.model != "default" && r.model != "piano") bug("infill / accompany: an unknown model got through:", r.model);
+        const engine::SampleOptions& so = t == "infill" ? r.infill.sampling : r.accompany.sampling;
+        if (so.variations < 1 || so.variations > kMaxVariations || !within(so.temperature, 0, 5) || !within(so.top_p, 0.01f, 1) ||
+            so.top_k < 0 || so.top_k > 1000 || !within(so.key_strength, 0, 10))
+          bug("infill / accompany: a sampling option out of range");
+        const int candidates = t == "infill" ? r.infill.candidates : r.accompany.candidates;
+        if (candidates < 1 || candidates > kMaxCandidates) bug("infill / accompany: candidates out of range");
+        // every track named is one of the score's, with notes (c3's second track has none)
+        for (int i : t == "infill" ? r.infill.tracks : r.accompany.keep)
+          if (i < 0 || size_t(i) >= r.a->score.tracks.size() || r.a->score.tracks[size_t(i)].notes.empty())
+            bug("infill / accompany: a track without notes or out of range got through");
+        const auto& in = r.infill;
+        if (t == "infill" && (in.first_bar < 1 || in.last_bar < 1 || in.lookahead_bars < 0 || in.lookahead_bars > 16))
+          bug("infill: bars out of range");
+        if (t == "infill" && in.last_bar <= 1 && int64_t(in.last_bar - in.first_bar + 1) * so.variations * candidates > kMaxRewriteWork)
+          bug("infill: more work than kMaxRewriteWork got through");
+        const auto& ac = r.accompany;
+        if (ac.instruments.size() > 16 || ac.chunk_bars < 1 || ac.chunk_bars > 16) bug("accompany: an option out of range");
+        for (const auto& x : ac.instruments)
+          if (x.program < 0 || x.program > 127) bug("accompany: an instrument out of range");
+      }
       if (!within(r.groove.strength, 0, 2)) bug("groove: strength out of range");
       const auto& d = r.drumify;
       if (d.variations < 1 || d.variations > kMaxToolVariations || !within(d.temperature, 0, 5) || d.style.size() > 40)
         bug("drumify: an option out of range");
-      for (int t : d.tracks)
-        if (t < 0 || t >= 1) bug("drumify: a track the score does not have");
+      for (int i : d.tracks)
+        if (i < 0 || !r.a || size_t(i) >= r.a->score.tracks.size()) bug("drumify: a track the score does not have");
       const auto& i = r.interpolate;
       if (i.steps < 2 || i.steps > kMaxInterpolateSteps || !within(i.temperature, 0, 5)) bug("interpolate: an option out of range");
       const auto& c = r.clips;

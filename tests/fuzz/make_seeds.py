@@ -148,6 +148,13 @@ def main():
                          "seed": 3, "drums_only": True},
         "tool_interpolate": {"a": "a1", "b": "a1", "steps": 3, "temperature": 0.5, "seed": "random"},
         "tool_clips": {"kind": "drums", "bars": 4, "variations": 2, "temperature": 1.2, "bpm": 90, "seed": 1},
+        "tool_infill": {"model": "piano", "score": "a1", "first_bar": 1, "last_bar": 1, "tracks": [0], "candidates": 4,
+                        "lookahead_bars": 2, "variations": 2, "temperature": 0.9, "top_p": 0.95, "top_k": 40,
+                        "key_strength": 0.5, "seed": 3},
+        "tool_infill_c3_empty_track": {"score": "c3", "first_bar": 1, "tracks": [1]},
+        "tool_accompany": {"score": "c3", "keep": [0], "instruments": ["piano", 33], "drums": "jazz", "candidates": 2,
+                           "chunk_bars": 4, "variations": 2, "temperature": 1.0, "seed": "random"},
+        "tool_accompany_string": {"score": "a1", "instruments": "piano, acoustic bass", "drums": None},
     }
     for name, body in bodies.items():
         write(t, name + ".json", json.dumps(body).encode())

@@ -36,6 +36,25 @@ def melody_midi(bars):
     return smf([trk], fmt=0)
 
 
+def chords_midi(onsets, per=16):
+    """Chords of `per` notes, one every half beat (running status: about 6 bytes a note), for a piece
+    of many events in few bars."""
+    trk = b""
+    for i in range(onsets):
+        for k in range(per):   # note-on, then note-on at velocity 0 (an off), in one running status
+            trk += vlq(0) + (b"\x90" if i == 0 and k == 0 else b"") + bytes([40 + k * 3, 80])
+        for k in range(per):
+            trk += vlq(240 if k == 0 else 0) + bytes([40 + k * 3, 0])
+    return smf([trk], fmt=0)
+
+
+def two_tracks_one_empty_midi():
+    """A format-1 file: a melody on channel 1, and a track with only a program change (violin) on channel 2."""
+    trk = b"".join(vlq(0 if i == 0 else 480) + bytes([0x90, 60 + i % 12, 90]) + vlq(480) + bytes([0x80, 60 + i % 12, 0])
+                   for i in range(16))
+    return smf([trk, vlq(0) + bytes([0xC1, 40])])
+
+
 def flac_streaminfo(data):
     """The STREAMINFO block that opens every FLAC file: rate, channels, bits, frames, MD5 of the samples."""
     assert data[4] & 0x7F == 0 and int.from_bytes(data[5:8], "big") == 34, "the first block is not STREAMINFO"
@@ -376,6 +395,163 @@ try:
         expect_error(status, j, want, contains=text, what=f"POST /api/tools/{tool} {obj}")
     status, j = post_json(port, "/api/tools/groove", None, raw=b"{\"score\": ")
     expect_error(status, j, 400, "invalid_argument", what="POST /api/tools/groove with broken JSON")
+
+    # ---- infill and accompany (docs/API.md, "Infill and Accompany"): the continuation model on a stored score
+    def note_tuples(score, tracks=None):
+        return sorted(tuple(n) for n in score["notes"] if tracks is None or n[0] in tracks)
+
+    def outside(score, tracks, lo, hi, margin=0.1):
+        """The notes of `tracks` that start clearly outside [lo, hi) beats (notes within `margin` of an
+        edge may fall on either side of it on the model's time grid)."""
+        return sorted(tuple(n) for n in score["notes"] if n[0] in tracks and (n[2] < lo - margin or n[2] >= hi + margin))
+
+    bpb = 4   # the example is in 4/4: bars 3-4 are beats 8..16
+    lo, hi = 8.0, 16.0
+    infill_req = {"score": sid, "first_bar": 3, "last_bar": 4, "tracks": [0, 1], "variations": 2, "candidates": 2,
+                  "seed": 4, "temperature": 0.9, "top_p": 0.95, "top_k": 40, "key_strength": 1, "lookahead_bars": 1}
+    status, j = post_json(port, "/api/tools/infill", infill_req)
+    check(status == 201 and j.get("tool") == "infill" and len(j.get("scores", [])) == 2 and j.get("seed") == 4 and j.get("model") == "tiny",
+          f"POST /api/tools/infill: {status} {str(j)[:300]}")
+    infilled = j.get("scores", [])
+    changed = 0
+    for k, r in enumerate(infilled):
+        check(len(r["tracks"]) == len(up["tracks"]) and [t["program"] for t in r["tracks"]] == [t["program"] for t in up["tracks"]],
+              f"infill result {k} has the piece's tracks")
+        # the tracks not chosen: every note exactly as it was
+        check(note_tuples(r, {2, 3}) == note_tuples(up, {2, 3}), f"infill result {k}: tracks 2 and 3 unchanged")
+        # the chosen tracks: every note outside bars 3-4 exactly as it was
+        check(outside(r, {0, 1}, lo, hi) == outside(up, {0, 1}, lo, hi) and len(outside(up, {0, 1}, lo, hi)) > 40,
+              f"infill result {k}: tracks 0 and 1 unchanged outside bars 3-4")
+        inside = lambda sc: sorted(tuple(n) for n in sc["notes"] if n[0] in (0, 1) and lo + 0.1 <= n[2] < hi - 0.1)
+        changed += inside(r) != inside(up)
+        status, g = get_json(port, f"/api/scores/{r['id']}")
+        check(status == 200 and g["notes"] == r["notes"] and g["name"].startswith("mysong-infill-3-4"),
+              f"the infilled piece is a stored score: {g.get('name')}")
+        status, _, m = request(port, "GET", f"/api/scores/{r['id']}/midi")
+        path = os.path.join(scratch, f"infill{k}.mid")
+        open(path, "wb").write(m)
+        info = subprocess.run([binary, "info", "--json", path], capture_output=True, text=True)
+        check(status == 200 and info.returncode == 0 and json.loads(info.stdout)["notes"] == r["notes_total"],
+              f"infill result {k}: its MIDI reads back with {r['notes_total']} notes")
+    check(changed >= 1, "infill wrote bars 3-4 anew")
+    status, j2 = post_json(port, "/api/tools/infill", infill_req)
+    check(status == 201 and [sc["notes"] for sc in j2["scores"]] == [sc["notes"] for sc in infilled], "infill: same seed, same music")
+    # no tracks: all of them; one bar; defaults
+    status, j = post_json(port, "/api/tools/infill", {"score": sid, "first_bar": 8, "candidates": 1, "seed": "random"})
+    check(status == 201 and len(j["scores"]) == 1 and j["seed"] >= 0, f"infill of the last bar, all tracks: {status} {str(j)[:200]}")
+    if status == 201:
+        check(outside(j["scores"][0], {0, 1, 2, 3}, 28.0, 32.0) == outside(up, {0, 1, 2, 3}, 28.0, 32.0),
+              "infill of bar 8: bars 1-7 unchanged")
+
+    status, j = post_json(port, "/api/tools/accompany", {"score": sid, "keep": [1], "instruments": "piano, acoustic bass",
+                                                         "drums": "jazz", "candidates": 2, "variations": 2, "seed": 3,
+                                                         "chunk_bars": 2, "temperature": 1.0, "key_strength": 0.5})
+    check(status == 201 and j.get("tool") == "accompany" and len(j.get("scores", [])) == 2 and j.get("seed") == 3,
+          f"POST /api/tools/accompany: {status} {str(j)[:300]}")
+    flute = sorted((0,) + tuple(n[1:]) for n in up["notes"] if n[0] == 1)
+    accompanied = j.get("scores", [])
+    for k, r in enumerate(accompanied):
+        check([t["instrument"] for t in r["tracks"]] == ["Flute", "Acoustic Grand Piano", "Acoustic Bass", "Drum kit"] and
+              r["tracks"][3]["is_drum"], f"accompany result {k}: the kept flute, then piano, bass and drums: {[t['instrument'] for t in r['tracks']]}")
+        check(note_tuples(r, {0}) == flute, f"accompany result {k}: the kept track note for note")
+        check(len(r["notes"]) > len(flute), f"accompany result {k}: new parts have notes ({len(r['notes']) - len(flute)})")
+        status, _, m = request(port, "GET", f"/api/scores/{r['id']}/midi")
+        check(status == 200 and m[:4] == b"MThd", f"accompany result {k}: MIDI download")
+    status, j2 = post_json(port, "/api/tools/accompany", {"score": sid, "keep": [1], "instruments": "piano, acoustic bass",
+                                                          "drums": "jazz", "candidates": 2, "variations": 2, "seed": 3})
+    check(status == 201 and [sc["notes"] for sc in j2["scores"]] == [sc["notes"] for sc in accompanied], "accompany: same seed, same music")
+    status, j = post_json(port, "/api/tools/accompany", {"score": sid, "keep": [0, 3], "instruments": ["violin", 33], "drums": None, "seed": 1})
+    check(status == 201 and [t["instrument"] for t in j["scores"][0]["tracks"]][2:] == ["Violin", "Electric Bass (finger)"] and
+          note_tuples(j["scores"][0], {0, 1}) == sorted(((0 if n[0] == 0 else 1),) + tuple(n[1:]) for n in up["notes"] if n[0] in (0, 3)),
+          f"accompany keeping two tracks, instruments as a list: {status} {str(j)[:200]}")
+    status, j = post_json(port, "/api/tools/accompany", {"score": mel, "seed": 2, "candidates": 1})
+    check(status == 201 and len(j["scores"][0]["tracks"]) == 4 and j["scores"][0]["tracks"][3]["is_drum"],
+          f"accompany with the default band (piano, bass, drums): {status} {str(j)[:200]}")
+
+    status, _, body = request(port, "POST", "/api/scores?name=empty-track.mid", body=two_tracks_one_empty_midi(),
+                              headers={"Content-Type": "audio/midi"})
+    two = json.loads(body)
+    check(status == 201 and len(two["tracks"]) == 2 and two["tracks"][1]["notes"] == 0, f"a piece with an empty track: {str(two)[:200]}")
+    status, _, body = request(port, "POST", "/api/scores?name=silence.mid", body=smf([vlq(0) + bytes([0xC0, 0])], fmt=0),
+                              headers={"Content-Type": "audio/midi"})
+    silent = json.loads(body)["id"]
+    status, _, body = request(port, "POST", "/api/scores?name=long300.mid", body=melody_midi(300), headers={"Content-Type": "audio/midi"})
+    long300 = json.loads(body)
+    check(status == 201 and long300["bars"] == 300, f"a 300-bar piece uploads: {status} {long300.get('bars')}")
+    status, _, body = request(port, "POST", "/api/scores?name=long100.mid", body=melody_midi(100), headers={"Content-Type": "audio/midi"})
+    long100 = json.loads(body)["id"]
+    status, _, body = request(port, "POST", "/api/scores?name=chords.mid", body=chords_midi(520), headers={"Content-Type": "audio/midi"})
+    chords = json.loads(body)
+    check(status == 201 and chords["events"] > 8000 and chords["bars"] <= 256, f"a piece of many events: {status} {chords.get('events')} {chords.get('bars')}")
+    bad_rewrites = [
+        ("infill", {"first_bar": 1}, 400, "'score'"),
+        ("infill", {"score": "0123456789abcdef", "first_bar": 1}, 404, "not found"),
+        ("infill", {"score": sid}, 400, "'first_bar'"),
+        ("infill", {"score": sid, "first_bar": "3"}, 400, "'first_bar' must be an integer"),
+        ("infill", {"score": sid, "first_bar": 0}, 400, "'first_bar'"),
+        ("infill", {"score": sid, "first_bar": 2.5}, 400, "whole number"),
+        ("infill", {"score": sid, "first_bar": 9}, 400, "which has bars 1-8"),
+        ("infill", {"score": sid, "first_bar": 3, "last_bar": 99}, 400, "which has bars 1-8"),
+        ("infill", {"score": sid, "first_bar": 3, "last_bar": 2}, 400, "not a passage"),
+        ("infill", {"score": sid, "first_bar": 3, "tracks": [7]}, 400, "'tracks' must hold track numbers of the score, 0 to 3"),
+        ("infill", {"score": sid, "first_bar": 3, "tracks": [-1]}, 400, "'tracks'"),
+        ("infill", {"score": sid, "first_bar": 3, "tracks": [0.5]}, 400, "'tracks'"),
+        ("infill", {"score": sid, "first_bar": 3, "tracks": "0"}, 400, "'tracks' must be an array"),
+        ("infill", {"score": two["id"], "first_bar": 1, "tracks": [1]}, 400, "track 1 of the score has no notes"),
+        ("infill", {"score": silent, "first_bar": 1}, 400, "no notes"),
+        ("infill", {"score": sid, "first_bar": 3, "candidates": 0}, 400, "'candidates'"),
+        ("infill", {"score": sid, "first_bar": 3, "candidates": 17}, 400, "'candidates' must be between 1 and 16"),
+        ("infill", {"score": sid, "first_bar": 3, "variations": 5}, 400, "'variations' must be between 1 and 4"),
+        ("infill", {"score": sid, "first_bar": 3, "temperature": -1}, 400, "'temperature'"),
+        ("infill", {"score": sid, "first_bar": 3, "temperature": "hot"}, 400, "'temperature'"),
+        ("infill", {"score": sid, "first_bar": 3, "top_p": 0}, 400, "'top_p'"),
+        ("infill", {"score": sid, "first_bar": 3, "top_k": 1001}, 400, "'top_k'"),
+        ("infill", {"score": sid, "first_bar": 3, "key_strength": 11}, 400, "'key_strength'"),
+        ("infill", {"score": sid, "first_bar": 3, "lookahead_bars": 17}, 400, "'lookahead_bars'"),
+        ("infill", {"score": sid, "first_bar": 3, "seed": -1}, 400, "'seed'"),
+        ("infill", {"score": sid, "first_bar": 3, "model": "nope"}, 404, "no model 'nope'"),
+        ("infill", {"score": sid, "first_bar": 3, "model": "groove"}, 404, "no model 'groove'"),
+        ("infill", {"score": sid, "first_bar": 3, "model": 5}, 400, "'model'"),
+        ("infill", {"score": sid, "first_bar": 3, "bars": "3-4"}, 400, "unknown field 'bars'"),
+        ("infill", {"score": sid, "first_bar": 3, "keep": [0]}, 400, "unknown field 'keep'"),
+        ("infill", [3, 4], 400, "object"),
+        ("infill", {"score": long300["id"], "first_bar": 1}, 413, "at most 256 bars"),
+        ("infill", {"score": chords["id"], "first_bar": 1}, 413, "8000 events"),
+        ("infill", {"score": long100, "first_bar": 1, "last_bar": 100, "variations": 4, "candidates": 16}, 413, "6400"),
+        ("accompany", {}, 400, "'score'"),
+        ("accompany", {"score": "0123456789abcdef"}, 404, "not found"),
+        ("accompany", {"score": sid, "keep": [9]}, 400, "'keep' must hold track numbers of the score, 0 to 3"),
+        ("accompany", {"score": sid, "keep": "1"}, 400, "'keep' must be an array"),
+        ("accompany", {"score": sid, "keep": [True]}, 400, "'keep'"),
+        ("accompany", {"score": two["id"], "keep": [1]}, 400, "track 1 of the score has no notes to keep"),
+        ("accompany", {"score": silent}, 400, "no notes"),
+        ("accompany", {"score": sid, "instruments": 5}, 400, "'instruments'"),
+        ("accompany", {"score": sid, "instruments": [True]}, 400, "'instruments'"),
+        ("accompany", {"score": sid, "instruments": "kazoo-9000"}, 400, "kazoo-9000"),
+        ("accompany", {"score": sid, "instruments": ["piano"] * 17}, 400, "at most 16"),
+        ("accompany", {"score": sid, "instruments": ["piano"] * 13}, 400, "at most 16 tracks in all"),
+        ("accompany", {"score": sid, "drums": 5}, 400, "'drums'"),
+        ("accompany", {"score": sid, "drums": "cowbell"}, 400, "cowbell"),
+        ("accompany", {"score": sid, "candidates": 0}, 400, "'candidates'"),
+        ("accompany", {"score": sid, "chunk_bars": 0}, 400, "'chunk_bars'"),
+        ("accompany", {"score": sid, "variations": 5}, 400, "'variations'"),
+        ("accompany", {"score": sid, "temperature": 6}, 400, "'temperature'"),
+        ("accompany", {"score": sid, "seed": "abc"}, 400, "'seed'"),
+        ("accompany", {"score": sid, "model": "nope"}, 404, "no model 'nope'"),
+        ("accompany", {"score": sid, "tracks_to_keep": [1]}, 400, "unknown field 'tracks_to_keep'"),
+        ("accompany", {"score": long300["id"]}, 413, "at most 256 bars"),
+        ("accompany", {"score": chords["id"]}, 413, "8000 events"),
+        ("accompany", {"score": long100, "variations": 4, "candidates": 16}, 413, "6400"),
+    ]
+    for tool, obj, want, text in bad_rewrites:
+        status, j = post_json(port, f"/api/tools/{tool}", obj)
+        expect_error(status, j, want, contains=text, what=f"POST /api/tools/{tool} {str(obj)[:120]}")
+    for raw in [b"", b"{\"score\": ", b"null"]:
+        status, j = post_json(port, "/api/tools/infill", None, raw=raw)
+        expect_error(status, j, 400, "invalid_argument", what=f"POST /api/tools/infill body {raw!r}")
+    # within the limits: a long piece is fine with fewer candidates (100 bars x 1 x 4)
+    status, j = post_json(port, "/api/tools/accompany", {"score": long100, "candidates": 4, "instruments": "piano", "seed": 1})
+    check(status == 201 and j["scores"][0]["bars"] >= 100, f"accompany of 100 bars: {status} {str(j)[:200]}")
 
     # ---- stop one variation early; job status while running
     # long enough that the job is still running when the client has read 20 events, even on a

@@ -1,0 +1,357 @@
+// `continuo eval --infill` and `--accompany` (docs/EVAL.md): how a rewritten passage leads into
+// what follows and how it compares with the true one; how an accompaniment fits its melody.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+
+#include "continuo/error.hpp"
+#include "continuo/eval.hpp"
+#include "continuo/score.hpp"
+#include "continuo/tasks.hpp"
+
+namespace continuo::eval {
+using tokenizer::Event;
+using tokenizer::Field;
+using tokenizer::Kind;
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// The notes of a score that start in [a, b) (ticks), with their track's instrument.
+struct Passage {
+  std::array<double, 12> pc{};       // pitched notes' pitch classes, normalised
+  std::map<int64_t, double> ioi;     // inter-onset intervals in 1/24 beats (1..192), normalised
+  std::set<int> instruments;         // program, or 128 + kit for drums
+  double notes = 0, beats = 1;
+};
+
+Passage passage(const score::Score& s, int64_t a, int64_t b, int64_t a2 = 0, int64_t b2 = 0) {
+  Passage p;
+  const int tpb = s.ticks_per_beat > 0 ? s.ticks_per_beat : 480;
+  std::vector<int64_t> onsets;
+  double pitched = 0;
+  for (const auto& t : s.tracks)
+    for (const auto& n : t.notes) {
+      const int64_t at = n.start.count();
+      if ((at < a || at >= b) && (at < a2 || at >= b2)) continue;
+      p.notes += 1;
+      p.instruments.insert(t.is_drum ? 128 + t.program : t.program);
+      onsets.push_back(at * tokenizer::kStepsPerBeat / tpb);
+      if (!t.is_drum) {
+        p.pc[size_t(n.pitch % 12)] += 1;
+        pitched += 1;
+      }
+    }
+  if (pitched > 0)
+    for (double& x : p.pc) x /= pitched;
+  std::sort(onsets.begin(), onsets.end());
+  onsets.erase(std::unique(onsets.begin(), onsets.end()), onsets.end());
+  double n = 0;
+  for (size_t i = 1; i < onsets.size(); ++i) p.ioi[std::min<int64_t>(onsets[i] - onsets[i - 1], 192)] += 1, n += 1;
+  for (auto& [k, v] : p.ioi) v /= n;
+  p.beats = std::max(1.0, double((b - a) + (b2 - a2)) / tpb);
+  return p;
+}
+
+// pitch-class L1, |log density ratio|, IOI overlap of two passages
+std::array<double, 3> compare(const Passage& x, const Passage& y) {
+  double l1 = 0;
+  for (int i = 0; i < 12; ++i) l1 += std::abs(x.pc[size_t(i)] - y.pc[size_t(i)]);
+  double ov = 0;
+  for (const auto& [key, v] : y.ioi)
+    if (auto it = x.ioi.find(key); it != x.ioi.end()) ov += std::min(v, it->second);
+  return {l1, std::abs(std::log(std::max(x.notes, 1.0) / x.beats / (std::max(y.notes, 1.0) / y.beats))), ov};
+}
+
+// Bits per note of the events of `s` (as the model reads it) in [a, b) ticks, each given all before it.
+struct Span {
+  double nats = 0;
+  int64_t notes = 0;
+};
+std::pair<Span, Span> seam_bits(const engine::Model& m, const score::Score& s, int64_t a, int64_t b, int64_t c) {
+  std::vector<Event> ev = tokenizer::Tokenizer({m.config().controls}).encode(s);
+  if (!ev.empty() && ev.back().kind() == Kind::kEos) ev.pop_back();
+  const auto nll = engine::score_events(m, ev);
+  const int tpb = s.ticks_per_beat > 0 ? s.ticks_per_beat : 480;
+  auto step = [&](int64_t tick) { return (tick * tokenizer::kStepsPerBeat + tpb / 2) / tpb; };
+  std::pair<Span, Span> out;
+  int64_t t = 0;
+  const size_t h = tokenizer::Tokenizer::header_length(ev);
+  for (size_t i = 0; i < ev.size(); ++i) {
+    t += ev[i][Field::kDt];
+    if (i < h) continue;
+    Span* sp = t >= step(a) && t < step(b) ? &out.first : t >= step(b) && t < step(c) ? &out.second : nullptr;
+    if (!sp) continue;
+    sp->nats += nll[i];
+    sp->notes += ev[i].kind() == Kind::kNote;
+  }
+  return out;
+}
+
+// `s` with the notes that start in [a, b) removed from every track
+score::Score without(const score::Score& s, int64_t a, int64_t b) {
+  score::Score out = s;
+  for (auto& t : out.tracks) std::erase_if(t.notes, [&](const score::Note& n) { return n.start.count() >= a && n.start.count() < b; });
+  return out;
+}
+
+}  // namespace
+
+std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& split, const InfillEvalOptions& opt,
+                                   const std::function<void(const std::string&)>& log) {
+  const int A = opt.context_bars, total = opt.context_bars + opt.bars + 2 * opt.seam_bars;   // bars, 0-based start of the passage
+  const tokenizer::Tokenizer tok;
+  // pieces with at least `total` bars of one length and notes in the passage and the seam
+  std::vector<size_t> eligible;
+  for (size_t d = 0; d < split.size(); ++d) {
+    const auto ev = split.events(d);
+    if (ev.size() < 200) continue;
+    eligible.push_back(d);
+  }
+  std::vector<InfillRow> rows(4);
+  rows[0].label = "true passage";
+  rows[1].label = "the bars before, copied";
+  rows[2].label = "continuation (no lookahead)";
+  rows[3].label = "infill, " + std::to_string(opt.candidates) + " candidates";
+  // spread over the split: the eligible pieces in a fixed shuffled order
+  std::mt19937_64 order(12345);
+  std::shuffle(eligible.begin(), eligible.end(), order);
+  int used = 0;
+  for (size_t k = 0; k < eligible.size() && used < opt.pieces; ++k) {
+    const size_t d = eligible[k];
+    score::Score full = tok.decode(split.events(d));
+    if (score::bar_count(full) < total) continue;
+    score::Score s = score::slice_bars(full, 0, total);
+    const int64_t bar_len = score::bar_start(s, 1).count() - score::bar_start(s, 0).count();
+    bool regular = bar_len > 0;
+    for (int b = 1; b <= total && regular; ++b)
+      regular = score::bar_start(s, b).count() - score::bar_start(s, b - 1).count() == bar_len;
+    if (!regular) continue;
+    const int64_t a = score::bar_start(s, A).count(), e = score::bar_start(s, A + opt.bars).count();
+    const int64_t sm = score::bar_start(s, A + opt.bars + opt.seam_bars).count(), end = score::bar_start(s, total).count();
+    const Passage truth = passage(s, a, e);
+    // the surroundings: the bars before the passage and all after it (the same in every row)
+    const Passage around = passage(s, a - opt.bars * bar_len, a, e, end);
+    if (truth.notes < 8 || passage(s, e, sm).notes < 4 || passage(s, a - opt.bars * bar_len, a).notes < 4) continue;
+    ++used;
+    std::string detail;
+    auto add = [&](InfillRow& r, const score::Score& x, double seconds) {
+      const auto [seam, later] = seam_bits(m, x, e, sm, end);
+      r.seam_nats += seam.nats;
+      r.seam_notes += seam.notes;
+      r.later_nats += later.nats;
+      r.later_notes += later.notes;
+      const Passage p = passage(x, a, e);
+      const auto c = compare(p, around);
+      r.around_pc_l1 += c[0];
+      r.around_density += c[1];
+      r.around_ioi += c[2];
+      double l1 = 0;
+      for (int i = 0; i < 12; ++i) l1 += std::abs(p.pc[size_t(i)] - truth.pc[size_t(i)]);
+      r.pitch_class_l1 += l1;
+      r.density += std::abs(std::log(std::max(p.notes, 1.0) / truth.notes));
+      double ov = 0;
+      for (const auto& [key, v] : truth.ioi)
+        if (auto it = p.ioi.find(key); it != p.ioi.end()) ov += std::min(v, it->second);
+      r.ioi_overlap += ov;
+      std::set<int> u = truth.instruments, in;
+      u.insert(p.instruments.begin(), p.instruments.end());
+      for (int i : truth.instruments)
+        if (p.instruments.count(i)) in.insert(i);
+      r.instrument_jaccard += u.empty() ? 1.0 : double(in.size()) / double(u.size());
+      r.seconds += seconds;
+      ++r.pieces;
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " %.2f/%.0f", seam.notes ? seam.nats / seam.notes / std::log(2.0) : 0.0, p.notes);
+      detail += buf;
+    };
+    add(rows[0], s, 0);
+    // the bars before, copied in
+    score::Score copied = without(s, a, e);
+    for (auto& t : copied.tracks) {
+      std::vector<score::Note> extra;
+      for (const auto& n : t.notes)
+        if (n.start.count() >= a - opt.bars * bar_len && n.start.count() < a) {
+          score::Note c = n;
+          c.start = Ticks{n.start.count() + opt.bars * bar_len};
+          extra.push_back(c);
+        }
+      t.notes.insert(t.notes.end(), extra.begin(), extra.end());
+    }
+    score::normalize(copied);
+    add(rows[1], copied, 0);
+    for (int r = 2; r < 4; ++r) {
+      tasks::InfillOptions io;
+      io.first_bar = A + 1;
+      io.last_bar = A + opt.bars;
+      io.candidates = r == 2 ? 1 : opt.candidates;
+      io.lookahead_bars = opt.seam_bars;
+      if (opt.density_weight >= 0) io.density_weight = opt.density_weight;
+      io.sampling.temperature = opt.temperature;
+      io.sampling.top_p = opt.top_p;
+      io.sampling.key_strength = opt.key_strength;
+      io.sampling.seed = opt.seed + d;
+      const double t0 = now_seconds();
+      auto outs = tasks::infill(m, s, io);
+      add(rows[size_t(r)], outs[0], now_seconds() - t0);
+      if (!opt.save_dir.empty()) {
+        score::save(s, opt.save_dir + "/piece" + std::to_string(used) + "-truth.mid");
+        score::save(outs[0], opt.save_dir + "/piece" + std::to_string(used) + (r == 2 ? "-continuation.mid" : "-infill.mid"));
+      }
+    }
+    if (log) log("piece " + std::to_string(used) + ": " + split.files[d] + "  seam bits/note / passage notes (truth, copy, continuation, infill):" + detail);
+  }
+  for (auto& r : rows) {
+    if (r.pieces == 0) continue;
+    r.pitch_class_l1 /= r.pieces;
+    r.density /= r.pieces;
+    r.ioi_overlap /= r.pieces;
+    r.instrument_jaccard /= r.pieces;
+    r.seconds /= r.pieces;
+    r.around_pc_l1 /= r.pieces;
+    r.around_density /= r.pieces;
+    r.around_ioi /= r.pieces;
+  }
+  return rows;
+}
+
+namespace {
+
+// Per beat (ticks / tpb), the pitch classes sounding in a track.
+std::vector<uint16_t> beat_chroma(const score::Track& t, int tpb, int beats) {
+  std::vector<uint16_t> out(size_t(std::max(beats, 0)), 0);
+  for (const auto& n : t.notes) {
+    const int64_t b0 = n.start.count() / tpb, b1 = (n.start.count() + std::max<int64_t>(n.duration.count(), 1) - 1) / tpb;
+    for (int64_t b = std::max<int64_t>(b0, 0); b <= b1 && b < beats; ++b) out[size_t(b)] |= uint16_t(1u << (n.pitch % 12));
+  }
+  return out;
+}
+
+std::set<int64_t> onsets(const score::Track& t, int tpb) {   // on a sixteenth-note grid
+  std::set<int64_t> out;
+  for (const auto& n : t.notes) out.insert((n.start.count() * 4 + tpb / 2) / tpb);
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::string& folder, const AccompanyEvalOptions& opt,
+                                         const std::function<void(const std::string&)>& log) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  if (!fs::is_directory(folder)) throw Error(ErrorCode::kNotFound, folder + ": not a folder");
+  for (const auto& f : fs::recursive_directory_iterator(folder)) {
+    const std::string p = f.path().string();
+    if (!f.is_regular_file() || p.find("/versions/") != std::string::npos) continue;
+    const std::string ext = lower(f.path().extension().string());
+    if (ext == ".mid" || ext == ".midi") files.push_back(p);
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<AccompanyRow> rows(3);
+  rows[0].label = "true accompaniment";
+  rows[1].label = "accompany, 1 candidate (no lookahead)";
+  rows[2].label = "accompany, " + std::to_string(opt.candidates) + " candidates";
+  int used = 0;
+  for (size_t k = 0; k < files.size() && used < opt.pieces; ++k) {
+    score::Score full;
+    try {
+      full = score::load(files[k]);
+    } catch (const Error&) {
+      continue;
+    }
+    int mel = -1, acc = -1;
+    for (size_t i = 0; i < full.tracks.size(); ++i) {
+      const std::string n = lower(full.tracks[i].name);
+      if (n == "melody") mel = int(i);
+      if (n == "piano") acc = int(i);
+    }
+    if (mel < 0 || acc < 0 || score::bar_count(full) < opt.bars) continue;
+    score::Score s = score::slice_bars(full, 0, opt.bars);
+    score::Score two = s;
+    two.tracks = {s.tracks[size_t(mel)], s.tracks[size_t(acc)]};
+    if (two.tracks[0].notes.size() < 16 || two.tracks[1].notes.size() < 16) continue;
+    ++used;
+    const int tpb = two.ticks_per_beat > 0 ? two.ticks_per_beat : 480;
+    const int beats = int(score::bar_start(two, opt.bars).count() / tpb);
+    const auto melody = beat_chroma(two.tracks[0], tpb, beats), truth = beat_chroma(two.tracks[1], tpb, beats);
+    const auto mel_on = onsets(two.tracks[0], tpb);
+    std::string detail;
+    auto add = [&](AccompanyRow& r, const score::Track& t, double seconds) {
+      const auto g = beat_chroma(t, tpb, beats);
+      double jt = 0, cover = 0;
+      int nt = 0, nc = 0;
+      for (int b = 0; b < beats; ++b) {
+        const uint16_t x = g[size_t(b)], y = truth[size_t(b)], mm = melody[size_t(b)];
+        if (x | y) {
+          jt += double(__builtin_popcount(x & y)) / __builtin_popcount(x | y);
+          ++nt;
+        }
+        if (mm && x) {
+          cover += double(__builtin_popcount(x & mm)) / __builtin_popcount(mm);
+          ++nc;
+        }
+      }
+      const auto on = onsets(t, tpb);
+      size_t both = 0;
+      for (int64_t o : on) both += mel_on.count(o);
+      const double prec = on.empty() ? 0 : double(both) / double(on.size()), rec = mel_on.empty() ? 0 : double(both) / double(mel_on.size());
+      const double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
+      r.pc_vs_truth += nt ? jt / nt : 0;
+      r.melody_cover += nc ? cover / nc : 0;
+      r.onset_f1 += f1;
+      r.notes_per_beat += double(t.notes.size()) / std::max(beats, 1);
+      r.seconds += seconds;
+      ++r.pieces;
+      char buf[80];
+      std::snprintf(buf, sizeof buf, " %.2f/%.2f/%.2f", nt ? jt / nt : 0, nc ? cover / nc : 0, f1);
+      detail += buf;
+    };
+    add(rows[0], two.tracks[1], 0);
+    for (int r = 1; r < 3; ++r) {
+      tasks::AccompanyOptions ao;
+      ao.keep = {0};
+      ao.instruments = {{0, false}};
+      ao.candidates = r == 1 ? 1 : opt.candidates;
+      ao.chunk_bars = opt.chunk_bars;
+      if (opt.density_weight >= 0) ao.density_weight = opt.density_weight;
+      ao.sampling.temperature = opt.temperature;
+      ao.sampling.top_p = opt.top_p;
+      ao.sampling.key_strength = opt.key_strength;
+      ao.sampling.seed = opt.seed + k;
+      score::Score in = two;
+      in.tracks.resize(1);
+      const double t0 = now_seconds();
+      auto outs = tasks::accompany(m, in, ao);
+      add(rows[size_t(r)], outs[0].tracks.at(1), now_seconds() - t0);
+      if (!opt.save_dir.empty()) {
+        score::save(two, opt.save_dir + "/song" + std::to_string(used) + "-truth.mid");
+        score::save(outs[0], opt.save_dir + "/song" + std::to_string(used) + (r == 1 ? "-one.mid" : "-chosen.mid"));
+      }
+    }
+    if (log) log("song " + std::to_string(used) + ": " + files[k] + "  pc J vs truth / melody cover / onset F1 (truth, 1, chosen):" + detail);
+  }
+  for (auto& r : rows) {
+    if (r.pieces == 0) continue;
+    r.pc_vs_truth /= r.pieces;
+    r.melody_cover /= r.pieces;
+    r.onset_f1 /= r.pieces;
+    r.notes_per_beat /= r.pieces;
+    r.seconds /= r.pieces;
+  }
+  return rows;
+}
+
+}  // namespace continuo::eval
