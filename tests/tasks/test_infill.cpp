@@ -143,6 +143,7 @@ TEST(Infill, TheRealModelFillsTheExamplesBarsWithItsInstruments) {
   opt.last_bar = 4;
   opt.sampling.variations = 2;
   opt.sampling.seed = 3;
+  opt.candidates = 4;   // (the sanitizer builds run this unoptimised)
   tasks::ChoiceStats stats;
   const auto outs = tasks::infill(m, s, opt, {}, &stats);
   ASSERT_EQ(outs.size(), 2u);
