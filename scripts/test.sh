@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine, builds Continuo and runs every test (unit, golden, slow,
 # browser), then the sanitizer runs (scripts/sanitize.sh) and the fuzzers for a bounded time
-# (CONTINUO_FUZZ_SECONDS each, 20 by default). Exit status is non-zero if anything fails; all
+# (CONTINUO_FUZZ_SECONDS each, 12 by default). Exit status is non-zero if anything fails; all
 # three run either way, so that one CI run shows every failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,5 +13,5 @@ status=0
 (cd build && ctest --output-on-failure -j"$(nproc)" --timeout 1200) || status=1
 # the unit tests under ASan + UBSan and the threaded parts under TSan (docs/RELIABILITY.md)
 bash scripts/sanitize.sh || status=1
-bash scripts/fuzz.sh "${CONTINUO_FUZZ_SECONDS:-20}" || status=1
+bash scripts/fuzz.sh "${CONTINUO_FUZZ_SECONDS:-12}" || status=1
 exit $status
