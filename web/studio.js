@@ -15,6 +15,7 @@ async function api(path, options = {}) {
     const msg = body && body.error ? body.error.message : `${res.status} ${res.statusText}`;
     const err = new Error(msg);
     err.status = res.status;
+    err.code = body && body.error ? body.error.code : null;
     throw err;
   }
   return body;
@@ -825,10 +826,23 @@ async function runTool(tool) {
   const input = state.input;
   setBusy(tool, `${TOOL_NAMES[tool]}: working…`);
   const t0 = performance.now();
-  // infill and accompany take seconds: the status line counts them
-  const ticker = setInterval(() => {
-    setJobStatus(`${TOOL_NAMES[tool]}: working… ${Math.round((performance.now() - t0) / 1000)} s`);
-  }, 1000);
+  // infill and accompany take seconds: the status line shows how far they are (the server's
+  // progress) and their Stop button is live
+  const long = tool === 'infill' || tool === 'accompany';
+  if (long) $(`#stop-${tool}`).disabled = false;
+  const ticker = setInterval(async () => {
+    const secs = Math.round((performance.now() - t0) / 1000);
+    let text = `${TOOL_NAMES[tool]}: working… ${secs} s`;
+    if (long) {
+      try {
+        const p = await api('/api/tools/progress');
+        if (p.running && p.tool === tool && state.tool === tool) {
+          text = `${TOOL_NAMES[tool]}: ${Math.floor(100 * p.done)}% · ${p.events} events · ${secs} s` + (p.stopping ? ' · stopping…' : '');
+        }
+      } catch (e) { /* the status line keeps counting */ }
+    }
+    if (state.tool === tool) setJobStatus(text);
+  }, long ? 400 : 1000);
   try {
     const r = await api(`/api/tools/${tool}`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body) });
@@ -868,10 +882,15 @@ async function runTool(tool) {
     setBusy(null, `${TOOL_NAMES[tool]}: ${r.scores.length} result${r.scores.length > 1 ? 's' : ''} in ${secs} s` +
       (r.seed != null ? `, seed ${r.seed}` : '') + '. Keep one to continue from it.');
   } catch (e) {
-    showError(`${TOOL_NAMES[tool]}: ${e.message}`);
-    setBusy(null, '');
+    if (e.code === 'cancelled') {
+      setBusy(null, `${TOOL_NAMES[tool]}: stopped after ${((performance.now() - t0) / 1000).toFixed(1)} s; nothing was changed.`);
+    } else {
+      showError(`${TOOL_NAMES[tool]}: ${e.message}`);
+      setBusy(null, '');
+    }
   } finally {
     clearInterval(ticker);
+    if (long) $(`#stop-${tool}`).disabled = true;
     state.tool = null;
     updateButtons();
   }
@@ -957,6 +976,12 @@ drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove
 $('#load-example').addEventListener('click', loadExample);
 $('#generate').addEventListener('click', generate);
 $('#stop-all').addEventListener('click', () => stopJob(null));
+document.querySelectorAll('button.stop-tool').forEach((b) => b.addEventListener('click', async () => {
+  b.disabled = true;
+  try {
+    await api('/api/tools/stop', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+  } catch (e) { showError(e.message); }
+}));
 $('#undo').addEventListener('click', undo);
 $('#clear').addEventListener('click', () => { state.history = []; $('#results').innerHTML = ''; state.cards = []; saveHistory(); setInput(null); layoutCards(); });
 $('#layout').addEventListener('change', layoutCards);

@@ -232,12 +232,13 @@ void add_rewrite(CLI::App& app, RewriteArgs& a, int candidates, const char* what
 }
 
 int rewrite_and_write(const char* label, const RewriteArgs& a, uint64_t seed,
-                      const std::function<std::vector<score::Score>(const tasks::ProgressFn&)>& run) {
+                      const std::function<std::vector<score::Score>(const tasks::RewriteProgressFn&)>& run) {
   ProgressBar bar(label);
   int done = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  auto outs = run([&](int, int) {
-    bar.update(0.0, std::to_string(++done) + " events");
+  auto outs = run([&](double share, int events) {
+    done = events;
+    bar.update(share, std::to_string(events) + " events");
     return true;
   });
   bar.finish();
@@ -267,7 +268,7 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
     opt.candidates = a->candidates;
     opt.lookahead_bars = a->lookahead;
     auto m = engine::Model::load(model::find_model(a->model));
-    return rewrite_and_write("infill", *a, seed, [&](const tasks::ProgressFn& progress) {
+    return rewrite_and_write("infill", *a, seed, [&](const tasks::RewriteProgressFn& progress) {
       return tasks::infill(m, s, opt, progress);
     });
   };
@@ -299,7 +300,7 @@ Verb accompany_verb{"accompany", "Keep some tracks note for note and write new p
     opt.candidates = a->candidates;
     opt.chunk_bars = a->chunk;
     auto m = engine::Model::load(model::find_model(a->model));
-    return rewrite_and_write("accompany", *a, seed, [&](const tasks::ProgressFn& progress) {
+    return rewrite_and_write("accompany", *a, seed, [&](const tasks::RewriteProgressFn& progress) {
       return tasks::accompany(m, s, opt, progress);
     });
   };

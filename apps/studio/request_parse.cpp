@@ -266,6 +266,13 @@ int parse_stop(const std::string& body, int variations) {
   return variation;
 }
 
+void parse_empty(const std::string& body) {
+  if (body.empty()) return;
+  json j = parse_body(body);
+  Fields f(j, "the request");
+  f.no_unknown_fields();
+}
+
 std::string safe_name(const std::string& name, const std::string& ext) {
   std::string out;
   for (char c : name)

@@ -78,6 +78,8 @@ struct UploadJson {
 UploadJson parse_upload_json(const std::string& body, size_t max_upload_bytes);
 
 // The body of POST /api/jobs/<id>/stop: the variation to stop, -1 for all (also for an empty body).
+// The body of a request that takes no fields: empty or {}.
+void parse_empty(const std::string& body);
 int parse_stop(const std::string& body, int variations);
 
 // A file name safe for Content-Disposition: letters, digits, '-', '_' and '.', not starting with a

@@ -97,6 +97,15 @@ struct Server::Impl {
   // infill and accompany (a continuation model, up to tens of seconds): one at a time, beside the
   // quick tools above, so that a long accompaniment does not hold up a Groove
   std::mutex rewrite_mu;
+  // the one running (GET /api/tools/progress, POST /api/tools/stop)
+  struct Rewrite {
+    std::mutex mu;   // guards tool and since
+    std::string tool;   // empty: none running
+    std::chrono::steady_clock::time_point since;
+    std::atomic<double> done{0};
+    std::atomic<int> events{0};
+    std::atomic<bool> stop{false};
+  } rewrite;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<uint64_t> requests{0}, errors{0};
 
@@ -149,12 +158,32 @@ void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& 
     if (!files) throw HttpError{404, "not_found", "model '" + r.model.substr(0, 60) + "' is not available"};
     std::lock_guard lock(rewrite_mu);
     auto model = models.get(*files);
+    {
+      std::lock_guard l(rewrite.mu);
+      rewrite.tool = tool;
+      rewrite.since = std::chrono::steady_clock::now();
+      rewrite.done = 0;
+      rewrite.events = 0;
+      rewrite.stop = false;
+    }
+    struct Idle {
+      Rewrite& r;
+      ~Idle() {
+        std::lock_guard l(r.mu);
+        r.tool.clear();
+      }
+    } idle{rewrite};
+    const tasks::RewriteProgressFn progress = [this](double done, int events) {
+      rewrite.done = done;
+      rewrite.events = events;
+      return !rewrite.stop.load();
+    };
     if (tool == "infill") {
-      outs = tasks::infill(*model, r.a->score, r.infill);
+      outs = tasks::infill(*model, r.a->score, r.infill, progress);
       stem = stem_of(r.a->name) + "-infill-" + std::to_string(r.infill.first_bar) +
              (r.infill.last_bar != r.infill.first_bar ? "-" + std::to_string(r.infill.last_bar) : "");
     } else {
-      outs = tasks::accompany(*model, r.a->score, r.accompany);
+      outs = tasks::accompany(*model, r.a->score, r.accompany, progress);
       stem = stem_of(r.a->name) + "-accompanied";
     }
   } else {
@@ -493,6 +522,24 @@ void Server::Impl::routes() {
   }));
   http.Get(R"(/api/scores/([0-9a-f]{1,32})/audio)", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_audio(req, res); }));
 
+  // the running infill or accompany (one at a time): how far it is, and stopping it (it then
+  // answers 409 "cancelled")
+  http.Get("/api/tools/progress", wrap([this](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard l(rewrite.mu);
+    if (rewrite.tool.empty()) return send_json(res, 200, {{"running", false}});
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - rewrite.since).count();
+    send_json(res, 200, {{"running", true}, {"tool", rewrite.tool}, {"done", rewrite.done.load()},
+                         {"events", rewrite.events.load()}, {"seconds", secs}, {"stopping", rewrite.stop.load()}});
+  }));
+  http.Post("/api/tools/stop", wrap([this](const httplib::Request& req, httplib::Response& res) {
+    parse_empty(req.body);
+    std::lock_guard l(rewrite.mu);
+    const bool running = !rewrite.tool.empty();
+    if (running) rewrite.stop = true;
+    json out = {{"stopped", running}};
+    if (running) out["tool"] = rewrite.tool;
+    send_json(res, 200, out);
+  }));
   http.Post(R"(/api/tools/([a-z]{1,20}))", wrap([this](const httplib::Request& req, httplib::Response& res) {
     handle_tool(req.matches[1], req, res);
   }));

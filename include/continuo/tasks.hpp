@@ -108,14 +108,19 @@ struct ChoiceStats {
 // anew; every other note (other bars, other tracks), and everything else of the file, is kept
 // exactly. Throws Error(kInvalidArgument) for bars outside the piece, unknown tracks, tracks
 // without notes, and tracks the tokenizer merged with tracks not chosen (files of over 16 tracks).
+// Progress of infill() and accompany(): the share of the work done (0 to 1: the passage's time
+// written, over every candidate, variation and chunk) and the events written so far. Returning
+// false stops the work: the call then throws Error(kCancelled) and returns nothing.
+using RewriteProgressFn = std::function<bool(double done, int events)>;
+
 std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, const InfillOptions& opt,
-                                 const ProgressFn& progress = {}, ChoiceStats* stats = nullptr);
+                                 const RewriteProgressFn& progress = {}, ChoiceStats* stats = nullptr);
 
 // Each variation: the kept tracks of `s`, exactly, and new tracks (one per instrument) written
 // around them over the whole piece. Tracks not kept are left out. Throws Error(kInvalidArgument)
 // for unknown tracks, kept tracks without notes, or more than 16 tracks in all.
 std::vector<score::Score> accompany(const engine::Model& m, const score::Score& s, const AccompanyOptions& opt,
-                                    const ProgressFn& progress = {}, ChoiceStats* stats = nullptr);
+                                    const RewriteProgressFn& progress = {}, ChoiceStats* stats = nullptr);
 
 // The band accompany() writes when no instrument is named: a piano (strings if the kept tracks
 // have a piano), a bass (unless they have one) and a standard drum kit (unless they have drums).

@@ -123,10 +123,56 @@ double tail_nll(const engine::Model& m, const std::vector<Event>& seq, const std
   return sum;
 }
 
+// Reports progress to a RewriteProgressFn and remembers a request to stop. Each write_passage()
+// call is one unit of `units`; within it, the share is the mean over the candidates of the
+// passage's time written so far.
+class Progress {
+ public:
+  Progress(const RewriteProgressFn& fn, int units) : fn_(fn), units_(std::max(units, 1)) {}
+
+  // The callback for the passage that is unit `unit`: `sequences` candidates over `span` steps.
+  engine::EventCallback passage(int unit, int sequences, int64_t span) {
+    if (!fn_) return {};
+    time_.assign(size_t(std::max(sequences, 1)), 0);
+    sum_ = 0;
+    return [this, unit, span](int v, const Event& e) {
+      if (stopped_) return false;
+      if (size_t(v) < time_.size() && span > 0) {
+        const int64_t before = std::min(time_[size_t(v)], span);
+        time_[size_t(v)] += e[Field::kDt];
+        sum_ += std::min(time_[size_t(v)], span) - before;
+      }
+      ++events_;
+      const double within = span > 0 ? double(sum_) / (double(span) * double(time_.size())) : 0;
+      if (!fn_(std::min(1.0, (unit + within) / units_), events_)) stopped_ = true;
+      return !stopped_;
+    };
+  }
+  bool stopped() const { return stopped_; }
+  // Throws Error(kCancelled) if the callback asked to stop.
+  void check() const {
+    if (stopped_) throw Error(ErrorCode::kCancelled, "stopped");
+  }
+  void done() {
+    check();
+    if (fn_ && !fn_(1.0, events_)) stopped_ = true;
+    check();
+  }
+
+ private:
+  const RewriteProgressFn& fn_;
+  double units_;
+  std::vector<int64_t> time_;
+  int64_t sum_ = 0;
+  int events_ = 0;
+  bool stopped_ = false;
+};
+
 // Draws `candidates` versions of the passage for each of `variations` and keeps, for each, the one
-// under which the lookahead is likeliest.
+// under which the lookahead is likeliest. The passage is unit `unit` of `progress`; if it is
+// stopped, the call throws Error(kCancelled).
 std::vector<Written> write_passage(const engine::Model& m, const Passage& p, engine::SampleOptions so, int variations,
-                                   int candidates, const engine::EventCallback& on_event) {
+                                   int candidates, Progress& progress, int unit) {
   so.variations = variations * candidates;
   so.forced = p.forced;
   so.begin_at = p.begin;
@@ -135,7 +181,8 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
   so.allow_eos = false;
   // room for the forced events and up to 64 of the model's own per beat
   so.events = int(std::min<int64_t>(p.forced.size() + (p.end - p.begin) * 64 / tokenizer::kStepsPerBeat + 256, 1 << 20));
-  auto raw = engine::generate(m, p.prefix, so, on_event);
+  auto raw = engine::generate(m, p.prefix, so, progress.passage(unit, so.variations, p.end - p.begin));
+  progress.check();
   int64_t start = 0;
   for (const Event& e : p.prefix) start += e[Field::kDt];
   std::vector<Written> out(static_cast<size_t>(variations));
@@ -216,14 +263,6 @@ void add_notes(std::vector<score::Note>& kept, std::vector<score::Note> fresh) {
   kept.insert(kept.end(), ok.begin(), ok.end());
 }
 
-engine::EventCallback counter(const ProgressFn& progress, std::vector<int>& counts, int offset = 0) {
-  if (!progress) return {};
-  return [&counts, progress, offset](int v, const Event&) {
-    if (size_t(v) >= counts.size()) counts.resize(size_t(v) + 1, 0);
-    return progress(v + offset, ++counts[size_t(v)]);
-  };
-}
-
 void check_sampling(const engine::SampleOptions& so, int candidates) {
   if (so.variations < 1 || so.variations > 16) bad("variations must be between 1 and 16");
   if (candidates < 1 || candidates > 64) bad("candidates must be between 1 and 64");
@@ -247,7 +286,7 @@ std::vector<int> track_indices(const score::Score& s, const std::vector<int>& as
 }  // namespace
 
 std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, const InfillOptions& opt,
-                                 const ProgressFn& progress, ChoiceStats* stats) {
+                                 const RewriteProgressFn& progress, ChoiceStats* stats) {
   check_sampling(opt.sampling, opt.candidates);
   if (opt.lookahead_bars < 0 || opt.lookahead_bars > 16) bad("lookahead bars must be between 0 and 16");
   const int64_t bars = score::bar_count(s);
@@ -315,9 +354,10 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
     p.density_weight = opt.density_weight;
   }
 
-  std::vector<int> counts;
   const int V = opt.sampling.variations;
-  auto written = write_passage(m, p, opt.sampling, V, opt.candidates, counter(progress, counts));
+  Progress tracker(progress, 1);
+  auto written = write_passage(m, p, opt.sampling, V, opt.candidates, tracker, 0);
+  tracker.done();
   int64_t start = 0;
   for (const Event& e : p.prefix) start += e[Field::kDt];
 
@@ -362,7 +402,7 @@ std::vector<Instrument> default_band(const score::Score& s, const std::vector<in
 }
 
 std::vector<score::Score> accompany(const engine::Model& m, const score::Score& s, const AccompanyOptions& opt,
-                                    const ProgressFn& progress, ChoiceStats* stats) {
+                                    const RewriteProgressFn& progress, ChoiceStats* stats) {
   check_sampling(opt.sampling, opt.candidates);
   if (opt.chunk_bars < 1 || opt.chunk_bars > 64) bad("chunk bars must be between 1 and 64");
   const std::vector<int> keep = track_indices(s, opt.keep, "--tracks-to-keep");
@@ -408,11 +448,11 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
 
   engine::SampleOptions so = opt.sampling;
   so.allow_controls = controls;
-  std::vector<int> counts;
   std::vector<score::Score> outs;
   if (stats) *stats = {};
+  const int chunks = int(edge.size()) - 1;
+  Progress tracker(progress, opt.sampling.variations * chunks);
   for (int v = 0; v < opt.sampling.variations; ++v) {
-    counts.clear();
     std::vector<Event> seq = header;
     int64_t now = 0;
     double nll = 0;
@@ -438,7 +478,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
       }
       engine::SampleOptions sk = so;
       sk.seed = so.seed + uint64_t(v) * 1000003ULL + uint64_t(k) * 7919ULL;
-      auto w = write_passage(m, p, sk, 1, opt.candidates, counter(progress, counts, v));
+      auto w = write_passage(m, p, sk, 1, opt.candidates, tracker, v * chunks + int(k));
       seq.insert(seq.end(), w[0].events.begin(), w[0].events.end());
       for (const Event& e : w[0].events) written_notes += e.kind() == Kind::kNote && e[Field::kTrack] >= nk;
       for (const Event& e : w[0].events) now += e[Field::kDt];
@@ -481,6 +521,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
       stats->lookahead_events.push_back(scored);
     }
   }
+  tracker.done();
   return outs;
 }
 

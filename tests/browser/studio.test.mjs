@@ -547,6 +547,29 @@ try {
     await undoTo('accompany', 1, 'example.mid');
   }
 
+  // ---- a long accompaniment shows its progress and stops on Stop, changing nothing
+  check(await page.isDisabled('#stop-accompany'), 'accompany: Stop is off while nothing runs');
+  await page.fill('#accompany-candidates', '16');
+  await page.fill('#accompany-variations', '4');
+  const cardsBefore = await page.$$eval('#results .card', (l) => l.length);
+  await page.click('#run-accompany');
+  const shown = await waitFor(page, () => /^Accompany: [0-9]+% · [0-9]+ events · [0-9]+ s/.test(document.querySelector('#job-status').textContent) &&
+    !document.querySelector('#stop-accompany').disabled, null, 'accompany: the status line shows the server\'s progress', 30000);
+  if (shown) {
+    check(true, 'accompany: progress in percent and events while it runs');
+    await page.click('#stop-accompany');
+    await waitFor(page, () => /^Accompany: stopped after [0-9.]+ s; nothing was changed\.$/.test(document.querySelector('#job-status').textContent) &&
+      !document.body.dataset.busy, null, 'accompany: Stop ends it and says so', 30000);
+    check(await page.isDisabled('#stop-accompany') && !(await page.isDisabled('#run-accompany')),
+      'accompany: after the stop, Stop is off and the tools are free');
+    check(await page.$$eval('#results .card', (l) => l.length) === cardsBefore, 'accompany: a stopped run adds no result');
+    check((await page.textContent('#error')).trim() === '' || await page.isHidden('#error'), 'accompany: a stop is not an error');
+    const prog = await page.evaluate(async () => (await fetch('/api/tools/progress')).json());
+    check(prog.running === false, `accompany: nothing runs on the server after the stop (${JSON.stringify(prog)})`);
+  }
+  await page.fill('#accompany-candidates', '2');
+  await page.fill('#accompany-variations', '1');
+
   // ---- a file that is not MIDI
   await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are not notes\n') });
   await waitFor(page, () => !document.querySelector('#error').hidden, null, 'an error is shown for a non-MIDI file');

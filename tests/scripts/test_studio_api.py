@@ -555,6 +555,41 @@ try:
                                                          "instruments": "piano", "seed": 1})
     check(status == 201 and j["scores"][0]["bars"] >= 100, f"accompany of 100 bars: {status} {str(j)[:200]}")
 
+    # ---- progress and Stop of a running infill / accompany (GET /api/tools/progress, POST /api/tools/stop)
+    status, j = get_json(port, "/api/tools/progress")
+    check(status == 200 and j == {"running": False}, f"progress with nothing running: {status} {j}")
+    status, j = post_json(port, "/api/tools/stop", {})
+    check(status == 200 and j == {"stopped": False}, f"stop with nothing running: {status} {j}")
+    status, j = post_json(port, "/api/tools/stop", {"now": True})
+    check(status == 400 and "now" in j["error"]["message"], f"stop with an unknown field: {status} {j}")
+    long_run = {}
+    def accompany_long():
+        long_run["status"], long_run["body"] = post_json(port, "/api/tools/accompany", {
+            "score": long100, "candidates": 16, "variations": 2, "instruments": "piano", "seed": 5})
+    worker = threading.Thread(target=accompany_long)
+    worker.start()
+    seen = None
+    deadline = time.time() + 120
+    while time.time() < deadline and worker.is_alive():
+        status, p = get_json(port, "/api/tools/progress")
+        if status == 200 and p.get("running") and p.get("done", 0) > 0 and p.get("events", 0) > 0:
+            seen = p
+            break
+        time.sleep(0.02)
+    check(seen is not None and seen["tool"] == "accompany" and 0 < seen["done"] < 1 and seen["seconds"] >= 0,
+          f"a running accompany shows its progress: {seen}")
+    status, j = post_json(port, "/api/tools/stop", None)
+    check(status == 200 and j == {"stopped": True, "tool": "accompany"}, f"POST /api/tools/stop while it runs: {status} {j}")
+    t0 = time.time()
+    worker.join(600)
+    check(long_run.get("status") == 409 and long_run["body"]["error"]["code"] == "cancelled",
+          f"the stopped accompany answers 409 cancelled: {long_run.get('status')} {str(long_run.get('body'))[:200]}")
+    check(time.time() - t0 < 60, f"it stopped promptly ({time.time() - t0:.1f} s)")
+    status, j = get_json(port, "/api/tools/progress")
+    check(status == 200 and j == {"running": False}, f"progress after the stop: {j}")
+    status, j = post_json(port, "/api/tools/infill", {"score": sid, "first_bar": 2, "candidates": 1, "seed": 1})
+    check(status == 201, f"the next infill runs normally after a stop: {status}")
+
     # ---- stop one variation early; job status while running
     # long enough that the job is still running when the client has read 20 events, even on a
     # fast machine with the tiny model (1000 events used to finish before the stop arrived)

@@ -226,7 +226,9 @@ TEST(Accompany, KeptTracksStayNoteForNoteAndNewOnesAreWritten) {
     for (size_t j = 0; j < band.size(); ++j) {
       const auto& t = out.tracks[1 + j];
       EXPECT_EQ(t.is_drum, band[j].drums);
-      if (!t.is_drum) EXPECT_EQ(t.program, band[j].program);
+      if (!t.is_drum) {
+        EXPECT_EQ(t.program, band[j].program);
+      }
       EXPECT_NE(t.channel, out.tracks[0].channel);
       for (const auto& n : t.notes) EXPECT_LE(n.start.count() + n.duration.count(), end + s.ticks_per_beat);
       written += t.notes.size();
@@ -272,6 +274,51 @@ TEST(Accompany, BadRequestsAreRefusedClearly) {
 
 // The engine under both: forced events come out as given, at their times; the model writes only
 // on the tracks it may, from begin_at, and stops before end_at.
+// The progress of infill and accompany rises to 1 and never goes back; asking to stop ends the
+// work at once with Error(kCancelled) (the studio's Stop), whatever stage it is in.
+TEST(Rewrite, ProgressRisesToOneAndStoppingCancels) {
+  const auto m = random_model();
+  const score::Score s = random_piece(7);
+  tasks::InfillOptions io;
+  io.first_bar = 2;
+  io.last_bar = 4;
+  io.candidates = 3;
+  tasks::AccompanyOptions ao;
+  ao.keep = {0};
+  ao.candidates = 2;
+  ao.chunk_bars = 1;
+  ao.sampling.variations = 2;
+  for (int task = 0; task < 2; ++task) {
+    SCOPED_TRACE(task == 0 ? "infill" : "accompany");
+    auto run = [&](const tasks::RewriteProgressFn& p) { return task == 0 ? tasks::infill(m, s, io, p) : tasks::accompany(m, s, ao, p); };
+    double last = 0;
+    int calls = 0, events = 0;
+    const auto outs = run([&](double done, int n) {
+      EXPECT_GE(done, last - 1e-12);
+      EXPECT_LE(done, 1.0);
+      EXPECT_GE(n, events);
+      last = done;
+      events = n;
+      ++calls;
+      return true;
+    });
+    EXPECT_FALSE(outs.empty());
+    EXPECT_DOUBLE_EQ(last, 1.0);
+    ASSERT_GE(calls, 4);
+    // stopped at a quarter of the calls, and at the very last one (after every event is written)
+    for (int stop_at : {calls / 4, calls}) {
+      int k = 0;
+      try {
+        run([&](double, int) { return ++k < stop_at; });
+        ADD_FAILURE() << "not stopped at call " << stop_at;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kCancelled);
+      }
+      EXPECT_EQ(k, stop_at);   // no call after the one that said stop
+    }
+  }
+}
+
 TEST(ForcedEvents, ComeOutAtTheirTimesAndTheModelKeepsToItsTracks) {
   const auto m = random_model(48);
   const score::Score s = example();
