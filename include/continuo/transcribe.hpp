@@ -145,8 +145,8 @@ struct JoinReport {
   double max_step_seam = 0;     // largest sample-to-sample step within 10 ms of the seam
   double max_step_clip = 0;     // largest step anywhere in the clip
 };
-// The clip up to `seam_s`, then `cont` (rendered to start at the seam) gain-matched to the clip's
-// last two seconds and crossfaded over `fade_s`. Output at the clip's rate, stereo.
+// The clip up to `seam_s`, then a crossfade over `fade_s` into `cont` (rendered to start at the
+// seam), gain-matched to the clip's last two seconds. Output at the clip's rate, stereo.
 Audio join_at(const Signal& clip, const Audio& cont, double seam_s, double fade_s, JoinReport* report = nullptr);
 
 }  // namespace continuo::audio

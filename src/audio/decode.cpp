@@ -42,6 +42,25 @@ sf_count_t mem_tell(void* user) { return static_cast<MemoryFile*>(user)->at; }
 // An ID3v2 tag in front of MP3 data: "ID3", version, flags, then a 28-bit syncsafe size.
 bool is_mpeg_sync(const uint8_t* p) { return p[0] == 0xFF && (p[1] & 0xE0) == 0xE0 && (p[1] & 0x06) != 0; }
 
+uint32_t le32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+
+// libsndfile reads a RIFF/WAVE file whose data chunk is cut short as a shorter recording; a cut
+// file is damaged, so say so. (RF64 and RIFX are left to libsndfile.)
+void check_wav_not_truncated(std::span<const uint8_t> b, const std::string& name) {
+  if (b.size() < 12 || std::memcmp(b.data(), "RIFF", 4) != 0) return;
+  size_t at = 12;
+  while (at + 8 <= b.size()) {
+    const uint32_t size = le32(b.data() + at + 4);
+    if (std::memcmp(b.data() + at, "data", 4) == 0) {
+      if (size != 0xFFFFFFFFu && at + 8 + size > b.size())
+        throw Error(ErrorCode::kCorruptData, name + ": truncated WAV (the data chunk holds " + std::to_string(size) +
+                                                 " bytes, the file only " + std::to_string(b.size() - at - 8) + ")");
+      return;
+    }
+    at += 8 + size + (size & 1);
+  }
+}
+
 }  // namespace
 
 std::string sniff_format(std::span<const uint8_t> h) {
@@ -62,6 +81,7 @@ Signal decode(std::span<const uint8_t> bytes, const std::string& name, const Dec
   const std::string kind = sniff_format(bytes.first(std::min<size_t>(bytes.size(), 16)));
   if (kind.empty() || kind == "midi")
     throw Error(ErrorCode::kCorruptData, name + ": not an audio file (WAV, FLAC, Ogg/Opus or MP3 expected)");
+  if (kind == "wav") check_wav_not_truncated(bytes, name);
   MemoryFile mf{bytes, 0};
   SF_VIRTUAL_IO io{mem_length, mem_seek, mem_read, mem_write, mem_tell};
   SF_INFO info{};

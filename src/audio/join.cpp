@@ -1,9 +1,8 @@
 // audio/join.cpp: a rendered continuation joined onto the recording it continues.
 //
-// The recording plays up to the seam (a downbeat) and fades out over `fade_s` after it with a
-// raised cosine, so it ends without a step; the rendering starts at the seam from silence (the
-// synthesizer's first samples are zero), gain-matched so its RMS equals the RMS of the
-// recording's last two seconds before the seam.
+// The recording plays up to the seam (a downbeat); over the next `fade_s` it crossfades (raised
+// cosine) into the rendering, which starts at the seam, gain-matched so that its RMS equals the
+// RMS of the recording's last two seconds before the seam.
 #include <algorithm>
 #include <cmath>
 
@@ -58,14 +57,15 @@ Audio join_at(const Signal& clip, const Audio& cont, double seam_s, double fade_
   const size_t n = seam + c.size();
   std::vector<float> out(n, 0.0f);
   for (size_t i = 0; i < n; ++i) {
-    float v = 0;
-    if (i < seam) v = clip.samples[i];
-    else if (i < seam + fade && i < clip.samples.size()) {
-      const double x = double(i - seam) / double(fade);
-      v = float(clip.samples[i] * 0.5 * (1 + std::cos(M_PI * x)));
+    if (i < seam) {
+      out[i] = clip.samples[i];
+      continue;
     }
-    if (i >= seam) v += float(c[i - seam] * gain);
-    out[i] = v;
+    // w: 0 -> 1 over the fade (raised cosine); the two weights sum to one, so the output never
+    // steps further than either signal does
+    const double w = i < seam + fade ? 0.5 * (1 - std::cos(M_PI * double(i - seam) / double(fade))) : 1.0;
+    const double old = i < clip.samples.size() ? clip.samples[i] : 0.0;
+    out[i] = float((1 - w) * old + w * c[i - seam] * gain);
   }
   // keep the peaks inside full scale: lower the continuation's gain if it would clip
   double peak = 0;
