@@ -111,5 +111,32 @@ TEST(Join, NoClickMatchedLoudnessSeamAtTheGivenTime) {
   EXPECT_NEAR(rep.gain_db, 20 * std::log10(0.25 / 0.05), 1.0);
 }
 
+// Audio in, audio out: the example rendered (8 s), continued by 4 s with the default model.
+TEST(ContinueRecording, WritesTheJoinedAudioAndTheMidi) {
+  testing::TempDir dir;
+  score::Score ex = score::load(std::string(CONTINUO_SOURCE_DIR) + "/examples/example.mid");
+  ex = score::slice_ticks(ex, Ticks(0), score::seconds_to_tick(ex, Seconds(8.0)));
+  RenderOptions ro;
+  ro.sample_rate = 22050;
+  ro.tail_seconds = 0;
+  save_wav(render(ex, ro), dir.file("clip.wav"));
+  std::string out;
+  ASSERT_EQ(testing::run_command(testing::continuo_binary() + " continue '" + dir.file("clip.wav") + "' -o '" +
+                                     dir.file("out.wav") + "' --midi '" + dir.file("out.mid") +
+                                     "' --seconds 4 --seed 1 2>&1",
+                                 &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("General MIDI rendering"), std::string::npos) << out;
+  const Audio joined = parse_wav(midi::read_file_bytes(dir.file("out.wav")));
+  EXPECT_EQ(joined.sample_rate, 22050);
+  EXPECT_GT(joined.seconds(), 8.0);   // up to the last downbeat, then 4 s and the release tail
+  EXPECT_LT(joined.seconds(), 8.0 + 4.0 + 1.5);
+  const score::Score both = score::load(dir.file("out.mid"));
+  ASSERT_EQ(both.tracks.size(), 2u);
+  EXPECT_EQ(both.tracks[1].name, "continuation");
+  EXPECT_FALSE(both.tracks[0].notes.empty());
+}
+
 }  // namespace
 }  // namespace continuo::audio
