@@ -9,7 +9,7 @@ pkgs=(
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev
-  python3 python3-mido curl time
+  python3 python3-mido curl time timgm6mb-soundfont
   chromium nodejs
 )
 missing=()

@@ -84,67 +84,89 @@ std::vector<int64_t> as_ints(const Tensor& t) {
   return std::vector<int64_t>(t.i.begin(), t.i.end());
 }
 
-// Copies `src` into a tensor of shape `out_shape` where out[idx] = src[map(idx)] (map may return -1
-// for zero): the common core of Transpose, Pad, MirrorPad and StridedSlice.
+// The common core of Transpose, Pad, MirrorPad and StridedSlice: out[idx] = src[sum_d table_d[idx_d] *
+// stride_d], or zero where some table_d[idx_d] is -1. The per-axis tables make every one of those
+// ops a lookup per axis, walked with an odometer.
+struct AxisMap {
+  std::vector<int64_t> source;   // [out extent] source index along the axis, -1 = zero
+  int64_t stride = 0;            // source stride of that axis
+};
+
 template <typename T>
-void gather(const std::vector<T>& src, std::vector<T>& dst, const std::vector<int64_t>& out_shape,
-            const std::function<int64_t(const std::vector<int64_t>&)>& map) {
+void gather(const std::vector<T>& src, std::vector<T>& dst, const std::vector<AxisMap>& axes) {
+  const size_t rank = axes.size();
   int64_t n = 1;
-  for (int64_t d : out_shape) n *= d;
+  for (const auto& a : axes) n *= int64_t(a.source.size());
   dst.assign(size_t(n), T{});
-  std::vector<int64_t> idx(out_shape.size(), 0);
-  for (int64_t k = 0; k < n; ++k) {
-    const int64_t s = map(idx);
-    if (s >= 0) dst[size_t(k)] = src[size_t(s)];
-    for (int d = int(idx.size()) - 1; d >= 0; --d) {
-      if (++idx[size_t(d)] < out_shape[size_t(d)]) break;
-      idx[size_t(d)] = 0;
+  if (n == 0) return;
+  std::vector<int64_t> idx(rank, 0), part(rank + 1, 0);   // part[d]: offset of axes < d
+  std::vector<int> zeros(rank + 1, 0);                    // zeros[d]: zero lookups among axes < d
+  auto refresh = [&](size_t from) {
+    for (size_t d = from; d < rank; ++d) {
+      const int64_t s = axes[d].source[size_t(idx[d])];
+      zeros[d + 1] = zeros[d] + (s < 0);
+      part[d + 1] = part[d] + (s < 0 ? 0 : s * axes[d].stride);
     }
+  };
+  refresh(0);
+  for (int64_t k = 0;;) {
+    if (zeros[rank] == 0) dst[size_t(k)] = src[size_t(part[rank])];
+    if (++k == n) break;
+    size_t d = rank;
+    while (d-- > 0) {
+      if (++idx[d] < int64_t(axes[d].source.size())) break;
+      idx[d] = 0;
+    }
+    refresh(d);
   }
 }
 
-Tensor gather_tensor(const Tensor& x, const std::vector<int64_t>& out_shape,
-                     const std::function<int64_t(const std::vector<int64_t>&)>& map) {
+Tensor gather_tensor(const Tensor& x, const std::vector<AxisMap>& axes) {
   Tensor y;
-  y.shape = out_shape;
+  for (const auto& a : axes) y.shape.push_back(int64_t(a.source.size()));
   y.is_int = x.is_int;
-  if (x.is_int) gather(x.i, y.i, out_shape, map);
-  else gather(x.f, y.f, out_shape, map);
+  if (x.is_int) gather(x.i, y.i, axes);
+  else gather(x.f, y.f, axes);
   return y;
+}
+
+AxisMap identity_axis(int64_t extent, int64_t stride) {
+  AxisMap a;
+  a.stride = stride;
+  for (int64_t i = 0; i < extent; ++i) a.source.push_back(i);
+  return a;
 }
 
 Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
   if (int(perm.size()) != x.rank()) corrupt("Transpose: bad permutation");
-  std::vector<int64_t> shape(perm.size());
-  for (size_t d = 0; d < perm.size(); ++d) shape[d] = x.shape[size_t(perm[d])];
   const auto st = strides_of(x.shape);
-  return gather_tensor(x, shape, [&](const std::vector<int64_t>& idx) {
-    int64_t s = 0;
-    for (size_t d = 0; d < perm.size(); ++d) s += idx[d] * st[size_t(perm[d])];
-    return s;
-  });
+  std::vector<AxisMap> axes;
+  for (int64_t p : perm) axes.push_back(identity_axis(x.shape[size_t(p)], st[size_t(p)]));
+  return gather_tensor(x, axes);
 }
 
 // Pad (zeros) or MirrorPad (REFLECT: the edge sample is not repeated).
 Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, bool reflect) {
   if (int(pads.size()) != 2 * x.rank()) corrupt("Pad: bad paddings");
-  std::vector<int64_t> shape(x.shape);
-  for (int d = 0; d < x.rank(); ++d) shape[size_t(d)] += pads[size_t(2 * d)] + pads[size_t(2 * d + 1)];
   const auto st = strides_of(x.shape);
-  return gather_tensor(x, shape, [&](const std::vector<int64_t>& idx) {
-    int64_t s = 0;
-    for (size_t d = 0; d < idx.size(); ++d) {
-      int64_t j = idx[d] - pads[2 * d];
-      const int64_t n = x.shape[d];
+  std::vector<AxisMap> axes(size_t(x.rank()));
+  for (size_t d = 0; d < axes.size(); ++d) {
+    const int64_t n = x.shape[d], before = pads[2 * d], after = pads[2 * d + 1];
+    axes[d].stride = st[d];
+    for (int64_t i = -before; i < n + after; ++i) {
+      int64_t j = i;
       if (j < 0 || j >= n) {
-        if (!reflect) return int64_t(-1);
-        j = j < 0 ? -j : 2 * (n - 1) - j;
-        if (j < 0 || j >= n) corrupt("MirrorPad: padding wider than the tensor");
+        if (reflect) {
+          j = j < 0 ? -j : 2 * (n - 1) - j;
+          if (j < 0 || j >= n) corrupt("MirrorPad: padding wider than the tensor");
+        } else {
+          j = -1;
+        }
       }
-      s += j * st[d];
+      axes[d].source.push_back(j);
     }
-    return s;
-  });
+  }
+  return gather_tensor(x, axes);
 }
 
 // StridedSlice without ellipsis: each spec entry is a new axis or slices one input axis.
@@ -185,17 +207,16 @@ Tensor strided_slice(const Tensor& x, const Node& n, const std::vector<int64_t>&
   }
   for (; in_dim < x.rank(); ++in_dim) axes.push_back({in_dim, 0, 1, x.shape[size_t(in_dim)], true});
   const auto st = strides_of(x.shape);
-  std::vector<int64_t> full_shape, out_shape;
+  std::vector<int64_t> out_shape;
+  std::vector<AxisMap> maps;
   for (const auto& a : axes) {
-    full_shape.push_back(a.count);
     if (a.keep) out_shape.push_back(a.count);
+    AxisMap m;
+    m.stride = a.in_dim >= 0 ? st[size_t(a.in_dim)] : 0;
+    for (int64_t i = 0; i < a.count; ++i) m.source.push_back(a.in_dim >= 0 ? a.start + i * a.step : 0);
+    maps.push_back(std::move(m));
   }
-  Tensor y = gather_tensor(x, full_shape, [&](const std::vector<int64_t>& idx) {
-    int64_t s = 0;
-    for (size_t d = 0; d < axes.size(); ++d)
-      if (axes[d].in_dim >= 0) s += (axes[d].start + idx[d] * axes[d].step) * st[size_t(axes[d].in_dim)];
-    return s;
-  });
+  Tensor y = gather_tensor(x, maps);
   y.shape = out_shape;
   return y;
 }
@@ -215,11 +236,20 @@ Tensor concat(const std::vector<const Tensor*>& xs, int64_t axis_attr) {
   Tensor y;
   y.shape = shape;
   y.is_int = a.is_int;
+  int64_t total = 1;
+  for (int64_t d : shape) total *= d;
+  if (a.is_int) y.i.resize(size_t(total));
+  else y.f.resize(size_t(total));
+  int64_t at = 0;
   for (int64_t o = 0; o < outer; ++o)
     for (const Tensor* x : xs) {
       const int64_t len = x->shape[size_t(axis)] * inner;
-      if (a.is_int) y.i.insert(y.i.end(), x->i.begin() + o * len, x->i.begin() + (o + 1) * len);
-      else y.f.insert(y.f.end(), x->f.begin() + o * len, x->f.begin() + (o + 1) * len);
+      // element by element: the runs are often a single value (stacking along the last axis)
+      if (a.is_int)
+        for (int64_t k = 0; k < len; ++k) y.i[size_t(at + k)] = x->i[size_t(o * len + k)];
+      else
+        for (int64_t k = 0; k < len; ++k) y.f[size_t(at + k)] = x->f[size_t(o * len + k)];
+      at += len;
     }
   return y;
 }
@@ -241,7 +271,8 @@ Tensor pack(const std::vector<const Tensor*>& xs, int64_t axis_attr) {
 }
 
 // Elementwise binary op with numpy broadcasting (float tensors).
-Tensor broadcast(const Tensor& a, const Tensor& b, const std::function<float(float, float)>& op) {
+template <typename Op>
+Tensor broadcast(const Tensor& a, const Tensor& b, Op op) {
   if (a.is_int || b.is_int) throw Error(ErrorCode::kUnsupported, "TF.js model: integer arithmetic");
   const int rank = std::max(a.rank(), b.rank());
   std::vector<int64_t> sa(static_cast<size_t>(rank), 1), sb(static_cast<size_t>(rank), 1), shape(static_cast<size_t>(rank));
