@@ -215,10 +215,14 @@ def main():
     ap.add_argument("--out", default="/tmp/continuo-audio-eval")
     ap.add_argument("--continuo", default=os.path.join(ROOT, "build", "continuo"))
     ap.add_argument("--holdout", default=HOLDOUT, help="the held-out MIDI folder (default: ../shared/eval/holdout)")
+    ap.add_argument("--join", action="store_true",
+                    help="instead: continue the condition-A clips already rendered in --out by 15 s and report the joins")
     args = ap.parse_args()
     if not os.path.isdir(args.holdout):
         sys.exit("eval_audio: no held-out MIDI at %s (give --holdout)" % args.holdout)
     os.makedirs(args.out, exist_ok=True)
+    if args.join:
+        return report_joins(args)
     rows, seconds = [], []
     for family, (folder, keep) in FAMILIES.items():
         for k, src in enumerate(pick(args.holdout, folder, keep, args.per_family)):
@@ -269,6 +273,29 @@ def main():
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(rows, f, indent=1)
     print_table(rows, seconds)
+
+
+def report_joins(args):
+    """`continuo continue` on every condition-A clip: the seam, levels, steps and timing it reports."""
+    import re
+    pat = re.compile(r"gain ([-+][\d.]+) dB \(clip's last 2 s ([-\d.]+) dBFS, continuation ([-\d.]+) dBFS\), "
+                     r"largest step at the seam ([\d.]+) \(clip's own ([\d.]+)\), continuation's onsets ([\d.]+) ms")
+    print("| clip | gain (dB) | clip's last 2 s (dBFS) | continuation (dBFS) | step at seam / clip's max step | onsets from the grid's eighths (ms, median) | wall (s) |")
+    print("|---|---|---|---|---|---|---|")
+    for name in sorted(os.listdir(args.out)):
+        if not name.endswith("-A.wav"):
+            continue
+        t0 = time.time()
+        try:
+            out = run([args.continuo, "continue", os.path.join(args.out, name), "-o",
+                       os.path.join(args.out, name[:-4] + ".continued.wav"), "--seconds", "15", "--seed", "1"])
+        except RuntimeError as e:
+            print("| %s | failed: %s |" % (name, str(e).splitlines()[-1]))
+            continue
+        m = pat.search(out)
+        if m:
+            g, c, k, step, own, off = (float(x) for x in m.groups())
+            print("| %s | %+.1f | %.1f | %.1f | %.4f / %.4f | %.0f | %.1f |" % (name[:-6], g, c, k, step, own, off, time.time() - t0))
 
 
 def print_table(rows, seconds):

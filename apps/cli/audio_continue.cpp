@@ -50,6 +50,22 @@ std::string variation_path(const std::string& out, int v, int n) {
   return (p.parent_path() / (p.stem().string() + "-" + std::to_string(v + 1) + p.extension().string())).string();
 }
 
+// How well the continuation keeps the clip's beat: the median distance, in ms, of its note onsets
+// from the nearest eighth note of the clip's beat grid (the tempo map both share; the model is
+// free to place notes anywhere on its tick grid, so this measures the model's timing).
+double median_offbeat_ms(const score::Score& added, double bpm) {
+  std::vector<double> ms;
+  const int64_t eighth = added.ticks_per_beat / 2;
+  for (const auto& tr : added.tracks)
+    for (const auto& n : tr.notes) {
+      const int64_t r = n.start.count() % eighth;
+      ms.push_back(double(std::min(r, eighth - r)) / added.ticks_per_beat * 60000.0 / bpm);
+    }
+  if (ms.empty()) return 0.0;
+  std::nth_element(ms.begin(), ms.begin() + ptrdiff_t(ms.size() / 2), ms.end());
+  return ms[ms.size() / 2];
+}
+
 double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -123,9 +139,10 @@ int continue_recording(const AudioContinueArgs& a) {
     }
     std::fprintf(stderr,
                  "seam at %.2f s (a downbeat), continuation %.1f s, gain %+.1f dB (clip's last 2 s %.1f dBFS, "
-                 "continuation %.1f dBFS), largest step at the seam %.4f (clip's own %.4f)\n",
+                 "continuation %.1f dBFS), largest step at the seam %.4f (clip's own %.4f), continuation's onsets "
+                 "%.0f ms (median) from the clip's eighth-note grid\n",
                  rep.seam_s, rendered.seconds(), rep.gain_db, rep.clip_last_db, rep.cont_db, rep.max_step_seam,
-                 rep.max_step_clip);
+                 rep.max_step_clip, median_offbeat_ms(added, heard.grid.bpm));
   }
   std::fprintf(stderr,
                "%zu notes heard, %.1f BPM; transcribed in %.2f s, continued in %.2f s, all in %.2f s. The added "
