@@ -25,6 +25,7 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
 import struct
 import subprocess
@@ -221,9 +222,20 @@ def main():
     if not os.path.isdir(args.holdout):
         sys.exit("eval_audio: no held-out MIDI at %s (give --holdout)" % args.holdout)
     os.makedirs(args.out, exist_ok=True)
+    # a private copy of the binary: a rebuild during the run must not swap it underneath
+    private = os.path.join(args.out, "continuo")
+    shutil.copy2(args.continuo, private)
+    args.continuo = private
     if args.join:
         return report_joins(args)
-    rows, seconds = [], []
+    # rows already scored (results.jsonl) are kept: an interrupted run picks up where it stopped
+    done_path = os.path.join(args.out, "results.jsonl")
+    rows = []
+    if os.path.isfile(done_path):
+        with open(done_path) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    done = {(r["file"], r["condition"]) for r in rows}
+    seconds = []
     for family, (folder, keep) in FAMILIES.items():
         for k, src in enumerate(pick(args.holdout, folder, keep, args.per_family)):
             tag = "%s-%d" % (folder.split("/")[-1], k)
@@ -249,7 +261,10 @@ def main():
             add_noise(dry_b, wav_b, 20.0, k)
             mp3_c = os.path.join(args.out, tag + "-C.mp3")
             run(["lame", "--quiet", "-b", "128", wav_a, mp3_c])
+            conds = [c for c in ("A", "B", "C") if (os.path.relpath(src, args.holdout), c) not in done]
             for cond, audio in (("A", wav_a), ("B", wav_b), ("C", mp3_c)):
+                if cond not in conds:
+                    continue
                 out_mid = os.path.join(args.out, tag + "-" + cond + ".transcribed.mid")
                 t0 = time.time()
                 try:
@@ -270,6 +285,8 @@ def main():
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+                with open(done_path, "a") as f:
+                    f.write(json.dumps(row) + "\n")
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(rows, f, indent=1)
     print_table(rows, seconds)
