@@ -297,7 +297,7 @@ def report_joins(args):
     import re
     pat = re.compile(r"gain ([-+][\d.]+) dB \(clip's last 2 s ([-\d.]+) dBFS, continuation ([-\d.]+) dBFS\), "
                      r"largest step at the seam ([\d.]+) \(clip's own ([\d.]+)\), continuation's onsets ([\d.]+) ms")
-    print("| clip | gain (dB) | clip's last 2 s (dBFS) | continuation (dBFS) | step at seam / clip's max step | onsets from the grid's eighths (ms, median) | wall (s) |")
+    print("| clip | gain (dB) | clip's last 2 s (dBFS) | continuation (dBFS) | step at seam / clip's max step | onsets from the grid's sixteenths (ms, median) | wall (s) |")
     print("|---|---|---|---|---|---|---|")
     for name in sorted(os.listdir(args.out)):
         if not name.endswith("-A.wav"):

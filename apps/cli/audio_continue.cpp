@@ -51,15 +51,15 @@ std::string variation_path(const std::string& out, int v, int n) {
 }
 
 // How well the continuation keeps the clip's beat: the median distance, in ms, of its note onsets
-// from the nearest eighth note of the clip's beat grid (the tempo map both share; the model is
+// from the nearest sixteenth note of the clip's beat grid (the tempo map both share; the model is
 // free to place notes anywhere on its tick grid, so this measures the model's timing).
-double median_offbeat_ms(const score::Score& added, double bpm) {
+double median_offgrid_ms(const score::Score& added, double bpm) {
   std::vector<double> ms;
-  const int64_t eighth = added.ticks_per_beat / 2;
+  const int64_t step = added.ticks_per_beat / 4;
   for (const auto& tr : added.tracks)
     for (const auto& n : tr.notes) {
-      const int64_t r = n.start.count() % eighth;
-      ms.push_back(double(std::min(r, eighth - r)) / added.ticks_per_beat * 60000.0 / bpm);
+      const int64_t r = n.start.count() % step;
+      ms.push_back(double(std::min(r, step - r)) / added.ticks_per_beat * 60000.0 / bpm);
     }
   if (ms.empty()) return 0.0;
   std::nth_element(ms.begin(), ms.begin() + ptrdiff_t(ms.size() / 2), ms.end());
@@ -89,7 +89,9 @@ int continue_recording(const AudioContinueArgs& a) {
   const double seam_s = seam_time(heard.grid, clip.seconds());
   const int tpb = heard.score.ticks_per_beat;
   const Ticks seam_tick((score::seconds_to_tick(heard.score, Seconds(seam_s)).count() + tpb / 2) / tpb * tpb);
-  const score::Score prompt = prompt_before(heard.score, seam_tick);
+  // the model reads the heard notes snapped to sixteenths of the tracked grid: it was trained on
+  // notated timing and copies what it reads, so an unsnapped prompt gives a loose continuation
+  const score::Score prompt = prompt_before(score::quantize(heard.score, 4), seam_tick);
   if (std::all_of(prompt.tracks.begin(), prompt.tracks.end(), [](const auto& t) { return t.notes.empty(); }))
     throw Error(ErrorCode::kInvalidArgument, a.in + ": no notes heard before the last downbeat (" +
                                                  std::to_string(seam_s) + " s)");
@@ -140,9 +142,9 @@ int continue_recording(const AudioContinueArgs& a) {
     std::fprintf(stderr,
                  "seam at %.2f s (a downbeat), continuation %.1f s, gain %+.1f dB (clip's last 2 s %.1f dBFS, "
                  "continuation %.1f dBFS), largest step at the seam %.4f (clip's own %.4f), continuation's onsets "
-                 "%.0f ms (median) from the clip's eighth-note grid\n",
+                 "%.0f ms (median) from the clip's sixteenth-note grid\n",
                  rep.seam_s, rendered.seconds(), rep.gain_db, rep.clip_last_db, rep.cont_db, rep.max_step_seam,
-                 rep.max_step_clip, median_offbeat_ms(added, heard.grid.bpm));
+                 rep.max_step_clip, median_offgrid_ms(added, heard.grid.bpm));
   }
   std::fprintf(stderr,
                "%zu notes heard, %.1f BPM; transcribed in %.2f s, continued in %.2f s, all in %.2f s. The added "
