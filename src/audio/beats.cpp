@@ -159,11 +159,12 @@ std::vector<double> dp_beats(const std::vector<double>& env, double period, doub
   return beats;
 }
 
-// Extends the beats at the median period back to the start and on past `until` seconds.
+// Extends the beats at the median period back to the start and on past `until` seconds (two beats
+// at least, so that even a very short recording has a grid).
 void extend_beats(std::vector<double>& beats, double period_s, double until) {
   if (beats.empty()) beats.push_back(0.0);
   while (beats.front() - period_s > 0.0) beats.insert(beats.begin(), beats.front() - period_s);
-  while (beats.back() < until) beats.push_back(beats.back() + period_s);
+  while (beats.size() < 2 || beats.back() < until) beats.push_back(beats.back() + period_s);
 }
 
 int downbeat_phase(const BeatGrid& g, const std::vector<double>& env, const std::vector<NoteEvent>& notes) {
