@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
-#include <numeric>
 
 #include "continuo/error.hpp"
 #include "continuo/transcribe.hpp"

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <numeric>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -499,8 +499,15 @@ Graph Graph::load(const std::string& dir) {
   } catch (const json::exception& e) {
     corrupt(json_path.string() + ": " + e.what());
   }
+  // the ops run() knows; anything else is refused now rather than halfway through a recording
+  static const std::set<std::string> known = {
+      "Const", "Placeholder", "Identity", "Shape", "StridedSlice", "Pack", "ConcatV2", "Reshape", "ExpandDims",
+      "Squeeze", "Transpose", "Pad", "MirrorPad", "Conv2D", "_FusedConv2D", "Neg", "Sigmoid", "Square", "Sqrt",
+      "Log", "Mul", "Add", "AddV2", "Sub", "DivNoNan", "Sum", "Min", "Max"};
   for (size_t k = 0; k < g.nodes_.size(); ++k) {
     const std::string& op = g.nodes_[k]->op;
+    if (!known.count(op))
+      throw Error(ErrorCode::kUnsupported, "TF.js model: op " + op + " (node " + g.nodes_[k]->name + ") is not supported");
     if (op == "Placeholder") g.placeholder_ = int(k);
     if (op == "Const" && !g.consts_.count(g.nodes_[k]->name)) corrupt("constant " + g.nodes_[k]->name + " has no weights");
   }
@@ -542,7 +549,7 @@ std::vector<Tensor> Graph::run(const Tensor& input, const std::vector<std::strin
   for (int k : order) {
     const Node& n = *nodes_[size_t(k)];
     std::vector<const Tensor*> in;
-    for (int i : n.inputs) in.push_back(i >= 0 ? &values[size_t(i)] : nullptr);
+    for (int i : n.inputs) in.push_back(&values[size_t(i)]);
     for (const Tensor* t : in)
       if (t->shape.empty() && t->f.empty() && t->i.empty()) corrupt("node " + n.name + " reads an empty value");
     auto arg = [&](size_t i) -> const Tensor& {
