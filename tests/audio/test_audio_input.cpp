@@ -111,6 +111,30 @@ TEST(Join, NoClickMatchedLoudnessSeamAtTheGivenTime) {
   EXPECT_NEAR(rep.gain_db, 20 * std::log10(0.25 / 0.05), 1.0);
 }
 
+// The transcription's MIDI puts every tracked beat on a beat tick and the downbeats on bar lines.
+TEST(BeatGrid, NotesLandOnTheBeatTicksAndBarsOnDownbeats) {
+  BeatGrid g;
+  g.bpm = 100;
+  g.beats_per_bar = 4;
+  g.first_downbeat = 2;   // the third tracked beat starts a bar: a pickup of two beats
+  for (int i = 0; i < 16; ++i) g.beats.push_back(0.4 + 0.6 * i + (i % 2 ? 0.01 : 0.0));   // a little uneven
+  std::vector<NoteEvent> notes;
+  for (int i = 0; i < 16; ++i) notes.push_back({g.beats[size_t(i)], g.beats[size_t(i)] + 0.3, 60 + i, 0.5, {}});
+  const score::Score s = notes_to_score(notes, g);
+  ASSERT_EQ(s.tracks.size(), 1u);
+  const auto& n = s.tracks[0].notes;
+  ASSERT_EQ(n.size(), 16u);
+  // time 0 starts a beat of its own (0.4 s is more than half a beat), so tracked beat i is beat i + 1
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(n[size_t(i)].start.count(), int64_t(i + 1) * s.ticks_per_beat) << i;
+    EXPECT_NEAR(score::tick_to_seconds(s, n[size_t(i)].start).count(), g.beats[size_t(i)], 1e-3);
+  }
+  // the first downbeat (tracked beat 2 = beat 3) is the start of bar 2, after a 3/4 pickup bar
+  EXPECT_EQ(score::bar_start(s, 1).count(), 3 * s.ticks_per_beat);
+  EXPECT_EQ(score::bar_start(s, 2).count(), 7 * s.ticks_per_beat);
+  EXPECT_EQ(n[0].velocity, 64);   // round(127 * 0.5)
+}
+
 // Audio in, audio out: the example rendered (8 s), continued by 4 s with the default model.
 TEST(ContinueRecording, WritesTheJoinedAudioAndTheMidi) {
   testing::TempDir dir;
