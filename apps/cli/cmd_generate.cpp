@@ -2,15 +2,18 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <random>
 #include <tuple>
 
+#include "cli/audio_continue.hpp"
 #include "cli/cli.hpp"
 #include "cli/vae_cli.hpp"
 #include "continuo/error.hpp"
 #include "continuo/tasks.hpp"
+#include "continuo/transcribe.hpp"
 
 namespace continuo::cli {
 namespace {
@@ -154,19 +157,57 @@ int sample_and_write(const char* label, const engine::SampleOptions& so, const S
 struct ContinueArgs : SamplingArgs {
   std::string in;
   size_t prompt_events = 0;
+  // a recording as input (recognised by its first bytes)
+  std::string midi_out, instrument = "piano", soundfont;
+  double seconds = 15;
+  double max_seconds = 600;
 };
 
-Verb continue_verb{"continue", "Continue a MIDI file with the model", [](CLI::App& app) {
+bool is_recording(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::vector<uint8_t> head(16, 0);
+  f.read(reinterpret_cast<char*>(head.data()), std::streamsize(head.size()));
+  head.resize(size_t(f.gcount()));
+  const std::string kind = audio::sniff_format(head);
+  return !kind.empty() && kind != "midi";
+}
+
+Verb continue_verb{"continue", "Continue a MIDI file, or a recording (audio in, audio out), with the model", [](CLI::App& app) {
   auto a = std::make_shared<ContinueArgs>();
-  app.add_option("input", a->in, "MIDI file to continue")->required();
+  app.add_option("input", a->in, "MIDI file, or a recording (WAV, FLAC, Ogg/Opus, MP3) to continue")->required();
   app.add_option("--prompt-events", a->prompt_events, "use only the first N events of the file as the prompt (0 = all)");
   add_sampling(app, *a);
+  app.get_option("--out")->description("output MIDI file, or WAV file for a recording (OUT-1, OUT-2 ... for several variations)");
+  app.add_option("--seconds", a->seconds, "recording: seconds of continuation")->check(CLI::Range(1.0, 300.0));
+  app.add_option("--midi", a->midi_out, "recording: also write the MIDI of what was heard and what was added");
+  app.add_option("--instrument", a->instrument,
+                 "recording: GM instrument that plays the transcription and the continuation (name or number); "
+                 "the added part is a General MIDI rendering, not the recording's own sound");
+  app.add_option("--soundfont", a->soundfont, "recording: SF2 soundfont (default: $CONTINUO_SOUNDFONT or FluidR3_GM.sf2)");
+  app.add_option("--max-seconds", a->max_seconds, "recording: refuse longer recordings")->check(CLI::Range(1.0, 3600.0));
   return [a] {
     check_output(a->out);
+    uint64_t seed = 0;
+    engine::SampleOptions so = sampling(*a, &seed);
+    if (is_recording(a->in)) {
+      if (!a->midi_out.empty()) check_output(a->midi_out);
+      AudioContinueArgs ac;
+      ac.in = a->in;
+      ac.out_wav = a->out;
+      ac.out_midi = a->midi_out;
+      ac.model = a->model;
+      ac.instrument = a->instrument;
+      ac.soundfont = a->soundfont;
+      ac.seconds = a->seconds;
+      ac.max_seconds = a->max_seconds;
+      ac.sampling = so;
+      const int rc = continue_recording(ac);
+      std::fprintf(stderr, "seed %llu\n", (unsigned long long)seed);
+      return rc;
+    }
     score::Score prompt = score::load(a->in);
     tasks::ContinueOptions opt;
-    uint64_t seed = 0;
-    opt.sampling = sampling(*a, &seed);
+    opt.sampling = so;
     opt.prompt_events = a->prompt_events;
     opt.override_ = conditioning(*a);
     auto m = engine::Model::load(model::find_model(a->model));
