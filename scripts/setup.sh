@@ -4,12 +4,12 @@
 set -euo pipefail
 pkgs=(
   build-essential g++ cmake ninja-build pkg-config git xz-utils ca-certificates
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp libgloo-dev
   libfluidsynth-dev fluid-soundfont-gm libsndfile1-dev libsoxr-dev lame
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev
-  python3 python3-mido curl time timgm6mb-soundfont
+  python3 python3-mido python3-numpy curl time timgm6mb-soundfont
   chromium nodejs
 )
 missing=()

@@ -315,10 +315,12 @@ TransformerImpl::Loss TransformerImpl::loss(const torch::Tensor& events, const t
   double nll = 0;
   for (int f = 0; f < kNumFields; ++f) {
     auto ce = -sc.field_logp.select(-1, f) * real;          // [B, T-1]
-    auto count = used.select(-1, f).sum().clamp_min(1.0);
+    auto used_f = used.select(-1, f).sum();
     auto field_sum = ce.sum();
-    out.per_field[f] = (field_sum / count).item<double>();
-    nll += field_sum.item<double>();
+    out.field_used[f] = used_f.item<double>();
+    out.field_nll[f] = field_sum.item<double>();
+    out.per_field[f] = out.field_nll[f] / std::max(out.field_used[f], 1.0);
+    nll += out.field_nll[f];
     auto contrib = field_sum / std::max<int64_t>(out.events, 1);    // nats per event from field f
     total = f == 0 ? contrib : total + contrib;
   }

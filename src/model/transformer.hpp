@@ -99,6 +99,8 @@ class TransformerImpl : public torch::nn::Module {
   struct Loss {
     torch::Tensor total;                  // sum over fields of mean NLL (nats) per event
     std::array<double, tokenizer::kNumFields> per_field{};  // mean NLL per used field
+    std::array<double, tokenizer::kNumFields> field_nll{};   // summed NLL per field (nats)
+    std::array<double, tokenizer::kNumFields> field_used{};  // targets that use each field
     double nll_sum = 0;                   // summed NLL over all used fields (nats)
     int64_t events = 0;                   // predicted events (non-pad targets)
   };

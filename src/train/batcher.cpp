@@ -1,6 +1,8 @@
 // Training windows: crop, augment (transpose, tempo, velocity), pad.
 #include "train/batcher.hpp"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -27,10 +29,13 @@ tokenizer::Window Batcher::window(size_t doc, size_t begin) const {
   return tokenizer::Tokenizer::crop(ev, pos, begin, std::min(ev.size(), begin + room));
 }
 
-Augmenter::Augmenter(const Augment& aug, const tokenizer::Window& w, std::mt19937_64& rng) {
+Augmenter::Augmenter(const Augment& aug, std::mt19937_64& rng) {
   shift_ = aug.transpose > 0 ? std::uniform_int_distribution<int>(-aug.transpose, aug.transpose)(rng) : 0;
   tempo_ = aug.tempo_bins > 0 ? std::uniform_int_distribution<int>(-aug.tempo_bins, aug.tempo_bins)(rng) : 0;
   vel_ = aug.velocity > 0 ? std::uniform_real_distribution<double>(1 - aug.velocity, 1 + aug.velocity)(rng) : 1;
+}
+
+void Augmenter::fit(const tokenizer::Window& w) {
   int lo = 127, hi = 0;
   for (const auto& e : w.events) {
     if (e.kind() == Kind::kTrack) drum_[e[Field::kTrack]] = e[Field::kValue] >= tokenizer::kDrumKitBase;
@@ -82,51 +87,73 @@ torch::Tensor window_copy_proposals(const std::vector<tokenizer::Event>& ev, siz
 }
 
 Batch Batcher::sample(int batch, std::mt19937_64& rng, bool do_augment) {
-  auto events = torch::zeros({batch, seq_len_, tokenizer::kNumFields}, torch::kInt64);  // [B, T, 6]
-  auto pos = torch::zeros({batch, seq_len_, 2}, torch::kInt64);                          // [B, T, 2]
-  torch::Tensor copy;
-  if (copy_) copy = torch::zeros({batch, seq_len_, tokenizer::kCopySources, model::kCopyColumns}, torch::kInt64);
-  auto ea = events.accessor<int64_t, 3>();
-  auto pa = pos.accessor<int64_t, 3>();
+  return sample(batch, rng, do_augment, BatchShare{0, batch});
+}
+
+// One window of a batch as drawn: where it is cut, and its augmentation.
+struct Batcher::Draw {
+  size_t doc = 0, begin = 0;
+  std::optional<Augmenter> aug;
+};
+
+Batch Batcher::sample(int batch, std::mt19937_64& rng, bool do_augment, BatchShare share) {
+  // First every draw of the batch, in order (the generator's sequence must not depend on the
+  // share or on threads), keeping this share's; then the windows, in parallel.
+  std::vector<Draw> draws;
   const int64_t total = split_.docs.back();
-  for (int b = 0; b < batch; ++b) {
+  for (int drawn = 0; drawn < batch; ++drawn) {
+    Draw d;
     int64_t r = std::uniform_int_distribution<int64_t>(0, total - 1)(rng);
-    size_t doc = std::upper_bound(split_.docs.begin(), split_.docs.end(), r) - split_.docs.begin() - 1;
-    int64_t len = split_.docs[doc + 1] - split_.docs[doc];
+    d.doc = std::upper_bound(split_.docs.begin(), split_.docs.end(), r) - split_.docs.begin() - 1;
+    int64_t len = split_.docs[d.doc + 1] - split_.docs[d.doc];
     int64_t span = std::max<int64_t>(1, len - seq_len_ + 24);
-    size_t begin = size_t(std::uniform_int_distribution<int64_t>(0, span - 1)(rng));
-    auto w = window(doc, begin);
-    std::optional<Augmenter> aug;
-    if (do_augment) {
-      aug.emplace(aug_, w, rng);
-      for (auto& e : w.events) aug->apply(e);
-    }
-    for (size_t t = 0; t < w.events.size() && t < size_t(seq_len_); ++t) {
-      for (int f = 0; f < tokenizer::kNumFields; ++f) ea[b][t][f] = w.events[t].f[f];
-      pa[b][t][0] = w.pos[t].beat_pos;
-      pa[b][t][1] = w.pos[t].bar_pos;
-    }
-    if (copy_) {
-      const auto ev = split_.events(doc);
-      const size_t h = tokenizer::Tokenizer::header_length(ev);
-      const size_t first = std::max(begin, h);
-      const size_t wh = tokenizer::Tokenizer::header_length(w.events);
-      auto c = window_copy_proposals(ev, first, first + (w.events.size() - wh), wh, seq_len_);   // [T, K, 8]
-      if (aug) {
-        int64_t* p = c.data_ptr<int64_t>();
-        for (int64_t i = 0; i < seq_len_ * tokenizer::kCopySources; ++i) {
-          int64_t* q = p + i * model::kCopyColumns;
-          if (q[0] == 0) continue;
-          tokenizer::Event e;
-          for (int f = 0; f < tokenizer::kNumFields; ++f) e.f[size_t(f)] = uint16_t(q[f]);
-          aug->apply(e);
-          for (int f = 0; f < tokenizer::kNumFields; ++f) q[f] = e.f[size_t(f)];
-        }
-      }
-      copy[b].copy_(c);
+    d.begin = size_t(std::uniform_int_distribution<int64_t>(0, span - 1)(rng));
+    if (do_augment) d.aug.emplace(aug_, rng);
+    if (drawn >= share.first && drawn < share.first + share.count) draws.push_back(std::move(d));
+  }
+  const int64_t rows = int64_t(draws.size());
+  Batch out;
+  out.events = torch::zeros({rows, seq_len_, tokenizer::kNumFields}, torch::kInt64);  // [B, T, 6]
+  out.pos = torch::zeros({rows, seq_len_, 2}, torch::kInt64);                          // [B, T, 2]
+  if (copy_) out.copy = torch::zeros({rows, seq_len_, tokenizer::kCopySources, model::kCopyColumns}, torch::kInt64);
+  // the copy proposals read each piece from its start: most of the work, worth the threads
+  at::parallel_for(0, rows, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) build_row(draws[size_t(b)], b, out);
+  });
+  return out;
+}
+
+void Batcher::build_row(Draw& d, int64_t b, Batch& out) const {
+  auto ea = out.events.accessor<int64_t, 3>();
+  auto pa = out.pos.accessor<int64_t, 3>();
+  auto w = window(d.doc, d.begin);
+  if (d.aug) {
+    d.aug->fit(w);
+    for (auto& e : w.events) d.aug->apply(e);
+  }
+  for (size_t t = 0; t < w.events.size() && t < size_t(seq_len_); ++t) {
+    for (int f = 0; f < tokenizer::kNumFields; ++f) ea[b][t][f] = w.events[t].f[f];
+    pa[b][t][0] = w.pos[t].beat_pos;
+    pa[b][t][1] = w.pos[t].bar_pos;
+  }
+  if (!copy_) return;
+  const auto ev = split_.events(d.doc);
+  const size_t h = tokenizer::Tokenizer::header_length(ev);
+  const size_t first = std::max(d.begin, h);
+  const size_t wh = tokenizer::Tokenizer::header_length(w.events);
+  auto c = window_copy_proposals(ev, first, first + (w.events.size() - wh), wh, seq_len_);   // [T, K, 8]
+  if (d.aug) {
+    int64_t* p = c.data_ptr<int64_t>();
+    for (int64_t i = 0; i < seq_len_ * tokenizer::kCopySources; ++i) {
+      int64_t* q = p + i * model::kCopyColumns;
+      if (q[0] == 0) continue;
+      tokenizer::Event e;
+      for (int f = 0; f < tokenizer::kNumFields; ++f) e.f[size_t(f)] = uint16_t(q[f]);
+      d.aug->apply(e);
+      for (int f = 0; f < tokenizer::kNumFields; ++f) q[f] = e.f[size_t(f)];
     }
   }
-  return {events, pos, copy};
+  out.copy[b].copy_(c);
 }
 
 }  // namespace continuo::train

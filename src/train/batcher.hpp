@@ -15,6 +15,11 @@ struct Batch {
   torch::Tensor copy;     // [B, T, K, 8] int64 copy proposals (model::copy_proposals layout), or undefined
 };
 
+// A contiguous part of a batch: sequences [first, first + count).
+struct BatchShare {
+  int first = 0, count = 0;
+};
+
 class Batcher {
  public:
   // With `copy`, each batch also carries the copy proposals after every event, computed by a
@@ -23,10 +28,18 @@ class Batcher {
   Batcher(const Split& split, int seq_len, Augment augment, bool copy = false);
   // Windows are sampled uniformly over events.
   Batch sample(int batch, std::mt19937_64& rng, bool augment);
+  // Only sequences [share.first, share.first + share.count) of that batch, for one process of a
+  // data-parallel run: the generator makes every draw of the whole batch (so all processes stay
+  // in step, and one process with the same seed sees their union), but the windows of the
+  // other shares are never cut, augmented or given copy proposals.
+  Batch sample(int batch, std::mt19937_64& rng, bool augment, BatchShare share);
   // Window for document `doc` starting at body event `begin` (no augmentation).
   tokenizer::Window window(size_t doc, size_t begin) const;
 
  private:
+  struct Draw;
+  void build_row(Draw& d, int64_t b, Batch& out) const;
+
   const Split& split_;
   int seq_len_;
   Augment aug_;
@@ -43,7 +56,11 @@ torch::Tensor window_copy_proposals(const std::vector<tokenizer::Event>& doc_eve
 // into it (drum tracks are never transposed; the shift is dropped if a pitch would leave 0..127).
 class Augmenter {
  public:
-  Augmenter(const Augment& a, const tokenizer::Window& w, std::mt19937_64& rng);
+  // Draws the change; always the same draws, whatever the window, so that a process can draw
+  // the augmentation of a window it does not build (see Batcher::sample with a share).
+  Augmenter(const Augment& a, std::mt19937_64& rng);
+  // Fits the change to window `w`: notes its drum tracks, drops a shift that leaves 0..127.
+  void fit(const tokenizer::Window& w);
   void apply(tokenizer::Event& e) const;
 
  private:
