@@ -54,6 +54,7 @@ struct EvalArgs {
   uint64_t seed = 1;
   float key_strength = 0.0f;
   float loop_guard = 1.0f;
+  float part_balance = -1.0f;
   float key_anchor = -1.0f;
   float copy_anchor = -1.0f;
   bool with_drums = false;
@@ -86,6 +87,8 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--copy-anchor", a->copy_anchor, "groove anchor for --continuations (0 = off; default: the model's own)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--loop-guard", a->loop_guard, "loop guard for --continuations (1 = off)")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--part-balance", a->part_balance, "part balance for --continuations (0 = off; default: the model's own)")
+      ->check(CLI::Range(0.0, 4.0));
   app.add_option("--key-strength", a->key_strength, "keep-the-key strength for --continuations (0 = the model alone)")
       ->check(CLI::Range(0.0, 10.0));
   app.add_flag("--copy", a->copy,
@@ -268,6 +271,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       co.seed = a->seed;
       co.key_strength = a->key_strength;
       co.loop_guard = a->loop_guard;
+      co.part_balance = a->part_balance;
       co.key_anchor = a->key_anchor;
       co.copy_anchor = a->copy_anchor;
       co.with_drums = a->with_drums;
@@ -278,20 +282,21 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
         std::printf("\n(groove: over the %d pieces whose prompt has 16 drum hits or more)", rows.empty() ? 0 : rows[0].stats.groove_pieces);
         std::printf("\ncontinuation vs its prompt (%d pieces, %d-event prompts, %d new events; lower is closer except IoU/Jaccard):\n",
                     rows.empty() ? 0 : rows[0].stats.pieces, a->prompt_events, a->events);
-        std::printf("  %-18s %8s %8s %10s %8s %8s %8s %8s %8s %8s\n", "", "pc L1", "off key", "|log dens|", "vel diff", "vel IoU",
-                    "instr J", "IOI ovl", "rep bars", "groove");
+        std::printf("  %-18s %8s %8s %10s %8s %8s %8s %8s %8s %8s %8s\n", "", "pc L1", "off key", "|log dens|", "vel diff", "vel IoU",
+                    "instr J", "IOI ovl", "rep bars", "groove", "parts");
       }
       for (const auto& r : rows) {
         const auto& s = r.stats;
         if (!a->json)
-          std::printf("  %-18s %8.3f %8.3f %10.3f %8.2f %8.3f %8.3f %8.3f %8.3f %8.3f\n", r.label.c_str(), s.pitch_class_l1,
+          std::printf("  %-18s %8.3f %8.3f %10.3f %8.2f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f\n", r.label.c_str(), s.pitch_class_l1,
                       s.off_key, s.density_ratio, s.velocity_mean_diff, s.velocity_range_iou, s.instrument_jaccard, s.ioi_overlap,
-                      s.repeated_bars, s.groove_overlap);
+                      s.repeated_bars, s.groove_overlap, s.part_presence);
         j["continuations"].push_back({{"label", r.label}, {"pieces", s.pieces}, {"pitch_class_l1", s.pitch_class_l1}, {"off_key", s.off_key},
                                       {"log_density_ratio", s.density_ratio}, {"velocity_mean_diff", s.velocity_mean_diff},
                                       {"velocity_range_iou", s.velocity_range_iou}, {"instrument_jaccard", s.instrument_jaccard},
                                       {"ioi_overlap", s.ioi_overlap}, {"repeated_bars", s.repeated_bars},
-                                      {"groove_overlap", s.groove_overlap}, {"groove_pieces", s.groove_pieces}});
+                                      {"groove_overlap", s.groove_overlap}, {"groove_pieces", s.groove_pieces},
+                                      {"part_presence", s.part_presence}, {"part_bars", s.part_bars}});
       }
     }
     if (a->json) std::cout << j.dump(2) << "\n";

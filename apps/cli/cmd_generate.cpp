@@ -31,6 +31,7 @@ struct SamplingArgs {
   float key_anchor = -1.0f;
   float copy_anchor = -1.0f;
   float loop_guard = 1.0f;
+  float part_balance = -1.0f;
   std::string seed = "random";
   bool no_controls = false;
   std::string bpm, time_signature, key;
@@ -58,6 +59,10 @@ void add_sampling(CLI::App& app, SamplingArgs& a) {
   app.add_option("--loop-guard", a.loop_guard,
                  "share of the copy path kept once a bar repeats more often than the prompt ever repeated one (1 = off)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--part-balance", a.part_balance,
+                 "keep the prompt's parts playing: raise a part that falls silent, lower one that crowds out the others "
+                 "(0 = off; default: the model's own, see its card)")
+      ->check(CLI::Range(0.0, 4.0));
   app.add_option("-s,--seed", a.seed, "random seed (a number, or 'random')");
   app.add_flag("--no-controls", a.no_controls, "forbid control changes (pedal, volume, pan...)");
   app.add_option("--bpm", a.bpm, "tempo in beats per minute");
@@ -76,6 +81,7 @@ engine::SampleOptions sampling(const SamplingArgs& a, uint64_t* seed_out) {
   s.key_anchor = a.key_anchor;
   s.copy_anchor = a.copy_anchor;
   s.loop_guard = a.loop_guard;
+  s.part_balance = a.part_balance;
   s.allow_controls = !a.no_controls;
   if (a.seed == "random") {
     s.seed = std::random_device{}() % 1000000;

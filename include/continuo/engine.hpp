@@ -144,6 +144,14 @@ struct SampleOptions {
   // it stops endless loops, but `default`'s network alone then writes scattered notes and the
   // piece does not come back (docs/EVAL.md).
   float loop_guard = 1.0f;
+  // Part balance: keeps the prompt's parts playing in about the proportions they played in.
+  // When a note's track is chosen, each track's log-probability gets part_balance x log(p / q),
+  // p the track's share of the notes of the prompt's last 16 beats and q its share of the notes
+  // of the last 8 beats (prompt included; 8 notes in the prompt's proportions added, so that a
+  // few notes move it little): a part falling silent is raised, one crowding out the others
+  // lowered. Not applied with forced events (infill, accompany). 0 = off; < 0: the model's own
+  // (model::Config::part_balance); at most 4.
+  float part_balance = -1.0f;
   // Optional: asked after each event of variation v; true stops that variation alone, keeping
   // what it made so far (e.g. a stop button under one of several variations).
   std::function<bool(int variation)> stop_variation;

@@ -66,6 +66,11 @@ struct ContinuationStats {
   // the continuation has no drums)
   double groove_overlap = 0;
   int groove_pieces = 0;
+  // the parts: over the tracks that played at least 4 notes in the prompt's last 4 bars, the
+  // share of the continuation's whole bars in which they play a note (a part that falls silent
+  // for good scores 0)
+  double part_presence = 0;
+  int64_t part_bars = 0, part_bars_played = 0;
   int64_t repeated = 0, bars = 0;
   int pieces = 0;
 };
@@ -82,6 +87,7 @@ struct ContinuationOptions {
   float key_strength = 0.0f;   // engine::SampleOptions::key_strength
   float key_anchor = -1.0f;    // engine::SampleOptions::key_anchor (< 0: the model's own)
   float copy_anchor = -1.0f;   // engine::SampleOptions::copy_anchor (< 0: the model's own)
+  float part_balance = -1.0f;  // engine::SampleOptions::part_balance (< 0: the model's own)
   bool with_drums = false;     // only pieces whose prompt has at least 16 drum hits (the groove)
   float loop_guard = 1.0f;     // engine::SampleOptions::loop_guard
   std::string save_dir;        // if set: each piece's prompt + true continuation and each sample as MIDI

@@ -74,6 +74,8 @@ struct Config {
                                 // the model's validation split (its card); absent: 0, the prior as trained
   double copy_anchor = 0;       // sampling default (engine::SampleOptions::copy_anchor), 0..1, chosen
                                 // on the model's validation split (its card); absent: 0, no groove anchor
+  double part_balance = 0;      // sampling default (engine::SampleOptions::part_balance), 0..4, chosen
+                                // on the model's validation split (its card); absent: 0, off
   std::string description;   // one line for `continuo models`
   bool operator==(const Config&) const = default;
 };

@@ -44,6 +44,7 @@ std::string config_to_json(const Config& c) {
   if (c.copy_prior || c.copy_sources != tokenizer::kCopyFirstSources) j["copy_sources"] = c.copy_sources;
   if (c.key_anchor > 0) j["key_anchor"] = c.key_anchor;
   if (c.copy_anchor > 0) j["copy_anchor"] = c.copy_anchor;
+  if (c.part_balance > 0) j["part_balance"] = c.part_balance;
   j["description"] = c.description;
   return j.dump(2) + "\n";
 }
@@ -73,6 +74,7 @@ void check_config(const Config& c, const std::string& path) {
     throw bad("\"copy_sources\" must be at most " + std::to_string(tokenizer::kCopySources));
   if (!(c.key_anchor >= 0 && c.key_anchor <= 1)) throw bad("\"key_anchor\" must be a number from 0 to 1");
   if (!(c.copy_anchor >= 0 && c.copy_anchor <= 1)) throw bad("\"copy_anchor\" must be a number from 0 to 1");
+  if (!(c.part_balance >= 0 && c.part_balance <= 4)) throw bad("\"part_balance\" must be a number from 0 to 4");
   if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
     throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
               std::to_string(c.n_heads) + ")");
@@ -155,6 +157,10 @@ Config parse_config(std::string_view text, const std::string& path) {
   if (auto it = j.find("copy_anchor"); it != j.end()) {   // 0..1: check_config
     if (!it->is_number()) throw bad("\"copy_anchor\" must be a number from 0 to 1");
     c.copy_anchor = it->get<double>();
+  }
+  if (auto it = j.find("part_balance"); it != j.end()) {   // 0..4: check_config
+    if (!it->is_number()) throw bad("\"part_balance\" must be a number from 0 to 4");
+    c.part_balance = it->get<double>();
   }
   check_config(c, path);
   return c;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <string>
 #include <unordered_map>
@@ -58,6 +59,7 @@ void check_options(const SampleOptions& o) {
   if (!(o.key_strength >= 0.0f && o.key_strength <= 10.0f)) bad("key_strength must be between 0 and 10");
   if (!(o.key_anchor <= 1.0f)) bad("key_anchor must be at most 1 (or negative: the model's own)");
   if (!(o.copy_anchor <= 1.0f)) bad("copy_anchor must be at most 1 (or negative: the model's own)");
+  if (!(o.part_balance <= 4.0f)) bad("part_balance must be at most 4 (or negative: the model's own)");
   if (!(o.loop_guard >= 0.0f && o.loop_guard <= 1.0f)) bad("loop_guard must be between 0 and 1");
   for (size_t i = 0; i < o.forced.size(); ++i) {
     const Kind k = o.forced[i].event.kind();
@@ -124,6 +126,55 @@ class BarRepeats {
   std::vector<uint64_t> cur_;
   std::unordered_map<uint64_t, int> seen_;
   int last_ = 0, most_ = 0;
+};
+
+// The part balance (SampleOptions::part_balance): each track's share of the notes of the last
+// kWindow steps against its share of the notes of the prompt's last 2 x kWindow steps. Shares,
+// not rates: a continuation a little sparser than its prompt must not favour the busiest part.
+class PartRates {
+ public:
+  static constexpr int64_t kWindow = 8 * tokenizer::kStepsPerBeat;
+  static constexpr double kPrior = 8;   // notes of the prompt's mix the recent share starts from
+
+  explicit PartRates(const std::vector<Event>& prompt) {
+    for (const Event& e : prompt) next(e);
+    std::array<double, tokenizer::kMaxTracks> tail{};
+    double total = 0;
+    for (const auto& [t, track] : notes_)
+      if (t > now_ - 2 * kWindow) {
+        tail[size_t(track)] += 1;
+        total += 1;
+      }
+    for (int k = 0; k < tokenizer::kMaxTracks; ++k)
+      expected_[size_t(k)] = (tail[size_t(k)] + 0.25) / (total + 0.25 * tokenizer::kMaxTracks);
+  }
+  void next(const Event& e) {
+    if (e.kind() == Kind::kBos) return;
+    now_ += e[Field::kDt];
+    if (e.kind() == Kind::kNote) notes_.push_back({now_, e[Field::kTrack]});
+    while (!notes_.empty() && notes_.front().first <= now_ - 2 * kWindow) notes_.pop_front();
+  }
+  // Adds strength x log(p / q) to each track's log-probability, for a note at `dt` steps from
+  // now: p its share of the prompt's notes, q its share of the last kWindow steps' (kPrior notes
+  // of the prompt's mix added, so that a few notes move it little).
+  void bias(float strength, int64_t dt, float* logits, int64_t n) const {
+    std::array<double, tokenizer::kMaxTracks> recent{};
+    double total = 0;
+    for (const auto& [t, track] : notes_)
+      if (t > now_ + dt - kWindow) {
+        recent[size_t(track)] += 1;
+        total += 1;
+      }
+    for (int64_t k = 0; k < n && k < tokenizer::kMaxTracks; ++k) {
+      const double p = expected_[size_t(k)], q = (recent[size_t(k)] + kPrior * p) / (total + kPrior);
+      logits[k] += strength * float(std::log(p / q));
+    }
+  }
+
+ private:
+  int64_t now_ = 0;
+  std::deque<std::pair<int64_t, int>> notes_;   // (time, track) of the last 2 x kWindow steps
+  std::array<double, tokenizer::kMaxTracks> expected_{};
 };
 
 }  // namespace
@@ -206,6 +257,8 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   for (const Event& e : prompt) repeats0.next(e);
   const int loop_limit = std::max({2 * repeats0.most(), repeats0.most() + 2, 2});
   std::vector<BarRepeats> repeats(copying && opt.loop_guard < 1 ? size_t(B) : 0, repeats0);
+  const float balance = constrained ? 0.0f : (opt.part_balance < 0 ? float(m.cfg.part_balance) : opt.part_balance);
+  std::vector<PartRates> parts(balance > 0 ? size_t(B) : 0, PartRates(prompt));
   std::vector<float> probs;
   std::vector<tokenizer::PitchContextTracker> keys(size_t(B), keys0);
   std::vector<tokenizer::Grammar> grammar(size_t(B), grammar0);
@@ -371,6 +424,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           for (int64_t c = 0; c < lo && (gap < 0 || c < gap); ++c) mask[size_t(c)] = 0;
         }
         int value;
+        const bool note_track = !parts.empty() && f == int(Field::kTrack) && partial[size_t(v)].kind() == Kind::kNote;
         if (copying) {
           // the network's distribution (tempered), mixed with the copy proposals, sampled as it is
           float* l = logits.data() + i * V;
@@ -385,6 +439,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           for (int64_t c = 0; c < V; ++c) l[c] = std::log(std::max(l[c], 1e-37f));
           SampleParams p1 = params;
           p1.temperature = opt.temperature > 0 ? 1.0f : 0.0f;
+          if (note_track) parts[size_t(v)].bias(balance, partial[size_t(v)][Field::kDt], l, V);
           value = sample(l, mask.data(), int(V), p1, rng[size_t(v)], cand);
           if (value >= 0) mix.update(f, value, probs[size_t(value)]);
           // the groove anchor, once the event's time and track are chosen: if they are those of an
@@ -394,6 +449,8 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
             for (int k = tokenizer::kCopyFirstSources; k < CopyMixture::K; ++k)
               if (const float share = copies[size_t(v)].anchor_share(k); share > 0 && mix.w[1 + k] > 0) mix.raise(k, copy_anchor * share);
         } else {
+          if (note_track) parts[size_t(v)].bias(balance * (opt.temperature > 0 ? opt.temperature : 1.0f), partial[size_t(v)][Field::kDt],
+                                                logits.data() + i * V, V);
           value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
         }
         if (value < 0) throw Error(ErrorCode::kInternal, "the grammar allows no value for a field");
@@ -427,6 +484,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       keys[size_t(v)].next(e);
       if (copying) copies[size_t(v)].next(e);
       if (!repeats.empty()) repeats[size_t(v)].next(e);
+      if (!parts.empty()) parts[size_t(v)].next(e);
       full[size_t(v)].push_back(e);
       full_pos[size_t(v)].push_back(p);
       out[size_t(v)].push_back(e);

@@ -142,6 +142,28 @@ std::optional<double> groove_overlap(const Notes& prompt, const Notes& cont) {
   return overlap;
 }
 
+// Part presence: for each track with at least 4 notes in the prompt's last 4 bars, (whole bars
+// of the continuation, those in which the track plays a note).
+std::pair<int64_t, int64_t> part_presence(const Notes& prompt, const Notes& cont) {
+  const int64_t L = prompt.bar, a = prompt.anchor;
+  std::map<int, int> tail;
+  for (const Note& n : prompt.notes)
+    if (n.t > prompt.end_time - 4 * L) ++tail[n.track];
+  // the continuation's whole bars: from the first bar line after the prompt to the last before its end
+  const int64_t first = a + ((std::max(prompt.end_time, a) - a + L - 1) / L) * L;
+  const int64_t bars = cont.end_time > first ? (cont.end_time - first) / L : 0;
+  int64_t total = 0, played = 0;
+  for (const auto& [track, n] : tail) {
+    if (n < 4) continue;
+    std::set<int64_t> in;
+    for (const Note& x : cont.notes)
+      if (x.track == track && x.t >= first && x.t < first + bars * L) in.insert((x.t - first) / L);
+    total += bars;
+    played += int64_t(in.size());
+  }
+  return {total, played};
+}
+
 // The baseline that loops the prompt's last whole bar over the span of the true continuation.
 std::vector<Note> loop_last_bar(const Notes& prompt, int64_t until) {
   const int64_t L = prompt.bar, a = prompt.anchor, t_end = prompt.end_time;
@@ -213,6 +235,7 @@ void finish(ContinuationStats& s) {
   s.ioi_overlap /= s.pieces;
   s.repeated_bars = s.bars ? double(s.repeated) / s.bars : 0;
   if (s.groove_pieces > 0) s.groove_overlap /= s.groove_pieces;
+  s.part_presence = s.part_bars ? double(s.part_bars_played) / double(s.part_bars) : 0;
 }
 
 }  // namespace
@@ -269,6 +292,9 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
       detail += buf;
       st.repeated += rep;
       st.bars += bars;
+      const auto [pb, pp] = part_presence(pn, cont);
+      st.part_bars += pb;
+      st.part_bars_played += pp;
       if (auto g = groove_overlap(pn, cont)) {
         st.groove_overlap += *g;
         ++st.groove_pieces;
@@ -296,6 +322,7 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
       so.top_p = opt.top_p;
       so.key_strength = opt.key_strength;
       so.loop_guard = opt.loop_guard;
+      so.part_balance = opt.part_balance;
       so.key_anchor = opt.key_anchor;
       so.copy_anchor = opt.copy_anchor;
       so.seed = opt.seed + i;

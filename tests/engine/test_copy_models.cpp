@@ -163,5 +163,54 @@ TEST(CopyModels, TheGrooveAnchorKeepsTheExamplesDrums) {
   EXPECT_THROW(generate(m, prompt, explicit_), continuo::Error);
 }
 
+// The share of the whole bars after `from` (4/4, 96 steps a bar, counted from the stream's
+// start) in which track `track` plays a note.
+double bars_played(const std::vector<tokenizer::Event>& seq, size_t from, int track) {
+  const int64_t bar = 4 * tokenizer::kStepsPerBeat;
+  int64_t now = 0, start = 0;
+  std::set<int64_t> played;
+  for (size_t i = 0; i < seq.size(); ++i) {
+    now += seq[i][tokenizer::Field::kDt];
+    if (i + 1 == from) start = (now + bar - 1) / bar;   // the first bar line after the prompt
+    if (i >= from && seq[i].kind() == tokenizer::Kind::kNote && seq[i][tokenizer::Field::kTrack] == track) played.insert(now / bar);
+  }
+  const int64_t bars = now / bar - start;
+  int64_t n = 0;
+  for (int64_t b : played) n += b >= start && b < start + bars;
+  return bars > 0 ? double(n) / double(bars) : 0;
+}
+
+// The part balance on the example (piano, flute, bass, drums): without it, `default` keeps the
+// drums going and lets the piano and the bass fall silent after two or three bars; with it,
+// they keep playing through 600 events.
+TEST(CopyModels, ThePartBalanceKeepsTheExamplesPianoAndBass) {
+  Model m = Model::load(model::find_model("default"));
+  auto prompt = example_events();
+  if (prompt.back().kind() == tokenizer::Kind::kEos) prompt.pop_back();
+  double piano[2] = {0, 0}, bass[2] = {0, 0};
+  for (int on = 0; on < 2; ++on) {
+    SampleOptions so = cli_defaults();
+    so.part_balance = on ? 2.0f : 0.0f;
+    so.events = 600;
+    so.variations = 3;
+    so.seed = 1;
+    for (const auto& gen : generate(m, prompt, so)) {
+      auto seq = prompt;
+      seq.insert(seq.end(), gen.begin(), gen.end());
+      piano[on] += bars_played(seq, prompt.size(), 0) / 3;
+      bass[on] += bars_played(seq, prompt.size(), 2) / 3;
+    }
+  }
+  std::cout << "[ parts of the example ] bars with piano: " << piano[0] << " (model alone), " << piano[1]
+            << " (part balance 2); with bass: " << bass[0] << ", " << bass[1] << "\n";
+  EXPECT_GT(piano[1], piano[0] + 0.2);
+  EXPECT_GT(bass[1], bass[0] + 0.2);
+  EXPECT_GT(piano[1], 0.7);
+  EXPECT_GT(bass[1], 0.6);
+  SampleOptions bad = cli_defaults();
+  bad.part_balance = 5;
+  EXPECT_THROW(generate(m, prompt, bad), continuo::Error);
+}
+
 }  // namespace
 }  // namespace continuo::engine
