@@ -207,6 +207,13 @@ TEST(CopyModels, ThePartBalanceKeepsTheExamplesPianoAndBass) {
   EXPECT_GT(bass[1], bass[0] + 0.2);
   EXPECT_GT(piano[1], 0.7);
   EXPECT_GT(bass[1], 0.6);
+  // the model's own value is its config's (chosen on the validation split: docs/EVAL.md)
+  ASSERT_GT(m.config().part_balance, 0) << "default ships with a part balance";
+  SampleOptions own = cli_defaults(), explicit_ = cli_defaults();
+  own.events = explicit_.events = 64;
+  own.part_balance = -1;
+  explicit_.part_balance = float(m.config().part_balance);
+  EXPECT_EQ(generate(m, prompt, own), generate(m, prompt, explicit_));
   SampleOptions bad = cli_defaults();
   bad.part_balance = 5;
   EXPECT_THROW(generate(m, prompt, bad), continuo::Error);
