@@ -181,8 +181,8 @@ double bars_played(const std::vector<tokenizer::Event>& seq, size_t from, int tr
 }
 
 // The part balance on the example (piano, flute, bass, drums): without it, `default` keeps the
-// drums going and lets the piano and the bass fall silent after two or three bars; with it,
-// they keep playing through 600 events.
+// drums going and lets a part fall silent after a few bars (the bass; run 10: the piano too);
+// with it, both keep playing through 600 events.
 TEST(CopyModels, ThePartBalanceKeepsTheExamplesPianoAndBass) {
   Model m = Model::load(model::find_model("default"));
   auto prompt = example_events();
@@ -203,10 +203,10 @@ TEST(CopyModels, ThePartBalanceKeepsTheExamplesPianoAndBass) {
   }
   std::cout << "[ parts of the example ] bars with piano: " << piano[0] << " (model alone), " << piano[1]
             << " (part balance 2); with bass: " << bass[0] << ", " << bass[1] << "\n";
-  EXPECT_GT(piano[1], piano[0] + 0.2);
-  EXPECT_GT(bass[1], bass[0] + 0.2);
-  EXPECT_GT(piano[1], 0.7);
-  EXPECT_GT(bass[1], 0.6);
+  // the part that falls silent depends on the weights (run 10 lost both, run 11 the bass)
+  const double weakest_off = std::min(piano[0], bass[0]), weakest_on = std::min(piano[1], bass[1]);
+  EXPECT_GT(weakest_on, weakest_off + 0.3);
+  EXPECT_GT(weakest_on, 0.8);
   // the model's own value is its config's (chosen on the validation split: docs/EVAL.md)
   ASSERT_GT(m.config().part_balance, 0) << "default ships with a part balance";
   SampleOptions own = cli_defaults(), explicit_ = cli_defaults();
