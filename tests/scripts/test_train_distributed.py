@@ -196,23 +196,21 @@ print(f"logged losses: step 1 {l1.get(1, 0):.4f} vs {l2.get(1, 0):.4f}, step {ST
 if worst > 1e-3:
     fail(f"the two ranks' logged losses differ from one process's by {worst:.2e}")
 
-# 2. a rank killed, the job restarted with two ranks
-if killed_run("cut"):
-    resumed("cut", 2)
-    if os.path.exists(os.path.join(scratch, "cut", "model.safetensors")):
-        d = largest_difference(weights("cut"), two)
-        print(f"killed and resumed with two ranks vs uninterrupted: largest weight difference {d:.2e}")
+def kill_and_resume(name, ranks, reference, what):
+    """A rank killed mid-run, the job started again with `ranks` ranks: it must end where `reference` did."""
+    if not killed_run(name):
+        return
+    resumed(name, ranks)
+    if os.path.exists(os.path.join(scratch, name, "model.safetensors")):
+        d = largest_difference(weights(name), reference)
+        print(f"killed, {what} vs uninterrupted: largest weight difference {d:.2e}")
         if d > TOLERANCE:
-            fail(f"the killed and resumed job ends {d:.2e} away from the uninterrupted one")
+            fail(f"the killed job, {what}, ends {d:.2e} away from the uninterrupted one")
 
-# 3. a rank killed, the job finished by one process
-if killed_run("cut1"):
-    resumed("cut1", 1)
-    if os.path.exists(os.path.join(scratch, "cut1", "model.safetensors")):
-        d = largest_difference(weights("cut1"), one)
-        print(f"killed, resumed as one process vs uninterrupted: largest weight difference {d:.2e}")
-        if d > TOLERANCE:
-            fail(f"the job resumed by one process ends {d:.2e} away from the uninterrupted one")
+
+# 2. a rank killed, the job restarted with two ranks; 3. finished by one process
+kill_and_resume("cut", 2, two, "resumed with two ranks")
+kill_and_resume("cut1", 1, one, "resumed as one process")
 
 print(f"{time.time() - t_start:.1f} s; {len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
