@@ -236,6 +236,8 @@ class Soak:
         self.jobs = []          # recent job ids
         self.midis = [example]  # MIDI files to upload: the example and downloaded results
         self.big_midi = long_midi(200, per_beat=4)   # a file of a common size (38 KB), a fifth of the uploads
+        self.tones = tone_wav()                      # a 4 s recording of eight sine tones (POST /api/recordings)
+        self.recordings = []                         # ids of recent recordings
 
     # -- bookkeeping
     def note(self, what, n=1):
@@ -701,6 +703,41 @@ class Soak:
         self.call("POST /api/tools/" + tool, "POST", "/api/tools/" + tool, {201, 400, 404, 413, 503}, body=body,
                   check=lambda h, d: None if json.loads(d).get("error") or json.loads(d)["scores"] else "no scores")
 
+    def act_recording(self, rng):
+        # recordings (docs/API.md, "Recordings"): an upload heard by basic-pitch (201; 422 when it
+        # hears nothing; 503 when the tools are busy), its playback, a short continuation; or a bad
+        # upload (empty 400, not audio 415, broken 422)
+        r = rng.random()
+        if r < 0.25:
+            body, want = rng.choice([(b"", {400}), (b"not a sound at all\n" * 20, {415}), (self.tones[:60], {422}),
+                                     (self.tones[:12] + bytes(rng.randrange(256) for _ in range(2000)), {422}),
+                                     (self.example, {415})])
+            self.call("POST /api/recordings (bad)", "POST", "/api/recordings?name=bad.wav", want | {503}, body=body,
+                      headers={"Content-Type": "audio/wav"})
+            return
+        with self.lock:
+            known = list(self.recordings)
+        if r < 0.55 or not known:
+            status, _, data = self.call("POST /api/recordings", "POST", "/api/recordings?name=tones.wav", {201, 422, 503},
+                                        body=self.tones, headers={"Content-Type": "audio/wav"}, timeout=300,
+                                        check=lambda h, d: None if json.loads(d)["recording"]["score"] else "no score")
+            if status == 201:
+                j = json.loads(data)
+                self.add_score(j["score"])
+                with self.lock:
+                    self.recordings = (self.recordings + [j["recording"]["id"]])[-8:]
+            return
+        rid = rng.choice(known)
+        if r < 0.8:
+            status, _, data = self.call("POST /api/tools/recording", "POST", "/api/tools/recording", {201, 404, 503},
+                                        body={"recording": rid, "seconds": rng.choice([1, 2, 3]), "seed": rng.randrange(1000),
+                                              "instrument": rng.choice(["piano", "vibraphone", 24])}, timeout=300)
+            if status == 201:
+                for sc in json.loads(data)["scores"]:
+                    self.add_score(sc)
+            return
+        self.call("GET /api/recordings/<id>", "GET", f"/api/recordings/{rid}", {200, 404})
+
     def act_bad_tool(self, rng):
         sc = self.pick_score(rng)
         sid = sc[0] if sc else "0123456789abcdef"
@@ -793,6 +830,7 @@ SOAK_ACTIONS = [  # (name, weight in actions per 100, method)
     ("generate, hang up mid-stream", 3, Soak.act_abandon), ("generate, then stop", 4, Soak.act_stop),
     ("get job", 2, Soak.act_get_job),
     ("tools", 4, Soak.act_tool), ("bad tools", 2, Soak.act_bad_tool),
+    ("recordings", 3, Soak.act_recording),
     ("bad upload", 9, Soak.act_bad_upload), ("bad generate", 8, Soak.act_bad_generate),
     ("unknown score or job ids, missing files", 4, Soak.act_bad_ids), ("no such endpoint or method", 3, Soak.act_unknown),
     ("malformed HTTP", 4, Soak.act_malformed_http),
@@ -839,6 +877,20 @@ def long_midi(seconds, per_beat=1):
     return b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk" + struct.pack(">I", len(ev)) + bytes(ev)
 
 
+def tone_wav(rate=22050):
+    """A mono 16-bit WAV of eight sine tones, half a second each (C major upwards), 4 s."""
+    import math
+    samples = []
+    for k, midi in enumerate([60, 62, 64, 65, 67, 69, 71, 72]):
+        f = 440.0 * 2 ** ((midi - 69) / 12)
+        for i in range(rate // 2):
+            env = min(1.0, i / 200, (rate // 2 - i) / 400)
+            samples.append(int(12000 * env * math.sin(2 * math.pi * f * i / rate)))
+    data = struct.pack(f"<{len(samples)}h", *samples)
+    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, 2 * rate, 2, 16)
+            + b"data" + struct.pack("<I", len(data)) + data)
+
+
 def linear_slope(points):
     """Least-squares slope of (x, y) points."""
     n = len(points)
@@ -874,6 +926,8 @@ def soak_main(a, root, example, corrupt):
     server = harness.Server(a.continuo, "--models", models, "--jobs", str(a.jobs), "--queue", str(a.queue),
                             "--max-upload-kib", str(a.max_upload_kib), "--max-scores", str(a.max_scores),
                             "--audio-cache-mib", str(a.audio_cache_mib), "--http-threads", str(max(48, 4 * a.clients)),
+                            # a few recordings, so that their store is full within the warm-up
+                            "--max-recordings", "4",
                             env=dict(e.split("=", 1) for e in a.server_env))
     soak = Soak(a, server, example, corrupt)
     longest = long_midi(a.audio_max_seconds - 2) if audio else None

@@ -223,6 +223,7 @@ const state = {
   cards: [],            // result cards: variations of a generation, or a tool's scores
   tool: null,           // the tool request running ('groove', ...), one at a time
   others: [],           // pieces uploaded for Interpolate's B: [{id, name}]
+  recording: null,      // the recording of the Audio panel (POST /api/recordings' "recording")
 };
 const inputRoll = new Roll($('#input-card canvas'));
 const allRolls = () => [inputRoll, ...state.cards.map((c) => c.roll)];
@@ -327,9 +328,16 @@ async function restoreHistory() {
 
 // ---- loading pieces ----------------------------------------------------------------------------
 
+// A recording dropped where MIDI is expected goes to the audio panel.
+function isRecording(file) {
+  const name = (file.name || '').toLowerCase();
+  return /\.(wav|wave|flac|ogg|oga|opus|mp3)$/.test(name) || (/^audio\//.test(file.type) && !/midi/.test(file.type));
+}
+
 async function upload(file) {
   showError('');
   if (!file) return;
+  if (isRecording(file)) { showPanel('recording'); uploadRecording(file); return; }
   try {
     const score = await api(`/api/scores?name=${encodeURIComponent(file.name)}`, {
       method: 'POST', headers: { 'Content-Type': 'audio/midi' }, body: file });
@@ -349,6 +357,44 @@ async function loadExample() {
     await pushStep(score, true);
   } catch (e) {
     showError(e.message);
+  }
+}
+
+// ---- recordings (POST /api/recordings; the Audio panel) ------------------------------------------
+
+function showRecording(rec) {
+  state.recording = rec;
+  const info = $('#audio-info');
+  const players = $('#audio-players');
+  if (!rec) { info.textContent = 'No recording yet.'; players.hidden = true; return; }
+  info.textContent = `${rec.name}: ${rec.seconds.toFixed(1)} s, ${Math.round(rec.bpm)} BPM, ${rec.notes} notes heard ` +
+    `(in ${rec.transcribe_seconds.toFixed(1)} s). A continuation starts at the last downbeat, ${rec.seam.toFixed(2)} s.`;
+  $('#audio-original').src = `/api/scores/${rec.score}/audio?of=recording`;
+  $('#audio-notes').src = `/api/scores/${rec.score}/audio?of=notes`;
+  players.hidden = false;
+}
+
+async function uploadRecording(file) {
+  showError('');
+  if (!file) return;
+  if (state.job || state.tool) { showError('Wait for the running work to finish (or stop it) first.'); return; }
+  state.tool = 'recording';
+  stopPlayback();
+  setBusy('recording', `Audio: hearing the notes of ${file.name}…`);
+  const t0 = performance.now();
+  try {
+    const r = await api(`/api/recordings?name=${encodeURIComponent(file.name)}`, {
+      method: 'POST', headers: { 'Content-Type': file.type || 'application/octet-stream' }, body: file });
+    showRecording(r.recording);
+    await pushStep(r.score, true);
+    setBusy(null, `Audio: ${r.recording.notes} notes heard in ${((performance.now() - t0) / 1000).toFixed(1)} s. ` +
+      'Play the input to hear the recording; continue it below.');
+  } catch (e) {
+    showError(e.message.startsWith(file.name) ? e.message : `${file.name}: ${e.message}`);
+    setBusy(null, '');
+  } finally {
+    state.tool = null;
+    updateButtons();
   }
 }
 
@@ -570,7 +616,7 @@ function setDownloads(c, score) {
 }
 
 const TOOL_NAMES = { continue: 'Continue', groove: 'Groove', drumify: 'Drumify', interpolate: 'Interpolate', clips: 'Clips',
-  infill: 'Infill', accompany: 'Accompany' };
+  infill: 'Infill', accompany: 'Accompany', recording: 'Audio' };
 
 function showPanel(tool) {
   document.querySelectorAll('#tool-tabs button').forEach((b) => {
@@ -796,6 +842,12 @@ async function toolBody(tool) {
     if (!keep.length) throw new Error('Accompany: check at least one track to keep (the part to accompany).');
     return body;
   }
+  if (tool === 'recording') {
+    if (!state.recording) throw new Error('Audio: drop a recording first.');
+    return { recording: state.recording.id, model: $('#model').value || undefined, seconds: num('#audio-seconds'),
+      instrument: $('#audio-instrument').value.trim() || 'piano', variations: num('#audio-variations'),
+      temperature: num('#audio-temperature'), seed: seedOf('#audio-seed') };
+  }
   return { kind: $('#clips-kind').value, bars: num('#clips-bars'), variations: num('#clips-variations'),
     temperature: num('#clips-temperature'), bpm: num('#clips-bpm'), seed: seedOf('#clips-seed') };
 }
@@ -807,6 +859,7 @@ function toolTitle(tool, i, n, body) {
   if (tool === 'infill') return (body.first_bar === body.last_bar ? `Bar ${body.first_bar}` : `Bars ${body.first_bar}–${body.last_bar}`) +
     (n > 1 ? ` · ${i + 1}` : '');
   if (tool === 'accompany') return n > 1 ? `Accompaniment ${i + 1}` : 'Accompaniment';
+  if (tool === 'recording') return n > 1 ? `Continued ${i + 1}` : 'Continued';
   return `${body.kind === 'drums' ? 'Drum' : 'Melody'} clip` + (n > 1 ? ` ${i + 1}` : '');
 }
 
@@ -828,7 +881,7 @@ async function runTool(tool) {
   const t0 = performance.now();
   // infill and accompany take seconds: the status line shows how far they are (the server's
   // progress) and their Stop button is live
-  const long = tool === 'infill' || tool === 'accompany';
+  const long = tool === 'infill' || tool === 'accompany' || tool === 'recording';
   if (long) $(`#stop-${tool}`).disabled = false;
   const ticker = setInterval(async () => {
     const secs = Math.round((performance.now() - t0) / 1000);
@@ -855,12 +908,14 @@ async function runTool(tool) {
       const order = [...new Set(body.keep)].sort((a, b) => a - b);
       kept = new Set(input.notes.filter((n) => order.includes(n[0])).map((n) => [order.indexOf(n[0]), ...n.slice(1)].join(':')));
     }
+    // a continued recording holds all that was heard (the transcription, track 0) as it was
+    if (tool === 'recording' && input && state.recording && input.id === state.recording.score) kept = new Set(input.notes.map((n) => n.join(':')));
     const region = tool === 'infill' ? barsToBeats(body.first_bar, body.last_bar, input) : null;
     $('#results').innerHTML = '';
     state.cards = r.scores.map((score, i) => {
       const c = makeCard(i, toolTitle(tool, i, r.scores.length, body), tool);
       c.result = score;
-      c.extendsInput = Boolean(kept) && !(tool === 'drumify' && body.drums_only) && tool !== 'accompany';
+      c.extendsInput = Boolean(kept) && !(tool === 'drumify' && body.drums_only) && tool !== 'accompany' && tool !== 'recording';
       c.roll.beatsPerBar = beatsPerBar(score);
       const same = kept ? score.notes.filter((n) => kept.has(n.join(':'))) : [];
       const fresh = kept ? score.notes.filter((n) => !kept.has(n.join(':'))) : score.notes;
@@ -880,7 +935,7 @@ async function runTool(tool) {
     refreshLegend();
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     setBusy(null, `${TOOL_NAMES[tool]}: ${r.scores.length} result${r.scores.length > 1 ? 's' : ''} in ${secs} s` +
-      (r.seed != null ? `, seed ${r.seed}` : '') + '. Keep one to continue from it.');
+      (r.seed != null ? `, seed ${r.seed}` : '') + (tool === 'recording' ? '. Play one to hear the recording go on.' : '. Keep one to continue from it.'));
   } catch (e) {
     if (e.code === 'cancelled') {
       setBusy(null, `${TOOL_NAMES[tool]}: stopped after ${((performance.now() - t0) / 1000).toFixed(1)} s; nothing was changed.`);
@@ -914,6 +969,7 @@ function togglePlay(target) {
   const button = $('.play', target.el);
   if (playing && playing.button === button) { stopPlayback(); return; }
   stopPlayback();
+  for (const id of ['#audio-original', '#audio-notes']) $(id).pause();
   playing = { roll: target.roll, score, button };
   button.textContent = '■ Pause';
   player.src = `/api/scores/${score.id}/audio`;
@@ -960,7 +1016,7 @@ async function init() {
     renderInterpolateChoices();
     const st = await api('/api/status');
     $('#events').max = String(st.limits.max_events);
-    for (const id of ['#infill-variations', '#accompany-variations']) $(id).max = String(st.limits.max_variations);
+    for (const id of ['#infill-variations', '#accompany-variations', '#audio-variations']) $(id).max = String(st.limits.max_variations);
     $('#server-status').textContent = `${st.jobs.workers} generation slots`;
   } catch (e) {
     showError(`The studio server does not answer: ${e.message}`);
@@ -973,6 +1029,12 @@ const drop = $('#drop');
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); upload(e.dataTransfer.files[0]); });
+$('#audio-file').addEventListener('change', (e) => uploadRecording(e.target.files[0]));
+const audioDrop = $('#audio-drop');
+audioDrop.addEventListener('dragover', (e) => { e.preventDefault(); audioDrop.classList.add('over'); });
+audioDrop.addEventListener('dragleave', () => audioDrop.classList.remove('over'));
+audioDrop.addEventListener('drop', (e) => { e.preventDefault(); audioDrop.classList.remove('over'); uploadRecording(e.dataTransfer.files[0]); });
+for (const id of ['#audio-original', '#audio-notes']) $(id).addEventListener('play', stopPlayback);
 $('#load-example').addEventListener('click', loadExample);
 $('#generate').addEventListener('click', generate);
 $('#stop-all').addEventListener('click', () => stopJob(null));

@@ -29,9 +29,17 @@ Verb serve_verb{"serve", "Run the web studio (page and HTTP API) on this machine
   app.add_option("--audio-cache-mib", *audio_mib, "memory for rendered audio, MiB")->check(CLI::Range(0, 1 << 20));
   app.add_option("--http-threads", o->http_threads, "connections served at once")->check(CLI::Range(4, 1024));
   app.add_option("--soundfont", o->soundfont, "SF2 soundfont for audio (default: FluidR3_GM.sf2)");
-  return [o, upload_kib, audio_mib] {
+  auto recording_kib = std::make_shared<size_t>(o->max_recording_bytes / 1024);
+  app.add_option("--max-recording-kib", *recording_kib, "largest recording upload (WAV, FLAC, Ogg, MP3)")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--max-recording-seconds", o->max_recording_seconds, "longest recording accepted")->check(CLI::Range(1.0, 3600.0));
+  app.add_option("--max-recordings", o->max_recordings, "recordings kept in memory (the oldest are dropped)")->check(CLI::Range(1, 10000));
+  auto recordings_mib = std::make_shared<size_t>(o->recordings_bytes >> 20);
+  app.add_option("--recordings-mib", *recordings_mib, "memory for the recordings' sound, MiB")->check(CLI::Range(1, 1 << 20));
+  return [o, upload_kib, audio_mib, recording_kib, recordings_mib] {
     o->max_upload_bytes = *upload_kib * 1024;
     o->audio_cache_bytes = *audio_mib << 20;
+    o->max_recording_bytes = *recording_kib * 1024;
+    o->recordings_bytes = *recordings_mib << 20;
     // A vanished client must not kill the server with SIGPIPE; SIGINT / SIGTERM stop it cleanly.
     ::signal(SIGPIPE, SIG_IGN);
     // dozens of connection threads would each get a malloc arena and keep its free memory

@@ -73,6 +73,10 @@ json score_json(const StoredScore& st, size_t max_notes) {
     }
   j["notes"] = std::move(notes);
   j["notes_truncated"] = truncated;
+  // made from a recording: its id, and where the continuation starts (null: the transcription alone)
+  if (st.sound)
+    j["recording"] = {{"id", st.sound->recording},
+                      {"seam", st.sound->seam_s < 0 ? json(nullptr) : json(r3(st.sound->seam_s))}};
   return j;
 }
 

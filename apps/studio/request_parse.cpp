@@ -150,6 +150,37 @@ ToolRequest parse_tool(const std::string& tool, const std::string& body, const G
     c.temperature = f.number("temperature", 1.0, 0.0, 5.0);
     c.bpm = f.number("bpm", 120, 20, 300);
     c.seed = seed();
+  } else if (tool == "recording") {
+    // a continuation model, like generation: the model first, then the recording, then the fields
+    r.model = f.string("model", 100).value_or(ctx.default_model);
+    if (!ctx.has_model || !ctx.has_model(r.model)) {
+      const std::string names = ctx.model_names ? ctx.model_names() : "";
+      throw HttpError{404, "not_found", "no model '" + r.model.substr(0, 60) + "'; available: " + (names.empty() ? "none" : names)};
+    }
+    const auto id = f.string("recording", 100);
+    if (!id) throw HttpError{400, "invalid_argument", "'recording' (the id from POST /api/recordings) is required"};
+    if (!ctx.recording) throw HttpError{404, "not_found", "recording '" + id->substr(0, 40) + "' not found"};
+    r.recording = ctx.recording(*id);
+    auto& o = r.rec;
+    o.seconds = f.number("seconds", 15, 1, kMaxRecordingContinueSeconds);
+    if (const json* ins = f.raw("instrument"); ins && !ins->is_null()) {
+      std::string name;
+      if (ins->is_string() && ins->get<std::string>().size() <= 100) name = ins->get<std::string>();
+      else if (ins->is_number_integer()) name = std::to_string(ins->get<int64_t>());
+      else throw HttpError{400, "invalid_argument", "'instrument' must be a GM instrument name or a program number 0-127"};
+      const auto list = tasks::parse_instruments(name.empty() ? "piano" : name);
+      if (list.size() != 1 || list[0].drums)
+        throw HttpError{400, "invalid_argument", "'instrument' must be one pitched GM instrument, not '" + name.substr(0, 40) + "'"};
+      o.program = list[0].program;
+    }
+    auto& s = o.sampling;
+    s.variations = f.integer("variations", 1, 1, ctx.max_variations);
+    s.temperature = float(f.number("temperature", 1.0, 0.0, 5.0));
+    s.top_p = float(f.number("top_p", 0.98, 0.01, 1.0));
+    s.top_k = f.integer("top_k", 0, 0, 1000);
+    s.key_strength = float(f.number("key_strength", 0.5, 0.0, 10.0));
+    s.events = 0;   // enough for the seconds asked, at the recording's own density
+    s.seed = seed();
   } else if (tool == "infill" || tool == "accompany") {
     // a continuation model, like generation: the model first, then the score, then the fields
     r.model = f.string("model", 100).value_or(ctx.default_model);
@@ -236,7 +267,7 @@ ToolRequest parse_tool(const std::string& tool, const std::string& body, const G
                                             " bar-candidates (bars written x variations x candidates) is more than the studio's " +
                                             std::to_string(kMaxRewriteWork) + "; ask for fewer variations or candidates, or fewer bars"};
   } else {
-    throw HttpError{404, "not_found", "no tool '" + tool.substr(0, 40) + "' (groove, drumify, interpolate, clips, infill, accompany)"};
+    throw HttpError{404, "not_found", "no tool '" + tool.substr(0, 40) + "' (groove, drumify, interpolate, clips, infill, accompany, recording)"};
   }
   f.no_unknown_fields();
   return r;

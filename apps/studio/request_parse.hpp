@@ -11,6 +11,7 @@
 #include <string>
 
 #include "continuo/drums.hpp"
+#include "continuo/recording.hpp"
 #include "continuo/vae.hpp"
 #include "studio/jobs.hpp"
 #include "studio/store.hpp"
@@ -32,6 +33,8 @@ struct GenerateContext {
   std::function<std::string()> model_names;   // "a, b" for the message about an unknown model
   // The stored score with this id; throws HttpError 404 when there is none.
   std::function<std::shared_ptr<const StoredScore>(const std::string& id)> score;
+  // The stored recording with this id; throws HttpError 404 when there is none (unset: none known).
+  std::function<std::shared_ptr<const StoredRecording>(const std::string& id)> recording;
 };
 
 // The body of POST /api/generate (docs/API.md). Checks in the order the server always did: the
@@ -39,8 +42,9 @@ struct GenerateContext {
 JobRequest parse_generate(const std::string& body, const GenerateContext& ctx);
 
 // The body of POST /api/tools/<tool> (docs/API.md, "Tools"): Groove, Drumify, Interpolate and
-// clip generation on stored scores, and Infill and Accompany with a continuation model. `tool` is
-// one of "groove", "drumify", "interpolate", "clips", "infill", "accompany" (any other: 404).
+// clip generation on stored scores, Infill and Accompany with a continuation model, and the
+// continuation of an uploaded recording. `tool` is one of "groove", "drumify", "interpolate",
+// "clips", "infill", "accompany", "recording" (any other: 404).
 // Scores are looked up with GenerateContext::score (404); infill and accompany check the model
 // like generation (GenerateContext::has_model, 404) and the piece against kMaxRewriteBars and
 // GenerateContext::max_events (413).
@@ -55,7 +59,10 @@ struct ToolRequest {
   std::string model;                         // infill, accompany: a continuation model's name
   tasks::InfillOptions infill;
   tasks::AccompanyOptions accompany;
+  std::shared_ptr<const StoredRecording> recording;   // recording: the upload to continue
+  tasks::RecordingOptions rec;                         // recording: seconds, instrument, sampling
 };
+inline constexpr double kMaxRecordingContinueSeconds = 120;
 inline constexpr int kMaxToolVariations = 8;   // drumify variations, clips
 inline constexpr int kMaxInterpolateSteps = 16;
 inline constexpr int kMaxInterpolateBars = 16;  // each input of interpolate (16 bars, 16 steps: 3.8 s on a busy 2-core machine)

@@ -17,6 +17,8 @@
 #include "continuo/error.hpp"
 #include "continuo/midi.hpp"
 #include "continuo/model.hpp"
+#include "continuo/recording.hpp"
+#include "continuo/transcribe.hpp"
 #include "studio/api_json.hpp"
 #include "studio/assets.hpp"
 #include "studio/audio_encode.hpp"
@@ -82,6 +84,7 @@ struct Server::Impl {
   Options opt;
   httplib::Server http;
   ScoreStore store;
+  RecordingStore recordings;
   AudioCache audio_cache;
   ModelCache models;
   std::mutex render_mu, encode_mu;
@@ -94,6 +97,9 @@ struct Server::Impl {
   static constexpr int kMaxToolsWaiting = 8;
   std::optional<drums::Net> groove_net, drumify_net;
   std::optional<vae::Vae> melody_vae, drums_vae;
+  // basic-pitch, loaded on the first recording; one transcription at a time (it uses every core)
+  std::mutex transcribe_mu;
+  std::optional<audio::BasicPitch> basic_pitch;
   // infill and accompany (a continuation model, up to tens of seconds): one at a time, beside the
   // quick tools above, so that a long accompaniment does not hold up a Groove
   std::mutex rewrite_mu;
@@ -112,6 +118,7 @@ struct Server::Impl {
   explicit Impl(Options o)
       : opt(std::move(o)),
         store(opt.max_scores),
+        recordings(opt.max_recordings, opt.recordings_bytes),
         audio_cache(opt.audio_cache_bytes),
         models(opt.models_dir),
         jobs(opt.workers, opt.max_queue, [this](Job& j) { run_job(j, models, store); }) {
@@ -126,6 +133,9 @@ struct Server::Impl {
   void handle_generate(const httplib::Request& req, httplib::Response& res);
   void handle_upload(const httplib::Request& req, httplib::Response& res);
   void handle_audio(const httplib::Request& req, httplib::Response& res);
+  void handle_recording(const httplib::Request& req, httplib::Response& res);
+  std::shared_ptr<const std::vector<uint8_t>> recording_wav(const StoredScore& st);
+  std::shared_ptr<const StoredRecording> recording_or_404(const std::string& id);
   void handle_tool(const std::string& tool, const httplib::Request& req, httplib::Response& res);
   model::ModelFiles tool_model(const std::string& name);
 };
@@ -153,7 +163,7 @@ void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& 
     throw HttpError{503, "busy", "the studio is busy with other tools' requests; try again in a moment"};
   }
   Waiting waiting{tools_waiting};
-  if (tool == "infill" || tool == "accompany") {
+  if (tool == "infill" || tool == "accompany" || tool == "recording") {
     auto files = models.find(r.model);
     if (!files) throw HttpError{404, "not_found", "model '" + r.model.substr(0, 60) + "' is not available"};
     std::lock_guard lock(rewrite_mu);
@@ -178,7 +188,38 @@ void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& 
       rewrite.events = events;
       return !rewrite.stop.load();
     };
-    if (tool == "infill") {
+    if (tool == "recording") {
+      const auto& rec = *r.recording;
+      const int per_variation = tasks::recording_events(rec.heard, rec.clip.seconds(), r.rec);
+      const int variations = r.rec.sampling.variations;
+      std::mutex counts_mu;
+      std::vector<int> counts(size_t(variations), 0);
+      const tasks::ProgressFn each = [&](int v, int events) {
+        int sum = 0;
+        {
+          std::lock_guard l(counts_mu);
+          counts[size_t(v)] = events;
+          for (int c : counts) sum += c;
+        }
+        return progress(double(sum) / std::max(1, per_variation * variations), sum);
+      };
+      auto cont = tasks::continue_recording(*model, rec.heard, rec.clip.seconds(), r.rec, each);
+      if (rewrite.stop.load()) throw Error(ErrorCode::kCancelled, "stopped: the recording was not continued");
+      json list = json::array();
+      const std::string base = stem_of(rec.name) + "-continued";
+      for (size_t i = 0; i < cont.both.size(); ++i) {
+        auto link = std::make_shared<SoundLink>();
+        link->recording = rec.id;
+        link->seam_s = cont.seam_s;
+        link->added = std::move(cont.added[i]);
+        const std::string name = base + (cont.both.size() > 1 ? "-" + std::to_string(i + 1) : "") + ".mid";
+        list.push_back(score_json(*store.add(std::move(cont.both[i]), safe_name(name, ""), {}, std::move(link))));
+      }
+      send_json(res, 201, {{"tool", tool}, {"scores", std::move(list)}, {"seed", r.rec.sampling.seed}, {"model", r.model},
+                           {"recording", rec.id}, {"seam", std::round(cont.seam_s * 1000) / 1000},
+                           {"seconds", r.rec.seconds}, {"events", per_variation}});
+      return;
+    } else if (tool == "infill") {
       outs = tasks::infill(*model, r.a->score, r.infill, progress);
       stem = stem_of(r.a->name) + "-infill-" + std::to_string(r.infill.first_bar) +
              (r.infill.last_bar != r.infill.first_bar ? "-" + std::to_string(r.infill.last_bar) : "");
@@ -299,6 +340,7 @@ GenerateContext Server::Impl::generate_context() {
     return names;
   };
   ctx.score = [this](const std::string& id) { return score_or_404(id); };
+  ctx.recording = [this](const std::string& id) { return recording_or_404(id); };
   return ctx;
 }
 
@@ -388,7 +430,20 @@ void Server::Impl::handle_audio(const httplib::Request& req, httplib::Response& 
     format = *f;
   }
   auto st = score_or_404(req.matches[1]);
-  auto wav = audio_cache.get(st->id);
+  // ?of=notes|recording: the notes rendered, or (a score made from a recording) the recording,
+  // with the continuation rendered and joined on where there is one; the default is the recording
+  // when there is one
+  bool of_recording = bool(st->sound);
+  if (req.has_param("of")) {
+    const std::string of = req.get_param_value("of");
+    if ((of != "notes" && of != "recording") || req.get_param_value_count("of") != 1)
+      throw HttpError{400, "invalid_argument", "'of' must be notes or recording (once), not '" + of.substr(0, 20) + "'"};
+    of_recording = of == "recording";
+    if (of_recording && !st->sound)
+      throw HttpError{400, "invalid_argument", "'" + st->name.substr(0, 60) + "' was not made from a recording: ask for of=notes"};
+  }
+  const std::string base_key = of_recording ? st->id + ".rec" : st->id;
+  auto wav = of_recording ? recording_wav(*st) : audio_cache.get(st->id);
   if (!wav) {
     std::lock_guard lock(render_mu);   // one FluidSynth at a time (the soundfont is ~150 MB)
     wav = audio_cache.get(st->id);
@@ -407,7 +462,7 @@ void Server::Impl::handle_audio(const httplib::Request& req, httplib::Response& 
   // a compressed format is encoded from the WAV and cached beside it (same cache, same limit)
   std::shared_ptr<const std::vector<uint8_t>> body = wav;
   if (format != AudioFormat::kWav) {
-    const std::string key = st->id + "." + audio_format_name(format);
+    const std::string key = base_key + "." + audio_format_name(format);
     body = audio_cache.get(key);
     if (!body) {
       std::lock_guard lock(encode_mu);   // one encoder at a time (Vorbis takes a core for a moment)
@@ -418,7 +473,8 @@ void Server::Impl::handle_audio(const httplib::Request& req, httplib::Response& 
       }
     }
   }
-  res.set_header("Content-Disposition", "attachment; filename=\"" + safe_name(st->name, std::string(".") + audio_format_name(format)) + "\"");
+  const std::string stem = of_recording || !st->sound ? st->name : st->name.substr(0, st->name.rfind('.')) + "-notes.mid";
+  res.set_header("Content-Disposition", "attachment; filename=\"" + safe_name(stem, std::string(".") + audio_format_name(format)) + "\"");
   res.set_header("Cache-Control", "private, max-age=3600");
   // the cache may drop it: the response keeps its own reference
   res.set_content_provider(
@@ -426,6 +482,139 @@ void Server::Impl::handle_audio(const httplib::Request& req, httplib::Response& 
       [body](size_t offset, size_t length, httplib::DataSink& sink) {
         return sink.write(reinterpret_cast<const char*>(body->data()) + offset, length);
       });
+}
+
+std::shared_ptr<const StoredRecording> Server::Impl::recording_or_404(const std::string& id) {
+  auto r = recordings.get(id);
+  if (!r)
+    throw HttpError{404, "not_found",
+                    "recording '" + id.substr(0, 40) + "' not found (the studio keeps the " + std::to_string(opt.max_recordings) +
+                        " most recent recordings, " + std::to_string(opt.recordings_bytes >> 20) + " MiB of sound; upload it again)"};
+  return r;
+}
+
+namespace {
+json recording_json(const StoredRecording& r) {
+  auto r3 = [](double x) { return std::round(x * 1000) / 1000; };
+  return {{"id", r.id}, {"name", r.name}, {"format", r.format}, {"seconds", r3(r.clip.seconds())},
+          {"sample_rate", r.source_rate}, {"bpm", r3(r.heard.grid.bpm)}, {"beats", r.heard.grid.beats.size()},
+          {"beats_per_bar", r.heard.grid.beats_per_bar}, {"notes", r.heard.notes.size()}, {"seam", r3(r.seam_s)},
+          {"score", r.score_id}, {"transcribe_seconds", r3(r.transcribe_seconds)}};
+}
+
+// A mono recording as 16-bit PCM.
+audio::Audio pcm_of(const audio::Signal& s) {
+  audio::Audio a;
+  a.sample_rate = s.sample_rate;
+  a.channels = 1;
+  a.samples.resize(s.samples.size());
+  for (size_t i = 0; i < s.samples.size(); ++i)
+    a.samples[i] = int16_t(std::clamp<long>(std::lround(double(s.samples[i]) * 32767.0), -32768, 32767));
+  return a;
+}
+}  // namespace
+
+std::shared_ptr<const std::vector<uint8_t>> Server::Impl::recording_wav(const StoredScore& st) {
+  const std::string key = st.id + ".rec";
+  if (auto wav = audio_cache.get(key)) return wav;
+  auto rec = recordings.get(st.sound->recording);
+  if (!rec)
+    throw HttpError{404, "not_found", "the recording behind '" + st.name.substr(0, 60) + "' is no longer kept (the studio keeps the " +
+                                          std::to_string(opt.max_recordings) + " most recent); upload it again"};
+  std::shared_ptr<const std::vector<uint8_t>> wav;
+  if (st.sound->seam_s < 0) {
+    wav = std::make_shared<std::vector<uint8_t>>(audio::wav_bytes(pcm_of(rec->clip)));
+  } else {
+    std::lock_guard lock(render_mu);
+    if (auto again = audio_cache.get(key)) return again;
+    if (!renderer) {
+      audio::RenderOptions ro;
+      ro.soundfont = opt.soundfont;
+      ro.max_seconds = opt.max_audio_seconds;
+      renderer = std::make_unique<audio::Renderer>(ro);
+    }
+    wav = std::make_shared<std::vector<uint8_t>>(
+        audio::wav_bytes(tasks::join_continuation(*renderer, rec->clip, st.sound->added, st.sound->seam_s)));
+  }
+  audio_cache.put(key, wav);
+  return wav;
+}
+
+void Server::Impl::handle_recording(const httplib::Request& req, httplib::Response& res) {
+  std::string name = req.has_param("name") ? req.get_param_value("name") : "recording.wav";
+  const std::string* bytes = &req.body;
+  httplib::MultipartFormData file;
+  if (req.get_header_value("Content-Type").starts_with("multipart/form-data")) {
+    if (!req.has_file("file")) throw HttpError{400, "invalid_argument", "the form has no 'file' field"};
+    file = req.get_file_value("file");
+    bytes = &file.content;
+    if (!file.filename.empty()) name = file.filename;
+  }
+  name = safe_name(name, "");
+  if (bytes->empty())
+    throw HttpError{400, "invalid_argument", "the upload is empty: send the bytes of a recording (WAV, FLAC, Ogg or MP3)"};
+  if (bytes->size() > opt.max_recording_bytes)
+    throw HttpError{413, "too_large", name + " is " + std::to_string(bytes->size() >> 10) + " KiB; the studio accepts recordings of up to " +
+                                          std::to_string(opt.max_recording_bytes >> 20) + " MiB (a compressed format, FLAC, Ogg or MP3, holds more)"};
+  const std::span<const uint8_t> span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
+  const std::string format = audio::sniff_format(span.first(std::min<size_t>(span.size(), 64)));
+  if (format == "midi")
+    throw HttpError{415, "unsupported", name + " is a MIDI file: upload it with POST /api/scores (the page's \"Start from\")"};
+  if (format.empty())
+    throw HttpError{415, "unsupported", name + " is not a recording the studio can read (WAV, FLAC, Ogg Vorbis or Opus, MP3)"};
+  struct Waiting {
+    std::atomic<int>& n;
+    ~Waiting() { --n; }
+  };
+  if (++tools_waiting > kMaxToolsWaiting) {
+    --tools_waiting;
+    throw HttpError{503, "busy", "the studio is busy with other tools' requests; try again in a moment"};
+  }
+  Waiting waiting{tools_waiting};
+  audio::DecodeLimits limits;
+  limits.max_seconds = opt.max_recording_seconds;
+  auto rec = std::make_shared<StoredRecording>();
+  rec->name = name;
+  rec->format = format;
+  audio::Signal clip;
+  try {
+    clip = audio::decode(span, name, limits);
+  } catch (const Error& e) {
+    // over the length limit: too large; other limits (channels, rate): 422 as for any Error
+    if (e.code() == ErrorCode::kUnsupported && std::string_view(e.what()).find("longer than") != std::string_view::npos)
+      throw HttpError{413, "too_large", e.what()};
+    throw;
+  }
+  rec->source_rate = clip.sample_rate;
+  {
+    std::lock_guard lock(transcribe_mu);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!basic_pitch) {
+      try {
+        basic_pitch = audio::BasicPitch::load(opt.basic_pitch_dir.empty() ? audio::default_basic_pitch_dir() : opt.basic_pitch_dir);
+      } catch (const Error& e) {
+        throw HttpError{503, "unavailable", std::string("the transcription model cannot be loaded: ") + e.what()};
+      }
+    }
+    try {
+      rec->heard = audio::transcribe(clip, *basic_pitch);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::kInvalidArgument) throw HttpError{422, "no_notes", name + ": " + e.what()};
+      throw;
+    }
+    rec->transcribe_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  rec->seam_s = tasks::last_downbeat(rec->heard.grid, clip.seconds());
+  const int rate = audio::RenderOptions{}.sample_rate;   // the studio renders at the default rate
+  rec->clip = clip.sample_rate == rate ? std::move(clip) : audio::resample(clip, rate);
+  rec->id = new_id();
+  auto link = std::make_shared<SoundLink>();
+  link->recording = rec->id;
+  const auto dot = name.rfind('.');
+  auto st = store.add(rec->heard.score, safe_name((dot == std::string::npos ? name : name.substr(0, dot)) + ".mid", ""), {}, link);
+  rec->score_id = st->id;
+  const auto kept = recordings.add(std::move(rec));
+  send_json(res, 201, {{"recording", recording_json(*kept)}, {"score", score_json(*st)}});
 }
 
 void Server::Impl::routes() {
@@ -475,11 +664,14 @@ void Server::Impl::routes() {
                {"errors", errors.load()},
                {"scores", store.size()},
                {"audio_cache_bytes", audio_cache.bytes()},
+               {"recordings", recordings.size()},
+               {"recordings_bytes", recordings.bytes()},
                {"jobs", {{"running", s.running}, {"queued", s.queued}, {"workers", s.workers},
                          {"max_queue", s.max_queue}, {"submitted", s.submitted}, {"completed", s.completed},
                          {"cancelled", s.cancelled}, {"failed", s.failed}, {"rejected", s.rejected}}},
                {"limits", {{"max_upload_bytes", opt.max_upload_bytes}, {"max_events", opt.max_events},
-                           {"max_variations", opt.max_variations}, {"max_audio_seconds", opt.max_audio_seconds}}}});
+                           {"max_variations", opt.max_variations}, {"max_audio_seconds", opt.max_audio_seconds},
+                           {"max_recording_bytes", opt.max_recording_bytes}, {"max_recording_seconds", opt.max_recording_seconds}}}});
   }));
   http.Get("/api/models", wrap([this](const httplib::Request&, httplib::Response& res) {
     json list = json::array();
@@ -524,6 +716,11 @@ void Server::Impl::routes() {
 
   // the running infill or accompany (one at a time): how far it is, and stopping it (it then
   // answers 409 "cancelled")
+  http.Post("/api/recordings", wrap([this](const httplib::Request& req, httplib::Response& res) { handle_recording(req, res); }));
+  http.Get(R"(/api/recordings/([0-9a-f]{1,32}))", wrap([this](const httplib::Request& req, httplib::Response& res) {
+    send_json(res, 200, recording_json(*recording_or_404(req.matches[1])));
+  }));
+
   http.Get("/api/tools/progress", wrap([this](const httplib::Request&, httplib::Response& res) {
     std::lock_guard l(rewrite.mu);
     if (rewrite.tool.empty()) return send_json(res, 200, {{"running", false}});
@@ -564,7 +761,8 @@ void Server::Impl::routes() {
     std::string msg;
     switch (res.status) {
       case 404: msg = "no such endpoint: " + req.method + " " + req.path.substr(0, 100) + " (see docs/API.md)"; break;
-      case 413: msg = "the request body is larger than the studio accepts (" + std::to_string(opt.max_upload_bytes / 1024) + " KiB of MIDI)"; break;
+      case 413: msg = "the request body is larger than the studio accepts (" + std::to_string(opt.max_upload_bytes / 1024) + " KiB of MIDI, " +
+                      std::to_string(opt.max_recording_bytes >> 20) + " MiB of audio)"; break;
       case 405: msg = "method not allowed"; break;
       default: msg = "bad request"; break;
     }
@@ -577,7 +775,8 @@ void Server::Impl::routes() {
                              "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'"},
                             {"X-Content-Type-Options", "nosniff"}});
   // body limit: base64 JSON of the largest MIDI upload, plus room
-  http.set_payload_max_length(opt.max_upload_bytes * 4 / 3 + 65536);
+  // MIDI arrives as base64 in JSON too; a recording as raw bytes or a form (each handler checks its own limit)
+  http.set_payload_max_length(std::max(opt.max_upload_bytes * 4 / 3, opt.max_recording_bytes) + 65536);
   // answers are written as headers, then body: without TCP_NODELAY the body of every answer after
   // the first on a kept-alive connection waits ~40 ms for the client's delayed ACK (the soak test)
   http.set_tcp_nodelay(true);

@@ -28,6 +28,12 @@ struct Options {
   size_t audio_cache_bytes = 256u << 20;
   double max_audio_seconds = 900;        // longer scores are not rendered
   std::string soundfont;                 // empty: audio::default_soundfont()
+  // recordings (POST /api/recordings): WAV, FLAC, Ogg or MP3, transcribed with basic-pitch
+  size_t max_recording_bytes = 16u << 20;
+  double max_recording_seconds = 300;
+  size_t max_recordings = 16;            // kept at once (the least recently used go first)...
+  size_t recordings_bytes = 256u << 20;  // ...and their samples in memory at most
+  std::string basic_pitch_dir;           // empty: audio::default_basic_pitch_dir()
 };
 
 class Server {

@@ -10,6 +10,9 @@
 // a tool's error from the server shown in the page. Infill: bars chosen by dragging across the
 // input roll, tracks by checkboxes, the passage shaded in the rolls, every note outside it kept;
 // Accompany: the kept track note for note, the new instruments and drum kit, busy while it works.
+// Audio: a rendered recording dropped on the panel, heard (its notes in the roll, the recording
+// played back), continued in two variations, played, downloaded (the recording unchanged up to the
+// seam), and a file that is not a recording refused.
 // $CONTINUO_SCREENSHOTS=DIR writes the screenshots there (docs/ uses them); $STUDIO_MODELS=DIR
 // serves those models instead of a random-weight one (the tools' networks are always the shipped ones).
 import { spawn, execFileSync } from 'node:child_process';
@@ -569,6 +572,98 @@ try {
   }
   await page.fill('#accompany-candidates', '2');
   await page.fill('#accompany-variations', '1');
+
+  // ---- Audio: a recording (the example rendered by FluidSynth) dropped, heard, continued, played
+  const take = path.join(scratch, 'take.wav');
+  execFileSync(binary, ['render', path.join(root, 'examples', 'example.mid'), '-o', take], { stdio: 'ignore' });
+  const takeBytes = fs.readFileSync(take);
+  const takeSeconds = takeBytes.readUInt32LE(takeBytes.indexOf('data') + 4) / (takeBytes.readUInt32LE(24) * takeBytes.readUInt16LE(22) * 2);
+  await openTool('recording');
+  check((await page.textContent('#audio-info')).trim() === 'No recording yet.' && await page.isHidden('#audio-players'),
+    'audio: no recording yet, no players');
+  await page.setInputFiles('#audio-file', take);
+  const heard = await waitFor(page, () => document.querySelectorAll('#history li').length === 1 && state.recording &&
+    document.querySelector('#score-info').textContent.startsWith('take.mid:') && !document.body.dataset.busy, null, 'audio: the recording is heard', 60000);
+  const rec = await page.evaluate(() => state.recording);
+  const transcription = await page.evaluate(() => state.input);
+  if (heard) {
+    check(rec.notes > 40 && Math.abs(rec.seconds - takeSeconds) < 0.05 && rec.bpm > 60 && rec.bpm < 200,
+      `audio: notes heard, its length and tempo (${rec.notes} notes, ${rec.seconds} s of ${takeSeconds.toFixed(2)}, ${rec.bpm} BPM)`);
+    check(transcription.notes.length > 40 && transcription.recording && transcription.recording.id === rec.id,
+      `audio: the transcription is the input piece (${transcription.notes.length} notes)`);
+    const input = Number(await page.getAttribute('#input-card canvas', 'data-prompt-notes'));
+    check(input === transcription.notes.length, `audio: the heard notes are in the input roll (${input})`);
+    check(/^take\.wav: [0-9.]+ s, [0-9]+ BPM, [0-9]+ notes heard .*last downbeat, [0-9.]+ s\.$/.test((await page.textContent('#audio-info')).trim()),
+      `audio: the panel describes the recording: "${(await page.textContent('#audio-info')).trim()}"`);
+    check(await page.isVisible('#audio-players') && (await page.getAttribute('#audio-original', 'src')).endsWith(`/api/scores/${rec.score}/audio?of=recording`) &&
+      (await page.getAttribute('#audio-notes', 'src')).endsWith('?of=notes'), 'audio: players for the recording and for the notes heard');
+    // the recording as the server plays it back: a WAV as long as the upload
+    const back = await page.evaluate(async (id) => {
+      const b = new Uint8Array(await (await fetch(`/api/scores/${id}/audio?of=recording`)).arrayBuffer());
+      const v = new DataView(b.buffer);
+      return { riff: String.fromCharCode(...b.subarray(0, 4)), rate: v.getUint32(24, true), channels: v.getUint16(22, true), bytes: v.getUint32(40, true) };
+    }, rec.score);
+    const backSeconds = back.bytes / (back.rate * back.channels * 2);
+    check(back.riff === 'RIFF' && Math.abs(backSeconds - takeSeconds) < 0.01, `audio: the recording plays back as it was uploaded (${backSeconds.toFixed(2)} s)`);
+    // Play on the input card plays the recording, with the playhead on the heard notes' beats
+    await page.click('#input-card .play');
+    const playing = await waitFor(page, () => Number(document.body.dataset.audioTime || 0) > 0.3 &&
+      Number(document.querySelector('#input-card canvas').dataset.playhead || 0) > 0, null, 'audio: the recording plays with a moving playhead');
+    if (playing) check(await page.evaluate(() => document.querySelector('#player').src.includes(`/api/scores/${state.input.id}/audio`)), 'audio: the input plays');
+    await page.click('#input-card .play');
+    await page.evaluate(() => { delete document.body.dataset.audioTime; });
+
+    await page.fill('#audio-seconds', '6');
+    await page.fill('#audio-instrument', 'vibraphone');
+    await page.fill('#audio-variations', '2');
+    await page.fill('#audio-seed', '4');
+    const recBody = [];
+    page.on('request', (r) => { if (r.url().endsWith('/api/tools/recording')) recBody.push(JSON.parse(r.postData())); });
+    const conts = await runTool('recording', 2, false);
+    const b = recBody[recBody.length - 1] || {};
+    check(b.recording === rec.id && b.seconds === 6 && b.instrument === 'vibraphone' && b.variations === 2 && b.seed === 4,
+      `audio: the request carries the panel's options ${JSON.stringify(b)}`);
+    if (conts.length === 2) {
+      const heardKeys = transcription.notes.map(noteKey).sort().join('|');
+      for (const [i, c] of conts.entries()) {
+        const added = c.notes.filter((n) => n[0] === 1);
+        const seamBeat = added.length ? Math.min(...added.map((n) => n[2])) : 0;
+        check(c.notes.filter((n) => n[0] === 0).map(noteKey).sort().join('|') === heardKeys &&
+          c.tracks.length === 2 && c.tracks[1].name === 'continuation' && c.tracks[1].program === 11 &&
+          c.recording && c.recording.id === rec.id && Math.abs(c.recording.seam - rec.seam) < 1e-3,
+          `audio: result ${i + 1} holds every heard note and a vibraphone continuation (${added.length} new notes, from beat ${seamBeat})`);
+      }
+      check(conts.some((c) => c.notes.some((n) => n[0] === 1)), 'audio: the continuations have new notes');
+      const dim = Number(await page.getAttribute(`${cards('recording')} canvas`, 'data-prompt-notes'));
+      check(dim === transcription.notes.length, `audio: the heard notes are drawn dimmed in the results (${dim})`);
+      await page.screenshot({ path: path.join(shots, 'studio-audio.png') });
+      await playBriefly('recording', `${cards('recording')}[data-variation="0"]`);
+      const card0 = `${cards('recording')}[data-variation="0"]`;
+      const wav = await download(`${card0} .dl-wav`, 'continued.wav');
+      const wavSeconds = wav.readUInt32LE(wav.indexOf('data') + 4) / (wav.readUInt32LE(24) * wav.readUInt16LE(22) * 2);
+      check(wav.toString('latin1', 0, 4) === 'RIFF' && wavSeconds > rec.seam + 1 && wavSeconds < rec.seam + 12,
+        `audio: the WAV download is the recording up to the seam plus the continuation (${wavSeconds.toFixed(2)} s, seam ${rec.seam} s)`);
+      // the recording itself, sample for sample, up to the seam (the crossfade starts there)
+      const upTo = Math.floor(rec.seam * 44100) - 10;
+      const at = (buf, i) => buf.readInt16LE(buf.indexOf('data') + 8 + i * 2 * buf.readUInt16LE(22));
+      let same = true;
+      for (let i = 0; i < upTo && same; i += 97) same = Math.abs(at(wav, i) - Math.round((at(takeBytes, i) + (takeBytes.readUInt16LE(22) > 1 ? takeBytes.readInt16LE(takeBytes.indexOf('data') + 8 + i * 4 + 2) : at(takeBytes, i))) / 2)) <= 2;
+      check(same, 'audio: before the seam the download is the recording (mono), sample for sample');
+      const ogg = await download(`${card0} .dl-ogg`, 'continued.ogg');
+      check(ogg.toString('latin1', 0, 4) === 'OggS', 'audio: the Ogg download is an Ogg stream');
+      await checkMidi('recording', card0, conts[0]);
+    }
+  }
+  // a file that is not a recording gets the server's message
+  await page.setInputFiles('#audio-file', { name: 'memo.txt', mimeType: 'text/plain', buffer: Buffer.from('not a sound\n') });
+  await waitFor(page, () => !document.querySelector('#error').hidden && !document.body.dataset.busy, null, 'audio: an error for a file that is not a recording');
+  const audioErr = await page.textContent('#error');
+  check(/^memo\.txt.*not a recording/.test(audioErr), `audio: readable error: "${audioErr}"`);
+  // a recording dropped where MIDI goes is taken to the Audio panel
+  await page.click('#tool-tabs button[data-tool="continue"]');
+  await page.setInputFiles('#file', take);
+  await waitFor(page, (old) => state.recording && state.recording.id !== old && !document.body.dataset.busy, rec ? rec.id : '', 'audio: a recording given as the piece is heard');
+  check(await page.isVisible('#panel-recording'), 'audio: a recording given as the piece opens the Audio panel');
 
   // ---- a file that is not MIDI
   await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are not notes\n') });

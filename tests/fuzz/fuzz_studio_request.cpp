@@ -4,7 +4,8 @@
 //   - the body of POST /api/generate (parse_generate), against a fake server with the models
 //     "default" and "piano" and two stored scores, "a1" (with notes) and "b2" (without);
 //   - a JSON body of POST /api/scores (parse_upload_json: example or base64 MIDI);
-//   - the body of POST /api/tools/<tool> (parse_tool) for each tool and an unknown one, with a third
+//   - the body of POST /api/tools/<tool> (parse_tool) for each tool and an unknown one (a recording
+//     "r1" is known to the recording tool), with a third
 //     score "c3" of two tracks, the second without notes (infill's tracks, accompany's keep);
 //   - the body of POST /api/jobs/<id>/stop (parse_stop) for a job of 3 variations;
 //   - the ?name= of an upload, through safe_name (the query string itself is split by cpp-httplib).
@@ -59,6 +60,15 @@ const GenerateContext& context() {
       auto it = scores.find(id);
       if (it == scores.end()) throw HttpError{404, "not_found", "score '" + id.substr(0, 40) + "' not found"};
       return it->second;
+    };
+    c.recording = [](const std::string& id) {
+      static const auto rec = [] {
+        auto r = std::make_shared<StoredRecording>();
+        r->id = "r1";
+        return std::shared_ptr<const StoredRecording>(r);
+      }();
+      if (id != "r1") throw HttpError{404, "not_found", "recording '" + id.substr(0, 40) + "' not found"};
+      return rec;
     };
     return c;
   }();
@@ -121,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (u.midi.size() > body.size() * 3 / 4 + 3) bug("upload: more decoded bytes than the base64 in the body holds");
   });
 
-  for (const char* tool : {"groove", "drumify", "interpolate", "clips", "infill", "accompany", "fold"}) {
+  for (const char* tool : {"groove", "drumify", "interpolate", "clips", "infill", "accompany", "recording", "fold"}) {
     expect_request_or_bad_request("POST /api/tools/<tool>", [&] {
       const ToolRequest r = parse_tool(tool, body, context());
       if (r.a && r.a->id != "a1" && r.a->id != "c3") bug("tools: a score without notes got through:", r.a->id);
@@ -149,6 +159,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (ac.instruments.size() > 16 || ac.chunk_bars < 1 || ac.chunk_bars > 16) bug("accompany: an option out of range");
         for (const auto& x : ac.instruments)
           if (x.program < 0 || x.program > 127) bug("accompany: an instrument out of range");
+      }
+      if (t == "recording") {
+        if (!r.recording || r.recording->id != "r1") bug("recording: no recording, or an unknown one");
+        if (r.model != "default" && r.model != "piano") bug("recording: an unknown model got through:", r.model);
+        const auto& o = r.rec;
+        const auto& so = o.sampling;
+        if (!within(o.seconds, 1, kMaxRecordingContinueSeconds) || o.program < 0 || o.program > 127 || so.events != 0 ||
+            so.variations < 1 || so.variations > kMaxVariations || !within(so.temperature, 0, 5) || !within(so.top_p, 0.01f, 1) ||
+            so.top_k < 0 || so.top_k > 1000 || !within(so.key_strength, 0, 10))
+          bug("recording: an option out of range");
       }
       if (!within(r.groove.strength, 0, 2)) bug("groove: strength out of range");
       const auto& d = r.drumify;

@@ -155,6 +155,9 @@ def main():
         "tool_accompany": {"score": "c3", "keep": [0], "instruments": ["piano", 33], "drums": "jazz", "candidates": 2,
                            "chunk_bars": 4, "variations": 2, "temperature": 1.0, "seed": "random"},
         "tool_accompany_string": {"score": "a1", "instruments": "piano, acoustic bass", "drums": None},
+        "tool_recording": {"recording": "r1", "model": "piano", "seconds": 12.5, "instrument": "vibraphone", "variations": 2,
+                           "temperature": 0.9, "top_p": 0.95, "top_k": 40, "key_strength": 0.5, "seed": 4},
+        "tool_recording_program": {"recording": "r1", "instrument": 11},
     }
     for name, body in bodies.items():
         write(t, name + ".json", json.dumps(body).encode())

@@ -2,7 +2,7 @@
 """Soak test of the studio (tools/studio_load.py --soak), label "slow": three minutes of mixed
 traffic on every endpoint of docs/API.md (uploads of MIDI and JSON, generation read to the end,
 hung up on and stopped, scores, MIDI and audio, jobs, models, the tools (Groove, Drumify,
-Interpolate, Clips, Infill, Accompany), the page and its assets, and malformed requests to each) from 8 clients. Fails if a request is lost (no answer, or an answer
+Interpolate, Clips, Infill, Accompany), recordings (uploads good and bad, continued), the page and its assets, and malformed requests to each) from 8 clients. Fails if a request is lost (no answer, or an answer
 that is neither the documented result nor a JSON error), a job is left over, the server dies, or
 its memory is not flat: the highest RSS of the last 10% of the run more than 32 MiB above the
 highest of the first 25%, or above 600 MiB at any time. The server runs with --steady-malloc
