@@ -55,6 +55,7 @@ struct EvalArgs {
   float key_strength = 0.0f;
   float loop_guard = 1.0f;
   float part_balance = -1.0f;
+  float pitched_anchor = -1.0f;
   float key_anchor = -1.0f;
   float copy_anchor = -1.0f;
   bool with_drums = false;
@@ -87,6 +88,8 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--copy-anchor", a->copy_anchor, "groove anchor for --continuations (0 = off; default: the model's own)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--loop-guard", a->loop_guard, "loop guard for --continuations (1 = off)")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--pitched-anchor", a->pitched_anchor, "phrase anchor of pitched parts for --continuations (0 = off; default: the model's own)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--part-balance", a->part_balance, "part balance for --continuations (0 = off; default: the model's own)")
       ->check(CLI::Range(0.0, 4.0));
   app.add_option("--key-strength", a->key_strength, "keep-the-key strength for --continuations (0 = the model alone)")
@@ -272,6 +275,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       co.key_strength = a->key_strength;
       co.loop_guard = a->loop_guard;
       co.part_balance = a->part_balance;
+      co.pitched_anchor = a->pitched_anchor;
       co.key_anchor = a->key_anchor;
       co.copy_anchor = a->copy_anchor;
       co.with_drums = a->with_drums;

@@ -32,6 +32,7 @@ struct SamplingArgs {
   float copy_anchor = -1.0f;
   float loop_guard = 1.0f;
   float part_balance = -1.0f;
+  float pitched_anchor = -1.0f;
   std::string seed = "random";
   bool no_controls = false;
   std::string bpm, time_signature, key;
@@ -59,6 +60,10 @@ void add_sampling(CLI::App& app, SamplingArgs& a) {
   app.add_option("--loop-guard", a.loop_guard,
                  "share of the copy path kept once a bar repeats more often than the prompt ever repeated one (1 = off)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--pitched-anchor", a.pitched_anchor,
+                 "with the groove anchor, anchor a pitched part too when the prompt repeats at least this share of "
+                 "its notes at a period of bars: its riff or phrase goes on (0 = off; default: the model's own)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--part-balance", a.part_balance,
                  "keep the prompt's parts playing: raise a part that falls silent, lower one that crowds out the others "
                  "(0 = off; default: the model's own, see its card)")
@@ -82,6 +87,7 @@ engine::SampleOptions sampling(const SamplingArgs& a, uint64_t* seed_out) {
   s.copy_anchor = a.copy_anchor;
   s.loop_guard = a.loop_guard;
   s.part_balance = a.part_balance;
+  s.pitched_anchor = a.pitched_anchor;
   s.allow_controls = !a.no_controls;
   if (a.seed == "random") {
     s.seed = std::random_device{}() % 1000000;

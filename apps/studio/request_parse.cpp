@@ -45,6 +45,7 @@ JobRequest parse_generate(const std::string& body, const GenerateContext& ctx) {
   s.copy_anchor = float(f.number("copy_anchor", -1.0, 0.0, 1.0));  // absent: the model's own
   s.loop_guard = float(f.number("loop_guard", 1.0, 0.0, 1.0));
   s.part_balance = float(f.number("part_balance", -1.0, 0.0, 4.0));   // absent: the model's own
+  s.pitched_anchor = float(f.number("pitched_anchor", -1.0, 0.0, 1.0));   // absent: the model's own
   s.allow_controls = f.boolean("allow_controls", true);
   auto seed = f.seed("seed");
   s.seed = seed ? *seed : std::random_device{}() % 1000000;

@@ -152,6 +152,12 @@ struct SampleOptions {
   // lowered. Not applied with forced events (infill, accompany). 0 = off; < 0: the model's own
   // (model::Config::part_balance); at most 4.
   float part_balance = -1.0f;
+  // Phrase anchor for pitched parts (with the groove anchor, copy_anchor > 0): a pitched part whose
+  // prompt repeats at a period of 1, 2, 4 or 8 bars in at least this share of its notes is
+  // anchored like the drums, so that its riff, chords or phrase go on from the prompt rather than
+  // from the model's last bar. 0 = pitched parts never anchored; < 0: the model's own
+  // (model::Config::pitched_anchor); at most 1.
+  float pitched_anchor = -1.0f;
   // Optional: asked after each event of variation v; true stops that variation alone, keeping
   // what it made so far (e.g. a stop button under one of several variations).
   std::function<bool(int variation)> stop_variation;

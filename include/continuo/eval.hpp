@@ -88,6 +88,7 @@ struct ContinuationOptions {
   float key_anchor = -1.0f;    // engine::SampleOptions::key_anchor (< 0: the model's own)
   float copy_anchor = -1.0f;   // engine::SampleOptions::copy_anchor (< 0: the model's own)
   float part_balance = -1.0f;  // engine::SampleOptions::part_balance (< 0: the model's own)
+  float pitched_anchor = -1.0f;  // engine::SampleOptions::pitched_anchor (< 0: the model's own)
   bool with_drums = false;     // only pieces whose prompt has at least 16 drum hits (the groove)
   float loop_guard = 1.0f;     // engine::SampleOptions::loop_guard
   std::string save_dir;        // if set: each piece's prompt + true continuation and each sample as MIDI

@@ -76,6 +76,8 @@ struct Config {
                                 // on the model's validation split (its card); absent: 0, no groove anchor
   double part_balance = 0;      // sampling default (engine::SampleOptions::part_balance), 0..4, chosen
                                 // on the model's validation split (its card); absent: 0, off
+  double pitched_anchor = 0;    // sampling default (engine::SampleOptions::pitched_anchor), 0..1;
+                                // absent: 0, pitched parts never anchored
   std::string description;   // one line for `continuo models`
   bool operator==(const Config&) const = default;
 };

@@ -45,6 +45,7 @@ std::string config_to_json(const Config& c) {
   if (c.key_anchor > 0) j["key_anchor"] = c.key_anchor;
   if (c.copy_anchor > 0) j["copy_anchor"] = c.copy_anchor;
   if (c.part_balance > 0) j["part_balance"] = c.part_balance;
+  if (c.pitched_anchor > 0) j["pitched_anchor"] = c.pitched_anchor;
   j["description"] = c.description;
   return j.dump(2) + "\n";
 }
@@ -75,6 +76,7 @@ void check_config(const Config& c, const std::string& path) {
   if (!(c.key_anchor >= 0 && c.key_anchor <= 1)) throw bad("\"key_anchor\" must be a number from 0 to 1");
   if (!(c.copy_anchor >= 0 && c.copy_anchor <= 1)) throw bad("\"copy_anchor\" must be a number from 0 to 1");
   if (!(c.part_balance >= 0 && c.part_balance <= 4)) throw bad("\"part_balance\" must be a number from 0 to 4");
+  if (!(c.pitched_anchor >= 0 && c.pitched_anchor <= 1)) throw bad("\"pitched_anchor\" must be a number from 0 to 1");
   if (c.d_model % c.n_heads != 0 || (c.d_model / c.n_heads) % 2 != 0)
     throw bad("d_model (" + std::to_string(c.d_model) + ") must be a multiple of 2 * n_heads (" +
               std::to_string(c.n_heads) + ")");
@@ -161,6 +163,10 @@ Config parse_config(std::string_view text, const std::string& path) {
   if (auto it = j.find("part_balance"); it != j.end()) {   // 0..4: check_config
     if (!it->is_number()) throw bad("\"part_balance\" must be a number from 0 to 4");
     c.part_balance = it->get<double>();
+  }
+  if (auto it = j.find("pitched_anchor"); it != j.end()) {   // 0..1: check_config
+    if (!it->is_number()) throw bad("\"pitched_anchor\" must be a number from 0 to 1");
+    c.pitched_anchor = it->get<double>();
   }
   check_config(c, path);
   return c;

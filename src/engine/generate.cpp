@@ -59,6 +59,7 @@ void check_options(const SampleOptions& o) {
   if (!(o.key_strength >= 0.0f && o.key_strength <= 10.0f)) bad("key_strength must be between 0 and 10");
   if (!(o.key_anchor <= 1.0f)) bad("key_anchor must be at most 1 (or negative: the model's own)");
   if (!(o.copy_anchor <= 1.0f)) bad("copy_anchor must be at most 1 (or negative: the model's own)");
+  if (!(o.pitched_anchor <= 1.0f)) bad("pitched_anchor must be at most 1 (or negative: the model's own)");
   if (!(o.part_balance <= 4.0f)) bad("part_balance must be at most 4 (or negative: the model's own)");
   if (!(o.loop_guard >= 0.0f && o.loop_guard <= 1.0f)) bad("loop_guard must be between 0 and 1");
   for (size_t i = 0; i < o.forced.size(); ++i) {
@@ -241,9 +242,11 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   // the groove anchor (SampleOptions::copy_anchor): drum parts the prompt repeated, proposed from
   // their pattern for good; below, the weight of such a proposal once its time and track are chosen
   const double copy_anchor = copying ? (opt.copy_anchor < 0 ? m.cfg.copy_anchor : double(opt.copy_anchor)) : 0.0;
-  // drum parts only: pitched parts anchored too (at a prompt share of 0.8 or more) moved the
-  // continuations' density further from their prompts' on the validation split and gained nothing
-  if (copy_anchor > 0) copies0.anchor(/*other_min_share=*/2.0);
+  // pitched parts only with SampleOptions::pitched_anchor (their share of repeats at least that):
+  // at 0.6, the bundled example's piano, bass and flute go on with the prompt's phrase instead of
+  // a one-bar loop of drones; at 0.8 almost no pitched part qualifies (docs/EVAL.md, session 11)
+  const double pitched = opt.pitched_anchor < 0 ? m.cfg.pitched_anchor : double(opt.pitched_anchor);
+  if (copy_anchor > 0) copies0.anchor(/*other_min_share=*/pitched > 0 ? pitched : 2.0);
   std::vector<tokenizer::CopyTracker> copies(copying ? static_cast<size_t>(B) : 0, copies0);
   std::vector<CopyMixture> mixes(static_cast<size_t>(B));
   // A diagnostic: CONTINUO_COPY_TRACE=1 prints each event's mixture weights and proposals, and

@@ -323,6 +323,7 @@ std::vector<ContinuationRow> continuations(const engine::Model& m, const train::
       so.key_strength = opt.key_strength;
       so.loop_guard = opt.loop_guard;
       so.part_balance = opt.part_balance;
+      so.pitched_anchor = opt.pitched_anchor;
       so.key_anchor = opt.key_anchor;
       so.copy_anchor = opt.copy_anchor;
       so.seed = opt.seed + i;

@@ -8,6 +8,7 @@
 #include <array>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "continuo/error.hpp"
 #include "continuo/eval.hpp"
@@ -191,6 +192,7 @@ TEST(CopyModels, ThePartBalanceKeepsTheExamplesPianoAndBass) {
   for (int on = 0; on < 2; ++on) {
     SampleOptions so = cli_defaults();
     so.part_balance = on ? 2.0f : 0.0f;
+    so.pitched_anchor = 0;   // the balance alone (the phrase anchor keeps parts playing too: below)
     so.events = 600;
     so.variations = 3;
     so.seed = 1;
@@ -216,6 +218,73 @@ TEST(CopyModels, ThePartBalanceKeepsTheExamplesPianoAndBass) {
   EXPECT_EQ(generate(m, prompt, own), generate(m, prompt, explicit_));
   SampleOptions bad = cli_defaults();
   bad.part_balance = 5;
+  EXPECT_THROW(generate(m, prompt, bad), continuo::Error);
+}
+
+// How much the pitched parts of the first `bars` whole bars after `from` (4/4, counted from the
+// stream's start) play what the prompt played at the same place of its phrase: per bar, the best
+// F1 of its (place in the bar, track, pitch) notes against the bar 4 or 8 bars earlier, averaged.
+double phrase_f1(const std::vector<tokenizer::Event>& seq, size_t from, int bars) {
+  using tokenizer::Field;
+  const int64_t bar = 4 * tokenizer::kStepsPerBeat;
+  std::map<int64_t, std::set<std::tuple<int64_t, int, int>>> notes;   // bar -> (place, track, pitch)
+  std::array<bool, tokenizer::kMaxTracks> drum{};
+  int64_t now = 0, start = 0;
+  for (size_t i = 0; i < seq.size(); ++i) {
+    const auto& e = seq[i];
+    now += e[Field::kDt];
+    if (i + 1 == from) start = (now + bar - 1) / bar;
+    if (e.kind() == tokenizer::Kind::kTrack) drum[e[Field::kTrack] % tokenizer::kMaxTracks] = e[Field::kValue] >= tokenizer::kDrumKitBase;
+    if (e.kind() == tokenizer::Kind::kNote && !drum[e[Field::kTrack] % tokenizer::kMaxTracks])
+      notes[now / bar].insert({now % bar, e[Field::kTrack], e[Field::kValue]});
+  }
+  double sum = 0;
+  for (int64_t b = start; b < start + bars; ++b) {
+    double best = 0;
+    for (int64_t k : {4, 8}) {
+      const auto& x = notes[b];
+      const auto& y = notes[b - k];
+      size_t both = 0;
+      for (const auto& n : x) both += y.count(n);
+      if (!x.empty() && !y.empty()) best = std::max(best, 2.0 * double(both) / double(x.size() + y.size()));
+    }
+    sum += best;
+  }
+  return sum / bars;
+}
+
+// The phrase anchor (SampleOptions::pitched_anchor, 0.6 in default's config): the example's
+// piano, flute and bass repeat their 4-bar phrase in the prompt closely enough to be anchored, and
+// the first bars after the prompt go on with it; without it they fall into a one-bar loop.
+TEST(CopyModels, ThePitchedAnchorGoesOnWithTheExamplesPhrase) {
+  Model m = Model::load(model::find_model("default"));
+  ASSERT_GT(m.config().pitched_anchor, 0) << "default ships with the phrase anchor";
+  auto prompt = example_events();
+  if (prompt.back().kind() == tokenizer::Kind::kEos) prompt.pop_back();
+  double f1[2] = {0, 0};
+  for (int on = 0; on < 2; ++on) {
+    SampleOptions so = cli_defaults();
+    so.pitched_anchor = on ? -1.0f : 0.0f;   // the model's own, or off
+    so.events = 300;
+    so.variations = 4;
+    so.seed = 1;
+    for (const auto& gen : generate(m, prompt, so)) {
+      auto seq = prompt;
+      seq.insert(seq.end(), gen.begin(), gen.end());
+      f1[on] += phrase_f1(seq, prompt.size(), 4) / 4;
+    }
+  }
+  std::cout << "[ phrase of the example ] F1 of the pitched parts' first 4 bars against the prompt 4 or 8 bars "
+               "earlier: "
+            << f1[0] << " (off), " << f1[1] << " (anchored)\n";
+  EXPECT_GT(f1[1], f1[0] + 0.1);
+  SampleOptions own = cli_defaults(), explicit_ = cli_defaults();
+  own.events = explicit_.events = 64;
+  own.pitched_anchor = -1;
+  explicit_.pitched_anchor = float(m.config().pitched_anchor);
+  EXPECT_EQ(generate(m, prompt, own), generate(m, prompt, explicit_));
+  SampleOptions bad = cli_defaults();
+  bad.pitched_anchor = 1.5f;
   EXPECT_THROW(generate(m, prompt, bad), continuo::Error);
 }
 
