@@ -1,16 +1,19 @@
 // `continuo continue`, `continuo generate`: sampling options as in MIDI Composer.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <tuple>
 
 #include "cli/audio_continue.hpp"
 #include "cli/cli.hpp"
 #include "cli/vae_cli.hpp"
+#include "continuo/drums.hpp"
 #include "continuo/error.hpp"
 #include "continuo/tasks.hpp"
 #include "continuo/transcribe.hpp"
@@ -328,7 +331,7 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
 }, 12};
 
 struct AccompanyArgs : RewriteArgs {
-  std::string keep, instruments, drums;
+  std::string keep, instruments, drums, drummer = "drumify";
   int chunk = 2;
 };
 
@@ -341,6 +344,10 @@ Verb accompany_verb{"accompany", "Keep some tracks note for note and write new p
       ->expected(0, 1)->default_str("standard");
   add_rewrite(app, *a, 4, "versions drawn per chunk of bars; the one under which the kept tracks' next bars are likeliest is kept");
   app.add_option("--chunk-bars", a->chunk, "bars written and chosen at a time")->check(CLI::Range(1, 64));
+  app.add_option("--drummer", a->drummer,
+                 "who writes the drums: drumify (models/drumify, following the other parts' rhythm) or model (the "
+                 "continuation model)")
+      ->check(CLI::IsMember({"drumify", "model"}));
   return [a] {
     check_output(a->out);
     score::Score s = score::load(a->in);
@@ -353,6 +360,18 @@ Verb accompany_verb{"accompany", "Keep some tracks note for note and write new p
     opt.candidates = a->candidates;
     opt.chunk_bars = a->chunk;
     auto m = engine::Model::load(model::find_model(a->model));
+    std::optional<drums::Net> drummer;
+    const bool drums_asked = std::any_of(opt.instruments.begin(), opt.instruments.end(), [](const auto& i) { return i.drums; }) ||
+                             opt.instruments.empty();
+    if (a->drummer == "drumify" && drums_asked) {
+      try {
+        drummer = drums::Net::load(model::find_model("drumify"));
+        opt.drummer = &*drummer;
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::kNotFound) throw;
+        std::cerr << "note: the drumify model is not installed (" << e.what() << "); the continuation model writes the drums\n";
+      }
+    }
     return rewrite_and_write("accompany", *a, seed, [&](const tasks::RewriteProgressFn& progress) {
       return tasks::accompany(m, s, opt, progress);
     });

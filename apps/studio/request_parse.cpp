@@ -259,6 +259,10 @@ ToolRequest parse_tool(const std::string& tool, const std::string& body, const G
       if (o.instruments.size() > 16) throw HttpError{400, "invalid_argument", "at most 16 instruments"};
       o.candidates = f.integer("candidates", 4, 1, kMaxCandidates);
       o.chunk_bars = f.integer("chunk_bars", 2, 1, 16);
+      if (auto d = f.string("drummer", 20)) {
+        if (*d != "drumify" && *d != "model") throw HttpError{400, "invalid_argument", "'drummer' must be \"drumify\" or \"model\""};
+        r.drumify_drums = *d == "drumify";
+      }
       sampling(o.sampling);
       work = bars * o.sampling.variations * o.candidates;
     }

@@ -59,6 +59,7 @@ struct ToolRequest {
   std::string model;                         // infill, accompany: a continuation model's name
   tasks::InfillOptions infill;
   tasks::AccompanyOptions accompany;
+  bool drumify_drums = true;                 // accompany: drums by Drumify ("drummer": "drumify"), else by the model
   std::shared_ptr<const StoredRecording> recording;   // recording: the upload to continue
   tasks::RecordingOptions rec;                         // recording: seconds, instrument, sampling
 };

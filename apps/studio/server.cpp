@@ -149,7 +149,7 @@ model::ModelFiles Server::Impl::tool_model(const std::string& name) {
 void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& req, httplib::Response& res) {
   const ToolRequest r = parse_tool(tool, req.body, generate_context());
   std::vector<score::Score> outs;
-  std::string stem;
+  std::string stem, drummer_used;
   auto stem_of = [](const std::string& name) {
     const auto dot = name.rfind('.');
     return (dot == std::string::npos || dot == 0 ? name : name.substr(0, dot)).substr(0, 60);
@@ -224,7 +224,14 @@ void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& 
       stem = stem_of(r.a->name) + "-infill-" + std::to_string(r.infill.first_bar) +
              (r.infill.last_bar != r.infill.first_bar ? "-" + std::to_string(r.infill.last_bar) : "");
     } else {
-      outs = tasks::accompany(*model, r.a->score, r.accompany, progress);
+      tasks::AccompanyOptions o = r.accompany;
+      if (r.drumify_drums) {
+        std::lock_guard l(tools_mu);   // loaded once, under the quick tools' lock; Net::run is const (safe beside a Drumify)
+        if (!drumify_net && models.find("drumify")) drumify_net = drums::Net::load(tool_model("drumify"));
+        if (drumify_net) o.drummer = &*drumify_net;
+      }
+      drummer_used = o.drummer ? "drumify" : "model";
+      outs = tasks::accompany(*model, r.a->score, o, progress);
       stem = stem_of(r.a->name) + "-accompanied";
     }
   } else {
@@ -264,6 +271,7 @@ void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& 
   if (tool == "infill") out["seed"] = r.infill.sampling.seed;
   if (tool == "accompany") out["seed"] = r.accompany.sampling.seed;
   if (tool == "infill" || tool == "accompany") out["model"] = r.model;
+  if (tool == "accompany") out["drummer"] = drummer_used;
   send_json(res, 201, out);
 }
 

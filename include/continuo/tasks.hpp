@@ -19,6 +19,10 @@
 #include "continuo/engine.hpp"
 #include "continuo/score.hpp"
 
+namespace continuo::drums {
+class Net;
+}
+
 namespace continuo::tasks {
 
 // An instrument for conditioning: a GM program (0..127) or a drum kit.
@@ -94,6 +98,10 @@ struct AccompanyOptions {
   // was chosen on 12 validation songs, docs/EVAL.md "Infill and accompany").
   double density_weight = 2;
   engine::SampleOptions sampling;      // `events` is not used
+  // A Drumify network (models/drumify; drums::Net): when given, each new drum part is written by
+  // it, following the onsets of every pitched part of the result (kept and new), in place of the
+  // continuation model's drums, which wander (docs/EVAL.md, "Accompany"). Null: the model's own.
+  const drums::Net* drummer = nullptr;
 };
 
 // What a choice was made on, per variation: the summed negative log-likelihood (nats) of the

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "continuo/drums.hpp"
 #include "continuo/error.hpp"
 #include "continuo/tasks.hpp"
 #include "score/internal.hpp"
@@ -513,6 +514,26 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
                                 uint8_t(e[Field::kValue2])});
       }
       out.tracks.push_back(std::move(t));
+    }
+    // Drumify in place of the model's drums: a steady part that follows the others' rhythm
+    if (opt.drummer) {
+      for (size_t j = 0; j < add.size(); ++j) {
+        if (!add[j].drums) continue;
+        drums::DrumifyOptions d;
+        d.keep_input = false;
+        d.seed = so.seed + uint64_t(v);
+        for (size_t t = 0; t < out.tracks.size(); ++t)
+          if (!out.tracks[t].is_drum && !out.tracks[t].notes.empty()) d.tracks.push_back(int(t));
+        if (d.tracks.empty()) break;
+        auto drummed = drums::drumify(*opt.drummer, out, d);
+        for (const auto& t : drummed.at(0).tracks)
+          if (t.is_drum) {
+            auto& mine = out.tracks[kept.tracks.size() + j];
+            mine.notes = t.notes;
+            mine.controls.clear();
+            break;
+          }
+      }
     }
     score::normalize(out);
     outs.push_back(std::move(out));

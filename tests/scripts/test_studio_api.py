@@ -478,6 +478,15 @@ try:
     status, j2 = post_json(port, "/api/tools/accompany", {"score": sid, "keep": [1], "instruments": "piano, acoustic bass",
                                                           "drums": "jazz", "candidates": 2, "variations": 2, "seed": 3})
     check(status == 201 and [sc["notes"] for sc in j2["scores"]] == [sc["notes"] for sc in accompanied], "accompany: same seed, same music")
+    check(j.get("drummer") == "drumify" and j2.get("drummer") == "drumify", f"accompany: Drumify writes the drums by default: {j.get('drummer')}")
+    status, j3 = post_json(port, "/api/tools/accompany", {"score": sid, "keep": [1], "instruments": "piano, acoustic bass",
+                                                          "drums": "jazz", "candidates": 2, "variations": 2, "seed": 3, "drummer": "model"})
+    pitched = lambda sc: [n for n in sc["notes"] if n[0] != 3]
+    drummed = lambda sc: [n for n in sc["notes"] if n[0] == 3]
+    check(status == 201 and j3.get("drummer") == "model" and
+          [pitched(sc) for sc in j3["scores"]] == [pitched(sc) for sc in accompanied] and
+          [drummed(sc) for sc in j3["scores"]] != [drummed(sc) for sc in accompanied],
+          f"accompany with \"drummer\": \"model\": the same pitched parts, the model's own drums: {status} {str(j3)[:200]}")
     status, j = post_json(port, "/api/tools/accompany", {"score": sid, "keep": [0, 3], "instruments": ["violin", 33], "drums": None, "seed": 1})
     check(status == 201 and [t["instrument"] for t in j["scores"][0]["tracks"]][2:] == ["Violin", "Electric Bass (finger)"] and
           note_tuples(j["scores"][0], {0, 1}) == sorted(((0 if n[0] == 0 else 1),) + tuple(n[1:]) for n in up["notes"] if n[0] in (0, 3)),
@@ -544,6 +553,7 @@ try:
         ("accompany", {"score": two["id"], "keep": [1]}, 400, "track 1 of the score has no notes to keep"),
         ("accompany", {"score": silent}, 400, "no notes"),
         ("accompany", {"score": sid, "instruments": 5}, 400, "'instruments'"),
+        ("accompany", {"score": sid, "drummer": "bongo"}, 400, "'drummer'"),
         ("accompany", {"score": sid, "instruments": [True]}, 400, "'instruments'"),
         ("accompany", {"score": sid, "instruments": "kazoo-9000"}, 400, "kazoo-9000"),
         ("accompany", {"score": sid, "instruments": ["piano"] * 17}, 400, "at most 16"),
