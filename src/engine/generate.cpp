@@ -108,11 +108,12 @@ uint16_t best_scale(const float* w) {
 // in the long half of the pitch-class context: no change for a pitch class with at least half
 // the uniform share (1/24), at most -3.9 x strength for one that is absent. It only holds back
 // pitch classes the music has (nearly) not used: among the used ones it changes nothing, so it
-// cannot narrow a melody onto its most frequent notes. With `scale` (a piece made from nothing,
-// or from a prompt of under 32 pitched notes) the pitch classes of the key that fits the shares
-// best count as used too: otherwise the few pitch classes of a new piece's first bars became
-// its only ones (the most frequent pitch took 22% of the notes, median of 32 seeds, against
-// 10-21% in real pieces: docs/EVAL.md, session 11). Nothing before the first pitched note.
+// cannot narrow a melody onto its most frequent notes. With `use_scale` (a piece made from
+// nothing: no pitched note in the prompt and no key asked) the pitch classes of the key that fits
+// the shares best count as used too: otherwise the few pitch classes of a new piece's first bars
+// became its only ones (the most frequent pitch took 22% of the notes, median of 32 seeds, against
+// 10-21% in real pieces: docs/EVAL.md, session 11). A prompt's notes or an asked key keep the
+// stricter rule (tests Generate.KeyStrength*). Nothing before the first pitched note.
 void key_bias(const tokenizer::PitchContext& c, float strength, bool use_scale, float* logits) {
   float sum = 0;
   for (int i = 0; i < 12; ++i) sum += c[size_t(12 + i)];
@@ -493,7 +494,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           if (anchor > 0) m.add_key_prior(prompt_ctx, prompt_notes, logits.data() + i * V, t * anchor);
           if (opt.key_strength > 0) {
             key_bias(keys[size_t(v)].current(), t * opt.key_strength * key_evidence(keys[size_t(v)]),
-                     prompt_notes < tokenizer::kKeyPriorEvidence, logits.data() + i * V);
+                     /*use_scale=*/prompt_notes == 0 && prompt_key < 0, logits.data() + i * V);
           }
           const int banned = runs[size_t(v)].banned(partial[size_t(v)][Field::kDt], partial[size_t(v)][Field::kTrack], run_limit);
           if (banned >= 0 && size_t(banned) < mask.size()) mask[size_t(banned)] = 0;
