@@ -255,7 +255,8 @@ double phrase_f1(const std::vector<tokenizer::Event>& seq, size_t from, int bars
 
 // The phrase anchor (SampleOptions::pitched_anchor, 0.6 in default's config): the example's
 // piano, flute and bass repeat their 4-bar phrase in the prompt closely enough to be anchored, and
-// the first bars after the prompt go on with it; without it they fall into a one-bar loop.
+// the first bars after the prompt go on with it; without it they fall into a one-bar loop
+// (12 variations: with 4, one seed's luck moved the difference by 0.05).
 TEST(CopyModels, ThePitchedAnchorGoesOnWithTheExamplesPhrase) {
   Model m = Model::load(model::find_model("default"));
   ASSERT_GT(m.config().pitched_anchor, 0) << "default ships with the phrase anchor";
@@ -266,18 +267,18 @@ TEST(CopyModels, ThePitchedAnchorGoesOnWithTheExamplesPhrase) {
     SampleOptions so = cli_defaults();
     so.pitched_anchor = on ? -1.0f : 0.0f;   // the model's own, or off
     so.events = 300;
-    so.variations = 4;
+    so.variations = 12;
     so.seed = 1;
     for (const auto& gen : generate(m, prompt, so)) {
       auto seq = prompt;
       seq.insert(seq.end(), gen.begin(), gen.end());
-      f1[on] += phrase_f1(seq, prompt.size(), 4) / 4;
+      f1[on] += phrase_f1(seq, prompt.size(), 4) / 12;
     }
   }
   std::cout << "[ phrase of the example ] F1 of the pitched parts' first 4 bars against the prompt 4 or 8 bars "
                "earlier: "
             << f1[0] << " (off), " << f1[1] << " (anchored)\n";
-  EXPECT_GT(f1[1], f1[0] + 0.1);
+  EXPECT_GT(f1[1], f1[0] + 0.07);   // measured: +0.16 with run 11's weights, +0.11 with run 12's
   SampleOptions own = cli_defaults(), explicit_ = cli_defaults();
   own.events = explicit_.events = 64;
   own.pitched_anchor = -1;
