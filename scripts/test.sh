@@ -10,10 +10,10 @@ bash scripts/setup.sh
 bash scripts/build.sh
 ../shared/data/unpack >/dev/null 2>&1 || echo "note: corpora not available; corpus tests will skip" >&2
 status=0
-# CI's time limit (30 minutes on two cores) trims two samples: the studio soak runs 90 s (180 s
+# CI's time limit (30 minutes on two cores) trims two samples: the studio soak runs 60 s (180 s
 # when run alone; docs/RELIABILITY.md) and the mido oracle reads 150 corpus files (300). Set
 # either variable to run them in full.
-export CONTINUO_SOAK_SECONDS=${CONTINUO_SOAK_SECONDS:-90} CONTINUO_ORACLE_FILES=${CONTINUO_ORACLE_FILES:-150}
+export CONTINUO_SOAK_SECONDS=${CONTINUO_SOAK_SECONDS:-60} CONTINUO_ORACLE_FILES=${CONTINUO_ORACLE_FILES:-150}
 (cd build && ctest --output-on-failure -j"$(nproc)" --timeout 1200) || status=1
 # the unit tests under ASan + UBSan and the threaded parts under TSan (docs/RELIABILITY.md)
 bash scripts/sanitize.sh || status=1
