@@ -80,6 +80,24 @@ void widen_listen_backlog(int port) {
 
 }  // namespace
 
+// A place among the tool requests waiting for their turn (at most `max`, else 503), held for the
+// request's life.
+class ToolSlot {
+ public:
+  ToolSlot(std::atomic<int>& waiting, int max) : n_(waiting) {
+    if (++n_ > max) {
+      --n_;
+      throw HttpError{503, "busy", "the studio is busy with other tools' requests; try again in a moment"};
+    }
+  }
+  ~ToolSlot() { --n_; }
+  ToolSlot(const ToolSlot&) = delete;
+  ToolSlot& operator=(const ToolSlot&) = delete;
+
+ private:
+  std::atomic<int>& n_;
+};
+
 struct Server::Impl {
   Options opt;
   httplib::Server http;
@@ -154,15 +172,7 @@ void Server::Impl::handle_tool(const std::string& tool, const httplib::Request& 
     const auto dot = name.rfind('.');
     return (dot == std::string::npos || dot == 0 ? name : name.substr(0, dot)).substr(0, 60);
   };
-  struct Waiting {
-    std::atomic<int>& n;
-    ~Waiting() { --n; }
-  };
-  if (++tools_waiting > kMaxToolsWaiting) {
-    --tools_waiting;
-    throw HttpError{503, "busy", "the studio is busy with other tools' requests; try again in a moment"};
-  }
-  Waiting waiting{tools_waiting};
+  const ToolSlot slot(tools_waiting, kMaxToolsWaiting);
   if (tool == "infill" || tool == "accompany" || tool == "recording") {
     auto files = models.find(r.model);
     if (!files) throw HttpError{404, "not_found", "model '" + r.model.substr(0, 60) + "' is not available"};
@@ -570,15 +580,7 @@ void Server::Impl::handle_recording(const httplib::Request& req, httplib::Respon
     throw HttpError{415, "unsupported", name + " is a MIDI file: upload it with POST /api/scores (the page's \"Start from\")"};
   if (format.empty())
     throw HttpError{415, "unsupported", name + " is not a recording the studio can read (WAV, FLAC, Ogg Vorbis or Opus, MP3)"};
-  struct Waiting {
-    std::atomic<int>& n;
-    ~Waiting() { --n; }
-  };
-  if (++tools_waiting > kMaxToolsWaiting) {
-    --tools_waiting;
-    throw HttpError{503, "busy", "the studio is busy with other tools' requests; try again in a moment"};
-  }
-  Waiting waiting{tools_waiting};
+  const ToolSlot slot(tools_waiting, kMaxToolsWaiting);
   audio::DecodeLimits limits;
   limits.max_seconds = opt.max_recording_seconds;
   auto rec = std::make_shared<StoredRecording>();
