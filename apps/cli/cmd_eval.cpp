@@ -63,6 +63,7 @@ struct EvalArgs {
   std::string accompany;
   int candidates = 0, bars = 0;
   double density_weight = -1;
+  bool blind = false;
   std::string save_dir;
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
 };
@@ -114,6 +115,8 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--bars", a->bars, "--infill: bars written (default 4); --accompany: bars of each song (default 32)")->check(CLI::Range(1, 256));
   app.add_option("--density-weight", a->density_weight, "--infill / --accompany: weight of the note density in the choice (default: the library's)")
       ->check(CLI::Range(0.0, 100.0));
+  app.add_flag("--blind", a->blind,
+               "--infill / --accompany with a future_context model: the chosen row does not know what follows (the ablation)");
   app.add_flag("--skip-nll", a->skip_nll, "skip the bits-per-note comparison with the n-gram baseline");
   app.add_flag("--json", a->json, "print JSON");
   return [a] {
@@ -132,6 +135,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (a->bars) o.bars = a->bars;
       if (a->candidates) o.candidates = a->candidates;
       o.density_weight = a->density_weight;
+      o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;
       o.save_dir = a->save_dir;
@@ -163,6 +167,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (a->bars) o.bars = a->bars;
       if (a->candidates) o.candidates = a->candidates;
       o.density_weight = a->density_weight;
+      o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;
       o.save_dir = a->save_dir;

@@ -78,6 +78,8 @@ Verb train_verb{"train", "Train a model on token shards (resumes from a checkpoi
       if (s.is_eval)
         std::fprintf(stderr, " | val %.4f nats/event, %.3f bits/event, %.3f bits/note", s.val_loss,
                      s.val_bits_per_event, s.val_bits_per_note);
+      if (s.is_eval && s.val_future_bits_per_note >= 0)
+        std::fprintf(stderr, " (%.3f with known futures)", s.val_future_bits_per_note);
       std::fprintf(stderr, "\n");
     });
     std::printf("final validation loss %.4f nats/event; model in %s\n", val, c.out_dir.c_str());

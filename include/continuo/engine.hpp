@@ -158,6 +158,11 @@ struct SampleOptions {
   // from the model's last bar. 0 = pitched parts never anchored; < 0: the model's own
   // (model::Config::pitched_anchor); at most 1.
   float pitched_anchor = -1.0f;
+  // The known future (models with future_context; infill and accompany, tasks/infill.cpp): notes
+  // the piece will have, at their times (grid steps from the prompt's start, as `forced` counts
+  // them; any order). When not empty, the network reads tokenizer::future_context(known, now)
+  // after every event, prompt included; other models ignore it. Empty: a plain continuation.
+  std::vector<tokenizer::KnownNote> known;
   // Optional: asked after each event of variation v; true stops that variation alone, keeping
   // what it made so far (e.g. a stop button under one of several variations).
   std::function<bool(int variation)> stop_variation;

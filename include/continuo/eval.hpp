@@ -162,6 +162,9 @@ CopyHits copy_source_hits(const train::Split& split);
 struct InfillEvalOptions {
   int pieces = 30, context_bars = 4, bars = 4, seam_bars = 2, candidates = 16;
   double density_weight = -1;   // < 0: tasks::InfillOptions' default
+  // A future_context model: the infill row knows what follows (false: blind, for the ablation),
+  // and a fifth row writes one candidate knowing it. The continuation row is always blind.
+  bool known_future = true;
   float temperature = 1.0f, top_p = 0.98f, key_strength = 0.5f;
   uint64_t seed = 1;
   std::string save_dir;
@@ -191,6 +194,9 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
 struct AccompanyEvalOptions {
   int pieces = 20, bars = 32, candidates = 4, chunk_bars = 2;
   double density_weight = -1;   // < 0: tasks::AccompanyOptions' default
+  // A future_context model: the chosen row knows the melody ahead (false: blind), and a fourth
+  // row writes one candidate knowing it. The one-candidate baseline is always blind.
+  bool known_future = true;
   float temperature = 1.0f, top_p = 0.98f, key_strength = 0.5f;
   uint64_t seed = 1;
   std::string save_dir;

@@ -18,6 +18,7 @@
 //   model.embed_fields.{f}.weight [vocab_f, d]   model.embed_beat_pos.weight [24, d]
 //   model.embed_bar_pos.weight [32, d]
 //   model.embed_pitch_context.weight [d, 24]  (only with pitch_context: x += W @ context)
+//   model.embed_future_context.weight [d, 34] (only with future_context: x += W @ known future)
 //   model.layers.{i}.input_layernorm.weight [d]
 //   model.layers.{i}.self_attn.{q,k,v,o}_proj.weight [d, d]
 //   model.layers.{i}.post_attention_layernorm.weight [d]
@@ -25,6 +26,8 @@
 //   model.norm.weight [d]
 //   heads.embed.{g}.weight [vocab_g, d]  (g = 0..4)
 //   heads.{f}.norm.weight [d]  heads.{f}.proj.weight [d_head, d]  heads.{f}.out.weight [vocab_f, d_head]
+//   heads.future_prior [2, 12]  (only with future_prior: value logits of a pitched note's pitch p
+//                             += tokenizer::future_prior_bias(known future after the last event, F)[p % 12])
 //   heads.key_prior [2, 12]  (only with key_prior: value logits of a pitched note's pitch p
 //                             += tokenizer::key_prior_bias(context after the last event, A)[p % 12])
 //   heads.copy.length [K, 17]  heads.copy.hits [K, 17]  heads.copy.distance [K, 9]
@@ -64,6 +67,8 @@ struct Config {
   double norm_eps = 1e-5;
   bool controls = true;      // tokenizer option the model was trained with
   bool pitch_context = false;   // input: the pitch-class context (tokenizer::PitchContextTracker)
+  bool future_context = false;  // input: the known future (tokenizer::future_context; infill, accompany)
+  bool future_prior = false;    // output (with future_context): pitch logits += tokenizer::future_prior_bias (heads.future_prior)
   bool key_prior = false;       // output: pitch logits += tokenizer::key_prior_bias (heads.key_prior)
   bool key_evidence = false;    // the key prior grows with the notes in the context (tokenizer::key_prior_evidence)
   bool copy_prior = false;      // output: the next event is a learned mixture of the network and

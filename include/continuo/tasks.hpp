@@ -85,6 +85,10 @@ struct InfillOptions {
   // the lookahead's nats per event. 0: the lookahead alone. 16 and 2 were chosen on the
   // validation split (docs/EVAL.md, "Infill").
   double density_weight = 2;
+  // A model trained with a known future (model::Config::future_context) is told the notes after
+  // the passage and the kept tracks' notes (engine::SampleOptions::known). false: it writes
+  // blind to them, as a plain continuation model (for measuring what the future adds).
+  bool known_future = true;
   engine::SampleOptions sampling;    // variations, temperature, seed...; `events` is not used
 };
 
@@ -97,6 +101,9 @@ struct AccompanyOptions {
   // far: this times |log ratio| is added to the lookahead's nats per event (0: not at all; 2
   // was chosen on 12 validation songs, docs/EVAL.md "Infill and accompany").
   double density_weight = 2;
+  // A future_context model is told the kept parts' notes for the whole piece (false: only as
+  // they come, as forced events).
+  bool known_future = true;
   engine::SampleOptions sampling;      // `events` is not used
   // A Drumify network (models/drumify; drums::Net): when given, each new drum part is written by
   // it, following the onsets of every pitched part of the result (kept and new), in place of the

@@ -129,6 +129,38 @@ class PitchContextTracker {
   std::array<bool, kMaxTracks> drum_{};
 };
 
+// The known future (models with `future_context`, docs/ARCHITECTURE.md): a model input that
+// tells the network what it will have to meet, never predicted. Infill knows the music after the
+// passage; accompany knows the kept parts for the whole piece. After each event at time `now`
+// (grid steps), with s the time of the first known note at or after `now`:
+//   [0]       1 (a known future is given; all zero when none is)
+//   [1..6]    one-hot distance s - now in beats: 0, <1, <2, <4, <8, >=8 or no known note left
+//   [7..18]   pitch classes of the known pitched notes in [s, s + 8 beats), shares summing to 1
+//   [19, 20]  log(1 + pitched notes) / 4 and log(1 + drum notes) / 4 in that window
+//   [21..32]  pitch classes of the known pitched notes in [now, now + 1 beat), shares
+//   [33]      the lowest known pitch in [s, s + 8 beats) / 127 (0 if none)
+// Computed from times alone, the same way in training (train::Batcher) and in generation
+// (engine::SampleOptions::known).
+inline constexpr int kFutureContextSize = 34;
+inline constexpr int kFutureWindowBeats = 8;
+using FutureContext = std::array<float, kFutureContextSize>;
+struct KnownNote {
+  int64_t at = 0;      // grid steps from the start
+  uint8_t pitch = 0;
+  bool drum = false;
+  bool operator<(const KnownNote& o) const { return at < o.at; }
+};
+// `known` sorted by time.
+FutureContext future_context(const std::vector<KnownNote>& known, int64_t now);
+// The future prior of models with `future_prior`: the value logits of pitch p of a note on a
+// pitched track get bias(p mod 12), with
+//   b(q) = sum_c F[0][(q - c) mod 12] * f[21 + c] + F[1][(q - c) mod 12] * f[7 + c],
+//   bias = b - mean(b),
+// F [2, 12] learned: a transposition-invariant map from the known notes' pitch classes (the next
+// beat's, the next 8 beats') to the next pitch's, so that a written part can consonate with the
+// notes it will meet. Zero without a known future.
+std::array<float, 12> future_prior_bias(const FutureContext& f, const float* F /* [2][12] */);
+
 // In-context copy proposals (models with `copy_prior`, docs/ARCHITECTURE.md): after each event,
 // up to kCopySources guesses of the next event taken from what the piece already did, computed
 // from the events alone, the same way in training, scoring and generation:

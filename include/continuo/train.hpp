@@ -100,6 +100,10 @@ struct TrainConfig {
   std::string init_from;
   // Train only the tensors whose names start with one of these (empty: all).
   std::vector<std::string> train_only;
+  // Learning-rate multipliers for the tensors whose names start with a key (e.g. a new input's
+  // weights, zero at the start of a fine-tuning run, that would otherwise move too slowly):
+  // {"model.embed_future_context": 25}. Each key must match a trained tensor; multipliers 0-1000.
+  std::map<std::string, double> lr_scale;
 };
 TrainConfig load_train_config(const std::string& path);   // JSON; unknown keys are errors
 // The same from the text of a config; `path` names it in error messages (Error(kInvalidArgument)
@@ -113,6 +117,7 @@ struct StepLog {
   std::array<double, tokenizer::kNumFields> fields{};
   bool is_eval = false;
   double val_loss = 0, val_bits_per_event = 0, val_bits_per_note = 0;
+  double val_future_bits_per_note = -1;   // models with future_context: with known futures drawn as in training
   std::string note;   // non-empty: a message, not a step (e.g. where fine-tuning started from)
 };
 using LogFn = std::function<void(const StepLog&)>;

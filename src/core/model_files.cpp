@@ -37,6 +37,8 @@ std::string config_to_json(const Config& c) {
   j["norm_eps"] = c.norm_eps;
   j["controls"] = c.controls;
   j["pitch_context"] = c.pitch_context;
+  if (c.future_context) j["future_context"] = true;
+  if (c.future_prior) j["future_prior"] = true;
   if (c.key_prior) j["key_prior"] = true;
   if (c.key_evidence) j["key_evidence"] = true;
   if (c.copy_prior) j["copy_prior"] = true;
@@ -71,6 +73,7 @@ void check_config(const Config& c, const std::string& path) {
   for (auto [key, value] : {std::pair{"rope_theta", c.rope_theta}, std::pair{"norm_eps", c.norm_eps}})
     if (!(value > 0) || !std::isfinite(value)) throw bad(std::string("\"") + key + "\" must be a positive number");
   if (c.copy_sources < 1) throw bad("\"copy_sources\" must be an integer >= 1");
+  if (c.future_prior && !c.future_context) throw bad("\"future_prior\" needs \"future_context\"");
   if (c.copy_sources > tokenizer::kCopySources)
     throw bad("\"copy_sources\" must be at most " + std::to_string(tokenizer::kCopySources));
   if (!(c.key_anchor >= 0 && c.key_anchor <= 1)) throw bad("\"key_anchor\" must be a number from 0 to 1");
@@ -148,6 +151,8 @@ Config parse_config(std::string_view text, const std::string& path) {
   get_double("norm_eps", c.norm_eps);
   get_bool("controls", c.controls);
   get_bool("pitch_context", c.pitch_context);
+  get_bool("future_context", c.future_context);
+  get_bool("future_prior", c.future_prior);
   get_bool("key_prior", c.key_prior);
   get_bool("key_evidence", c.key_evidence);
   get_bool("copy_prior", c.copy_prior);
@@ -186,6 +191,7 @@ void expected_tensors(const Config& c, const T& t) {
   t.push_back({"model.embed_beat_pos.weight", {tokenizer::kBeatPosSize, d}});
   t.push_back({"model.embed_bar_pos.weight", {tokenizer::kBarPosSize, d}});
   if (c.pitch_context) t.push_back({"model.embed_pitch_context.weight", {d, tokenizer::kPitchContextSize}});
+  if (c.future_context) t.push_back({"model.embed_future_context.weight", {d, tokenizer::kFutureContextSize}});
   for (int i = 0; i < c.n_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     t.push_back({p + "input_layernorm.weight", {d}});
@@ -205,6 +211,7 @@ void expected_tensors(const Config& c, const T& t) {
     t.push_back({p + "out.weight", {kFieldSizes[f], c.d_head}});
   }
   if (c.key_prior) t.push_back({"heads.key_prior", {2, 12}});
+  if (c.future_prior) t.push_back({"heads.future_prior", {2, 12}});
   if (c.copy_prior) {
     const int64_t K = c.copy_sources;
     t.push_back({"heads.copy.length", {K, tokenizer::kCopyLengthBuckets}});

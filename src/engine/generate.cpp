@@ -274,8 +274,10 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   tokenizer::Grammar grammar0(topt);
   tokenizer::PositionTracker tracker0;
   std::vector<Position> prompt_pos;
+  std::vector<int64_t> prompt_time;   // each prompt event's time (grid steps)
   for (const Event& e : prompt) {
     prompt_pos.push_back(tracker0.next(e));
+    prompt_time.push_back(tracker0.now());
     check_event(e, prompt_pos.back());
     grammar0.feed(e);
   }
@@ -354,13 +356,44 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   for (int v = 0; v < B; ++v) rng.emplace_back(variation_seed(opt.seed, v));
   const SampleParams params{opt.temperature, opt.top_k, opt.top_p};
 
+  // the known future (future_context models): features after each row's event, from its time
+  std::vector<tokenizer::KnownNote> known;
+  if (m.cfg.future_context && !opt.known.empty()) {
+    known = opt.known;
+    std::stable_sort(known.begin(), known.end());
+  }
+  // rows of a window of a sequence whose event times are `times` (a cropped window's header
+  // rows take the time of its first body event)
+  auto rows_with_future = [&](int seq, const tokenizer::Window& w, const std::vector<int64_t>& times) {
+    std::vector<Row> rows = rows_of(seq, w);
+    if (known.empty()) return rows;
+    const size_t body = std::min(rows.size() - tokenizer::Tokenizer::header_length(w.events), times.size());
+    const size_t head = rows.size() - body;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int64_t t = times[times.size() - body + (i < head ? 0 : i - head)];
+      rows[i].has_future = true;
+      rows[i].future = tokenizer::future_context(known, t);
+    }
+    return rows;
+  };
+  std::vector<std::vector<int64_t>> full_time(known.empty() ? 0 : size_t(B), prompt_time);
+  // each variation's known future after its last event (for the future prior)
+  std::vector<tokenizer::FutureContext> last_future(
+      known.empty() ? 0 : size_t(B), known.empty() ? tokenizer::FutureContext{} : tokenizer::future_context(known, prompt_time.back()));
+
   // prefill the prompt (or its most recent window) once, then share it
   Session::Impl s(m, B);
   if (int(prompt.size()) <= max_len) {
     tokenizer::Window w{prompt, prompt_pos};
-    s.forward(rows_of(0, w));
+    std::vector<Row> rows = rows_of(0, w);
+    if (!known.empty())
+      for (size_t i = 0; i < rows.size(); ++i) {
+        rows[i].has_future = true;
+        rows[i].future = tokenizer::future_context(known, prompt_time[i]);
+      }
+    s.forward(rows);
   } else {
-    s.forward(rows_of(0, slide_window(prompt, prompt_pos, prompt.size(), max_len)));
+    s.forward(rows_with_future(0, slide_window(prompt, prompt_pos, prompt.size(), max_len), prompt_time));
   }
   for (int v = 1; v < B; ++v) s.copy_seq(0, v);
 
@@ -492,6 +525,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           const float t = opt.temperature > 0 ? opt.temperature : 1.0f;
           m.add_key_prior(s.pitch[size_t(v)], logits.data() + i * V, t * (1 - anchor));
           if (anchor > 0) m.add_key_prior(prompt_ctx, prompt_notes, logits.data() + i * V, t * anchor);
+          if (!known.empty()) m.add_future_prior(last_future[size_t(v)], logits.data() + i * V, t);
           if (opt.key_strength > 0) {
             key_bias(keys[size_t(v)].current(), t * opt.key_strength * key_evidence(keys[size_t(v)]),
                      /*use_scale=*/prompt_notes == 0 && prompt_key < 0, logits.data() + i * V);
@@ -576,6 +610,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       if (!parts.empty()) parts[size_t(v)].next(e);
       full[size_t(v)].push_back(e);
       full_pos[size_t(v)].push_back(p);
+      if (!known.empty()) full_time[size_t(v)].push_back(tracker[size_t(v)].now());
       out[size_t(v)].push_back(e);
       if (trace && copying)
         std::fprintf(stderr, "copy v%d: chosen kind %d track %d value %d dt %d\n", v, int(e.kind()), int(e[Field::kTrack]),
@@ -588,9 +623,17 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       }
       if (s.len[size_t(v)] < max_len) {
         rows.push_back({v, e, p});
+        if (!known.empty()) {
+          rows.back().has_future = true;
+          rows.back().future = last_future[size_t(v)] = tokenizer::future_context(known, tracker[size_t(v)].now());
+        }
       } else {   // sliding window: header + the most recent half, ending with e
         s.reset_seq(v);
-        auto w = rows_of(v, slide_window(full[size_t(v)], full_pos[size_t(v)], full[size_t(v)].size(), max_len));
+        auto w = known.empty()
+                     ? rows_of(v, slide_window(full[size_t(v)], full_pos[size_t(v)], full[size_t(v)].size(), max_len))
+                     : rows_with_future(v, slide_window(full[size_t(v)], full_pos[size_t(v)], full[size_t(v)].size(), max_len),
+                                        full_time[size_t(v)]);
+        if (!known.empty()) last_future[size_t(v)] = w.back().future;
         rows.insert(rows.end(), w.begin(), w.end());
       }
     }

@@ -54,11 +54,13 @@ struct Model::Impl {
   std::vector<float> embed_fields[tokenizer::kNumFields];   // [vocab_f, d]
   std::vector<float> embed_beat, embed_bar;                 // [24, d], [32, d]
   std::vector<float> embed_pitch_context;                   // [d, 24] (empty without pitch_context)
+  std::vector<float> embed_future;                          // [d, 34] (empty without future_context)
   std::vector<LayerWeights> layers;
   std::vector<float> final_norm;                            // [d]
   std::vector<float> head_embed[tokenizer::kNumFields - 1]; // [vocab_g, d]
   HeadWeights heads[tokenizer::kNumFields];
   std::vector<float> key_prior;                             // [2 * 12] (empty without key_prior)
+  std::vector<float> future_prior;                          // [2 * 12] (empty without future_prior)
   // copy_prior (empty without): gate biases [K, 17] (length), [K, 17] (hits), [K, 9] (distance),
   // [K, 9] (history), [K, 8] (agree), gate weights [K, d], velocity logits [K]
   std::vector<float> copy_length, copy_hits, copy_distance, copy_history, copy_agree, copy_gate, copy_velocity;
@@ -80,6 +82,9 @@ struct Model::Impl {
   void add_key_prior(const tokenizer::PitchContextTracker& t, float* value_logits, float scale = 1.0f) const {
     add_key_prior(t.current(), t.notes(), value_logits, scale);
   }
+  // With future_prior: value logits (pitches 0..127) += scale * tokenizer::future_prior_bias(f, F).
+  // Only for a NOTE on a pitched track (the caller checks); does nothing for other models.
+  void add_future_prior(const tokenizer::FutureContext& f, float* value_logits, float scale = 1.0f) const;
   bool needs_pitch_context() const { return cfg.pitch_context || cfg.key_prior; }
 };
 
@@ -110,6 +115,8 @@ struct Row {
   int seq = 0;
   tokenizer::Event event;
   tokenizer::Position pos;
+  bool has_future = false;            // the known future after the event (future_context models)
+  tokenizer::FutureContext future{};
 };
 
 struct Session::Impl {

@@ -112,6 +112,12 @@ void Model::Impl::add_key_prior(const tokenizer::PitchContext& c, int notes, flo
   for (int p = 0; p < 128; ++p) value_logits[p] += scale * b[size_t(p % 12)];
 }
 
+void Model::Impl::add_future_prior(const tokenizer::FutureContext& f, float* value_logits, float scale) const {
+  if (future_prior.empty() || f[0] == 0) return;
+  const std::array<float, 12> b = tokenizer::future_prior_bias(f, future_prior.data());
+  for (int p = 0; p < 128; ++p) value_logits[p] += scale * b[size_t(p % 12)];
+}
+
 void CopyMixture::start(const Model::Impl& m, const float* h, const tokenizer::CopyProposals& p) {
   on = !m.copy_gate.empty();
   w[0] = 1;
@@ -241,7 +247,9 @@ Model Model::from_weights(const model::Config& cfg, const model::Weights& w, Wei
   p.embed_beat = get(w, "model.embed_beat_pos.weight").data;
   p.embed_bar = get(w, "model.embed_bar_pos.weight").data;
   if (cfg.pitch_context) p.embed_pitch_context = get(w, "model.embed_pitch_context.weight").data;
+  if (cfg.future_context) p.embed_future = get(w, "model.embed_future_context.weight").data;
   if (cfg.key_prior) p.key_prior = get(w, "heads.key_prior").data;
+  if (cfg.future_prior) p.future_prior = get(w, "heads.future_prior").data;
   if (cfg.copy_prior) {
     p.copy_length = get(w, "heads.copy.length").data;
     p.copy_hits = get(w, "heads.copy.hits").data;

@@ -108,6 +108,22 @@ void Session::Impl::forward(const std::vector<Row>& rows, std::vector<float>* al
     }
   }
 
+  // + W [d, 34] @ the known future
+  if (!m->embed_future.empty()) {
+    constexpr int64_t C = tokenizer::kFutureContextSize;
+    for (int64_t r = 0; r < R; ++r) {
+      if (!rows[size_t(r)].has_future) continue;
+      const tokenizer::FutureContext& c = rows[size_t(r)].future;
+      float* xr = x.data() + r * d;
+      for (int64_t i = 0; i < d; ++i) {
+        const float* w = m->embed_future.data() + i * C;
+        float s = 0;
+        for (int64_t j = 0; j < C; ++j) s += w[j] * c[size_t(j)];
+        xr[i] += s;
+      }
+    }
+  }
+
   const float scale = 1.0f / std::sqrt(float(dh));
   for (int l = 0; l < m->cfg.n_layers; ++l) {
     const LayerWeights& lw = m->layers[size_t(l)];

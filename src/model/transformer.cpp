@@ -93,6 +93,10 @@ BackboneImpl::BackboneImpl(const Config& c) {
     embed_pitch_context = register_module(
         "embed_pitch_context",
         torch::nn::Linear(torch::nn::LinearOptions(tokenizer::kPitchContextSize, c.d_model).bias(false)));
+  if (c.future_context)
+    embed_future_context = register_module(
+        "embed_future_context",
+        torch::nn::Linear(torch::nn::LinearOptions(tokenizer::kFutureContextSize, c.d_model).bias(false)));
   for (int i = 0; i < c.n_layers; ++i) layers->push_back(Layer(c));
   register_module("layers", layers);
   norm = register_module("norm", RMSNorm(c.d_model, c.norm_eps));
@@ -118,6 +122,7 @@ TransformerImpl::TransformerImpl(const Config& c) : cfg(c) {
   for (int f = 0; f < kNumFields; ++f)
     head.push_back(container->register_module(std::to_string(f), Head(c, tokenizer::kFieldSizes[f])));
   if (c.key_prior) key_prior = container->register_parameter("key_prior", torch::zeros({2, 12}));
+  if (c.future_prior) future_prior = container->register_parameter("future_prior", torch::zeros({2, 12}));
   if (c.copy_prior) {
     const int64_t K = c.copy_sources;
     auto copy = std::make_shared<torch::nn::Module>();
@@ -166,7 +171,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> pitch_context_and_drums(
 
 torch::Tensor pitch_context(const torch::Tensor& events) { return std::get<0>(pitch_context_and_drums(events)); }
 
-torch::Tensor TransformerImpl::hidden(const torch::Tensor& events, const torch::Tensor& pos) {
+torch::Tensor TransformerImpl::hidden(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& future) {
   const auto T = events.size(1);
   torch::Tensor x;
   for (int f = 0; f < kNumFields; ++f) {
@@ -175,19 +180,40 @@ torch::Tensor TransformerImpl::hidden(const torch::Tensor& events, const torch::
   }
   x = x + model->embed_beat_pos(pos.select(-1, 0)) + model->embed_bar_pos(pos.select(-1, 1));  // [B, T, d]
   if (cfg.pitch_context) x = x + model->embed_pitch_context(pitch_context(events).to(x.device()));
+  if (cfg.future_context && future.defined()) x = x + model->embed_future_context(future.to(x.device(), x.scalar_type()));
   auto [cos, sin] = rope_tables(T, cfg.d_model / cfg.n_heads, cfg.rope_theta, events.device());
   for (auto& layer : *model->layers) x = layer->as<Layer>()->forward(x, cos, sin);
   return model->norm(x);
 }
 
 torch::Tensor TransformerImpl::field_logits(const torch::Tensor& h, const torch::Tensor& next, int f,
-                                           const torch::Tensor& inputs) {
+                                           const torch::Tensor& inputs, const torch::Tensor& future) {
   auto x = h;
   for (int g = 0; g < f; ++g) x = x + head_embed[g]->as<torch::nn::Embedding>()->forward(next.select(-1, g));
   auto logits = head[f](x);
   if (cfg.key_prior && f == int(tokenizer::Field::kValue)) {
     if (!inputs.defined()) throw Error(ErrorCode::kInvalidArgument, "field_logits: a key_prior model needs the input events");
     logits = logits + key_prior_logits(inputs, next).to(logits.dtype());
+  }
+  if (cfg.future_prior && future.defined() && f == int(tokenizer::Field::kValue)) {
+    if (!inputs.defined()) throw Error(ErrorCode::kInvalidArgument, "field_logits: a future_prior model needs the input events");
+    using torch::indexing::Slice;
+    const auto dev = future_prior.device();
+    auto q = torch::arange(12, torch::kInt64), c = torch::arange(12, torch::kInt64);
+    auto idx = (q.unsqueeze(0) - c.unsqueeze(1) + 12).remainder(12).to(dev);    // [c, q] -> (q - c) mod 12
+    auto circ = future_prior.index({Slice(), idx}).reshape({24, 12});          // [half * 12 + c, q]
+    auto fut = future.to(dev, torch::kFloat32);
+    auto pcs = torch::cat({fut.slice(-1, 21, 33), fut.slice(-1, 7, 19)}, -1);   // [B, T, 24]: next beat, next 8 beats
+    auto b = torch::matmul(pcs, circ);                                         // [B, T, 12]
+    b = b - b.mean(-1, true);
+    auto pitch_class = torch::arange(128, torch::kInt64).remainder(12).to(dev);
+    auto bias = b.index_select(-1, pitch_class);                               // [B, T, 128]
+    auto drums = std::get<1>(pitch_context_and_drums(inputs));
+    auto nx = next.to(torch::kCPU);
+    auto pitched = (nx.select(-1, 0) == int64_t(tokenizer::Kind::kNote)) &
+                   drums.gather(-1, nx.select(-1, 2).clamp(0, tokenizer::kMaxTracks - 1).unsqueeze(-1)).squeeze(-1).logical_not();
+    bias = bias * pitched.to(dev).unsqueeze(-1).to(bias.dtype());
+    logits = logits + F::pad(bias, F::PadFuncOptions({0, tokenizer::kFieldSizes[int(tokenizer::Field::kValue)] - 128})).to(logits.dtype());
   }
   return logits;
 }
@@ -244,7 +270,8 @@ torch::Tensor copy_proposals(const torch::Tensor& events) {
 }
 
 TransformerImpl::Scores TransformerImpl::score(const torch::Tensor& h, const torch::Tensor& inputs,
-                                               const torch::Tensor& targets, const torch::Tensor& copy_in) {
+                                               const torch::Tensor& targets, const torch::Tensor& copy_in,
+                                               const torch::Tensor& future) {
   using torch::indexing::Slice;
   const auto dev = h.device();
   const int V = int(Field::kValue), V2 = int(Field::kValue2);
@@ -252,7 +279,7 @@ TransformerImpl::Scores TransformerImpl::score(const torch::Tensor& h, const tor
   std::array<torch::Tensor, kNumFields> lp;               // network log p(target field), 0 where unused
   Scores out;
   for (int f = 0; f < kNumFields; ++f) {
-    auto l = torch::log_softmax(field_logits(h, targets, f, inputs).to(torch::kFloat32), -1);   // [B, T, V_f]
+    auto l = torch::log_softmax(field_logits(h, targets, f, inputs, future).to(torch::kFloat32), -1);   // [B, T, V_f]
     if (f == V) out.value_net_logp = l;
     lp[size_t(f)] = l.gather(-1, targets.select(-1, f).unsqueeze(-1)).squeeze(-1) * used.select(-1, f);
   }
@@ -301,13 +328,15 @@ TransformerImpl::Scores TransformerImpl::score(const torch::Tensor& h, const tor
   return out;
 }
 
-TransformerImpl::Loss TransformerImpl::loss(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& copy) {
+TransformerImpl::Loss TransformerImpl::loss(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& copy,
+                                            const torch::Tensor& future) {
   const auto T = events.size(1);
   auto inp = events.slice(1, 0, T - 1), inp_pos = pos.slice(1, 0, T - 1);
   auto tgt = events.slice(1, 1, T);                        // [B, T-1, 6]
-  auto h = hidden(inp, inp_pos);                           // [B, T-1, d]
+  const torch::Tensor fut = future.defined() ? future.slice(1, 0, T - 1) : future;
+  auto h = hidden(inp, inp_pos, fut);                      // [B, T-1, d]
   auto used = used_mask.index({tgt.select(-1, 0)});        // [B, T-1, 6]
-  auto sc = score(h, inp, tgt, copy.defined() ? copy.slice(1, 0, T - 1) : copy);
+  auto sc = score(h, inp, tgt, copy.defined() ? copy.slice(1, 0, T - 1) : copy, fut);
   Loss out;
   out.events = (tgt.select(-1, 0) != 0).sum().item<int64_t>();
   auto real = (tgt.select(-1, 0) != 0).to(torch::kFloat32);   // [B, T-1]
@@ -336,9 +365,10 @@ void init_weights(Transformer& net, uint64_t seed) {
   for (auto& p : net->named_parameters()) {
     const auto& name = p.key();
     auto& t = p.value();
-    if (name == "heads.key_prior") t.zero_();   // starts as no prior at all
+    if (name == "heads.key_prior" || name == "heads.future_prior") t.zero_();   // starts as no prior at all
     else if (name == "heads.copy.length") t.fill_(kCopyInitBias);   // starts as (nearly) no copying
     else if (name.rfind("heads.copy.", 0) == 0) t.zero_();
+    else if (name == "model.embed_future_context.weight") t.zero_();   // starts blind to the future
     else if (name.find("norm") != std::string::npos) t.fill_(1.0);
     else if (name.find("o_proj") != std::string::npos || name.find("down_proj") != std::string::npos)
       t.normal_(0, out_std);

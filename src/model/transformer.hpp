@@ -56,6 +56,7 @@ class BackboneImpl : public torch::nn::Module {
   torch::nn::ModuleList embed_fields, layers;
   torch::nn::Embedding embed_beat_pos{nullptr}, embed_bar_pos{nullptr};
   torch::nn::Linear embed_pitch_context{nullptr};   // only with cfg.pitch_context
+  torch::nn::Linear embed_future_context{nullptr};  // only with cfg.future_context
   RMSNorm norm{nullptr};
 };
 TORCH_MODULE(Backbone);
@@ -88,12 +89,15 @@ void write_copy_proposals(const tokenizer::CopyProposals& p, int64_t* out /* [K,
 class TransformerImpl : public torch::nn::Module {
  public:
   explicit TransformerImpl(const Config& c);
-  // events [B, T, 6] int64, pos [B, T, 2] int64 -> final hidden states [B, T, d]
-  torch::Tensor hidden(const torch::Tensor& events, const torch::Tensor& pos);
+  // events [B, T, 6] int64, pos [B, T, 2] int64 -> final hidden states [B, T, d]. `future`
+  // [B, T, 34] float: the known future after each event (tokenizer::future_context; zeros where
+  // none is known); only a future_context model reads it, and undefined means none anywhere.
+  torch::Tensor hidden(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& future = {});
   // Logits of field f for the NEXT event given its earlier fields `next` [B, T, 6]: [B, T, V_f].
   // `inputs` are the events h was computed from; needed for the value field of a key_prior model.
+  // `future` [B, T, 34]: the known future after each input (future_prior models; undefined: none).
   torch::Tensor field_logits(const torch::Tensor& h, const torch::Tensor& next, int f,
-                             const torch::Tensor& inputs = {});
+                             const torch::Tensor& inputs = {}, const torch::Tensor& future = {});
   // The key prior's additions to the value logits [B, T, V_value] (tokenizer::key_prior_bias).
   torch::Tensor key_prior_logits(const torch::Tensor& inputs, const torch::Tensor& next);
   struct Loss {
@@ -107,7 +111,8 @@ class TransformerImpl : public torch::nn::Module {
   // Teacher-forced next-event loss; pad targets (kind 0) are ignored. `copy` [B, T, K, 8]: the
   // proposals after each event (copy_proposals(events) if not given; the trainer passes ones
   // computed over the whole piece, see train::Batcher).
-  Loss loss(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& copy = {});
+  Loss loss(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& copy = {},
+            const torch::Tensor& future = {});
 
   // Log-probabilities of the targets under the full model (network, key prior, copy mixture):
   // h [B, T, d] from the inputs [B, T, 6], targets [B, T, 6], copy [B, T, K, 8] (ignored
@@ -120,7 +125,7 @@ class TransformerImpl : public torch::nn::Module {
     torch::Tensor copy;           // [B, T, K, 8] the proposals used
   };
   Scores score(const torch::Tensor& h, const torch::Tensor& inputs, const torch::Tensor& targets,
-               const torch::Tensor& copy = {});
+               const torch::Tensor& copy = {}, const torch::Tensor& future = {});
 
   Config cfg;
   Backbone model{nullptr};
@@ -129,6 +134,7 @@ class TransformerImpl : public torch::nn::Module {
   std::vector<Head> head;
   torch::Tensor used_mask;                // [kinds, fields] float: field used by kind
   torch::Tensor key_prior;                // [2, 12] "heads.key_prior" (only with cfg.key_prior)
+  torch::Tensor future_prior;             // [2, 12] "heads.future_prior" (only with cfg.future_prior)
   // only with cfg.copy_prior ("heads.copy.*"): gate biases by length and hits feature, gate
   // weights on the hidden state, velocity-keeping logits
   torch::Tensor copy_length, copy_hits, copy_distance, copy_history, copy_agree, copy_gate, copy_velocity;

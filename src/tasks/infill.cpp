@@ -53,6 +53,21 @@ struct Encoded {
   }
   Ticks to_tick(int64_t step) const { return Ticks{detail::step_to_tick(cuts.to_original(step), tpb)}; }
   // index of the first body event at or after `step`
+  // The notes a future_context model may know while it writes (engine::SampleOptions::known):
+  // those at or after `from` on every track, and, at any time, those of tracks `kept_always`.
+  template <class Kept>
+  std::vector<tokenizer::KnownNote> known(int64_t from, Kept kept_always) const {
+    std::vector<tokenizer::KnownNote> out;
+    std::array<bool, tokenizer::kMaxTracks> drum{};
+    for (size_t i = 0; i < events.size(); ++i) {
+      const Event& e = events[i];
+      const int track = e[Field::kTrack] % tokenizer::kMaxTracks;
+      if (e.kind() == Kind::kTrack) drum[size_t(track)] = e[Field::kValue] >= tokenizer::kDrumKitBase;
+      if (e.kind() == Kind::kNote && (at[i] >= from || kept_always(track)))
+        out.push_back({at[i], uint8_t(e[Field::kValue] & 127), drum[size_t(track)]});
+    }
+    return out;
+  }
   size_t first_at(int64_t step) const {
     size_t i = header;
     while (i < events.size() && at[i] < step) ++i;
@@ -89,6 +104,7 @@ struct Passage {
   std::vector<engine::SampleOptions::Forced> forced;
   Timed lookahead;
   std::vector<uint8_t> forbid;
+  std::vector<tokenizer::KnownNote> known;   // the known future (future_context models)
   // the choice also weighs how far each candidate's count of written notes is from this many
   // (the note density around the passage; < 0: not used): density_weight x |log ratio| is added
   // to the lookahead's nats per event
@@ -179,6 +195,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
   so.begin_at = p.begin;
   so.end_at = p.end;
   so.forbid_tracks = p.forbid;
+  so.known = p.known;
   so.allow_eos = false;
   // room for the forced events and up to 64 of the model's own per beat
   so.events = int(std::min<int64_t>(p.forced.size() + (p.end - p.begin) * 64 / tokenizer::kStepsPerBeat + 256, 1 << 20));
@@ -340,6 +357,9 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   }
   for (int c = 0; c < int(groups.size()); ++c)
     if (!rewrite.count(c)) p.forbid.push_back(uint8_t(c));
+  // a future_context model knows the music after the passage, and the kept tracks throughout
+  if (opt.known_future && m.config().future_context)
+    p.known = enc.known(E, [&](int track) { return !rewrite.count(track); });
   // the density of the rewritten tracks around the passage: lookahead_bars bars (at least one)
   // on each side
   {
@@ -449,6 +469,10 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
 
   engine::SampleOptions so = opt.sampling;
   so.allow_controls = controls;
+  // a future_context model knows the kept parts for the whole piece
+  std::vector<tokenizer::KnownNote> known;
+  if (opt.known_future && m.config().future_context)
+    known = enc.known(std::numeric_limits<int64_t>::max(), [](int) { return true; });
   std::vector<score::Score> outs;
   if (stats) *stats = {};
   const int chunks = int(edge.size()) - 1;
@@ -465,6 +489,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
       p.begin = edge[k];
       p.end = edge[k + 1];
       p.forbid = forbid;
+      p.known = known;
       while (bi < body.size() && body[bi].first < p.end) {
         p.forced.push_back({body[bi].first, body[bi].second});
         ++bi;

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "model/transformer.hpp"
@@ -14,8 +15,17 @@ namespace continuo::train {
 using tokenizer::Field;
 using tokenizer::Kind;
 
-Batcher::Batcher(const Split& split, int seq_len, Augment augment, bool copy)
-    : split_(split), seq_len_(seq_len), aug_(augment), copy_(copy) {
+namespace {
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+Batcher::Batcher(const Split& split, int seq_len, Augment augment, bool copy, bool future)
+    : split_(split), seq_len_(seq_len), aug_(augment), copy_(copy), future_(future) {
   if (split.size() == 0) throw Error(ErrorCode::kInvalidArgument, "the dataset split is empty");
 }
 
@@ -94,6 +104,7 @@ Batch Batcher::sample(int batch, std::mt19937_64& rng, bool do_augment) {
 struct Batcher::Draw {
   size_t doc = 0, begin = 0;
   std::optional<Augmenter> aug;
+  uint64_t future_seed = 0;   // the known future's draws (future batchers only)
 };
 
 Batch Batcher::sample(int batch, std::mt19937_64& rng, bool do_augment, BatchShare share) {
@@ -109,6 +120,8 @@ Batch Batcher::sample(int batch, std::mt19937_64& rng, bool do_augment, BatchSha
     int64_t span = std::max<int64_t>(1, len - seq_len_ + 24);
     d.begin = size_t(std::uniform_int_distribution<int64_t>(0, span - 1)(rng));
     if (do_augment) d.aug.emplace(aug_, rng);
+    // a function of the window alone: the same windows are cut with and without known futures
+    if (future_) d.future_seed = splitmix64((uint64_t(d.doc) << 32) ^ uint64_t(d.begin) ^ 0x5eedf0f0ull);
     if (drawn >= share.first && drawn < share.first + share.count) draws.push_back(std::move(d));
   }
   const int64_t rows = int64_t(draws.size());
@@ -116,6 +129,7 @@ Batch Batcher::sample(int batch, std::mt19937_64& rng, bool do_augment, BatchSha
   out.events = torch::zeros({rows, seq_len_, tokenizer::kNumFields}, torch::kInt64);  // [B, T, 6]
   out.pos = torch::zeros({rows, seq_len_, 2}, torch::kInt64);                          // [B, T, 2]
   if (copy_) out.copy = torch::zeros({rows, seq_len_, tokenizer::kCopySources, model::kCopyColumns}, torch::kInt64);
+  if (future_) out.future = torch::zeros({rows, seq_len_, tokenizer::kFutureContextSize}, torch::kFloat32);
   // the copy proposals read each piece from its start: most of the work, worth the threads
   at::parallel_for(0, rows, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t b = lo; b < hi; ++b) build_row(draws[size_t(b)], b, out);
@@ -136,6 +150,7 @@ void Batcher::build_row(Draw& d, int64_t b, Batch& out) const {
     pa[b][t][0] = w.pos[t].beat_pos;
     pa[b][t][1] = w.pos[t].bar_pos;
   }
+  if (future_) build_future(d, w, b, out);
   if (!copy_) return;
   const auto ev = split_.events(d.doc);
   const size_t h = tokenizer::Tokenizer::header_length(ev);
@@ -154,6 +169,85 @@ void Batcher::build_row(Draw& d, int64_t b, Batch& out) const {
     }
   }
   out.copy[b].copy_(c);
+}
+
+void Batcher::build_future(const Draw& d, const tokenizer::Window& w, int64_t b, Batch& out) const {
+  std::mt19937_64 r(d.future_seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  const double pick = u(r);
+  int mode = 0;
+  for (double acc = 0; mode < 3 && pick >= (acc += kFutureModes[size_t(mode)]);) ++mode;
+  if (mode == 0) return;
+  const auto ev = split_.events(d.doc);
+  const auto pos = split_.positions(d.doc);
+  const size_t h = tokenizer::Tokenizer::header_length(ev);
+  const size_t first = std::max(d.begin, h);
+  const size_t wh = tokenizer::Tokenizer::header_length(w.events);
+  const size_t body = std::min(w.events.size(), size_t(seq_len_)) > wh ? std::min(w.events.size(), size_t(seq_len_)) - wh : 0;
+  if (body < 8) return;
+  // every doc event's time, and which tracks are drums (the augmenter transposes the rest)
+  std::vector<int64_t> at(ev.size());
+  std::vector<uint8_t> drum_at(ev.size(), 0);
+  tokenizer::PositionTracker tr;
+  std::array<bool, tokenizer::kMaxTracks> drum{};
+  for (size_t i = 0; i < ev.size(); ++i) {
+    tr.next(ev[i]);
+    at[i] = tr.now();
+    if (ev[i].kind() == Kind::kTrack) drum[ev[i][Field::kTrack] % tokenizer::kMaxTracks] = ev[i][Field::kValue] >= tokenizer::kDrumKitBase;
+    drum_at[i] = drum[ev[i][Field::kTrack] % tokenizer::kMaxTracks];
+  }
+  const size_t last = first + body;   // doc events [first, last) are the window's body
+  const int64_t beat = tokenizer::kStepsPerBeat, reach = int64_t(tokenizer::kFutureWindowBeats + 1) * beat;
+  auto known_note = [&](size_t i) {
+    tokenizer::Event e = ev[i];
+    if (d.aug) d.aug->apply(e);
+    return tokenizer::KnownNote{at[i], uint8_t(e[Field::kValue] & 127), drum_at[i] != 0};
+  };
+  // the tracks with notes in the window
+  std::array<bool, tokenizer::kMaxTracks> playing{};
+  int n_playing = 0;
+  for (size_t i = first; i < last; ++i)
+    if (ev[i].kind() == Kind::kNote && !playing[ev[i][Field::kTrack] % tokenizer::kMaxTracks]) {
+      playing[ev[i][Field::kTrack] % tokenizer::kMaxTracks] = true;
+      ++n_playing;
+    }
+  if (n_playing < 2 && mode >= 2) mode = 1;
+  // G: the first downbeat at or after a random body event
+  int64_t g = std::numeric_limits<int64_t>::max();
+  if (mode != 2) {
+    size_t k = first + size_t(std::uniform_int_distribution<size_t>(body * 15 / 100, body * 95 / 100)(r));
+    size_t j = k;
+    while (j < last && !(pos[j].bar_pos == 0 && pos[j].beat_pos == 0 && at[j] > at[first])) ++j;
+    g = at[j < last ? j : k];
+  }
+  std::array<bool, tokenizer::kMaxTracks> kept{};
+  if (mode >= 2) {
+    std::vector<int> tracks;
+    for (int t = 0; t < tokenizer::kMaxTracks; ++t)
+      if (playing[size_t(t)]) tracks.push_back(t);
+    int n_kept = 0;
+    for (int t : tracks) n_kept += (kept[size_t(t)] = u(r) < 0.5);
+    if (n_kept == 0 || n_kept == int(tracks.size())) {   // none or all: flip one
+      const int t = tracks[size_t(std::uniform_int_distribution<size_t>(0, tracks.size() - 1)(r))];
+      kept[size_t(t)] = !kept[size_t(t)];
+    }
+  }
+  std::vector<tokenizer::KnownNote> known;
+  const int64_t until = (mode == 2 ? at[last - 1] : std::min(g, at[last - 1])) + reach;
+  for (size_t i = first; i < ev.size() && at[i] < until; ++i) {
+    if (ev[i].kind() != Kind::kNote) continue;
+    const bool after = mode != 2 && at[i] >= g;
+    const bool track = mode >= 2 && kept[ev[i][Field::kTrack] % tokenizer::kMaxTracks];
+    if (after || track) known.push_back(known_note(i));
+  }
+  std::stable_sort(known.begin(), known.end());
+  auto fa = out.future.accessor<float, 3>();
+  for (size_t j = 0; j < wh + body; ++j) {
+    const int64_t t = j < wh ? at[first] : at[first + (j - wh)];
+    if (mode != 2 && t >= g) break;
+    const tokenizer::FutureContext f = tokenizer::future_context(known, t);
+    for (int k = 0; k < tokenizer::kFutureContextSize; ++k) fa[b][int64_t(j)][k] = f[size_t(k)];
+  }
 }
 
 }  // namespace continuo::train

@@ -13,6 +13,7 @@ struct Batch {
   torch::Tensor events;   // [B, T, 6] int64
   torch::Tensor pos;      // [B, T, 2] int64
   torch::Tensor copy;     // [B, T, K, 8] int64 copy proposals (model::copy_proposals layout), or undefined
+  torch::Tensor future;   // [B, T, 34] float known future (tokenizer::future_context), or undefined
 };
 
 // A contiguous part of a batch: sequences [first, first + count).
@@ -25,7 +26,12 @@ class Batcher {
   // With `copy`, each batch also carries the copy proposals after every event, computed by a
   // tokenizer::CopyTracker that has read the piece from its beginning (not only the window):
   // the copy path sees the whole piece, the network its window, as in generation.
-  Batcher(const Split& split, int seq_len, Augment augment, bool copy = false);
+  //
+  // With `future` (models with future_context), each window is also given a known future, drawn
+  // at random (kFutureModes): none (all zeros, a plain continuation); the music from a downbeat
+  // G on (infill: the features after each event before G, zeros from G); some of its tracks for
+  // the whole window (accompany: the features after every event); or both before G.
+  Batcher(const Split& split, int seq_len, Augment augment, bool copy = false, bool future = false);
   // Windows are sampled uniformly over events.
   Batch sample(int batch, std::mt19937_64& rng, bool augment);
   // Only sequences [share.first, share.first + share.count) of that batch, for one process of a
@@ -39,12 +45,16 @@ class Batcher {
  private:
   struct Draw;
   void build_row(Draw& d, int64_t b, Batch& out) const;
+  void build_future(const Draw& d, const tokenizer::Window& w, int64_t b, Batch& out) const;
 
   const Split& split_;
   int seq_len_;
   Augment aug_;
-  bool copy_;
+  bool copy_, future_;
 };
+
+// The shares of the known-future modes a future Batcher draws: none, after G, tracks, both.
+inline constexpr std::array<double, 4> kFutureModes = {0.30, 0.35, 0.20, 0.15};
 
 // Copy proposals [T, K, 8] for a window of `doc_events` cut by Tokenizer::crop(.., begin, end)
 // (`window_header` events of header, then events [begin, end)): the proposals after each body

@@ -139,6 +139,14 @@ TrainConfig parse_train_config(std::string_view text, const std::string& path) {
   r.take("weights_dtype", c.weights_dtype);
   r.take("init_from", c.init_from);
   r.take("train_only", c.train_only);
+  if (json a = r.take_raw("lr_scale"); !a.is_null()) {
+    if (!a.is_object()) throw Error(ErrorCode::kInvalidArgument, path + ": lr_scale must be an object of tensor-name prefixes and multipliers");
+    for (auto& [k, v] : a.items()) {
+      if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1000 || k.empty())
+        throw Error(ErrorCode::kInvalidArgument, path + ": lr_scale." + k + " must be a number from 0 to 1000");
+      c.lr_scale[k] = v.get<double>();
+    }
+  }
   if (json a = r.take_raw("augment"); !a.is_null()) {
     Reader ar(std::move(a), path, "augment.");
     ar.take("transpose", c.augment.transpose);
@@ -158,12 +166,16 @@ TrainConfig parse_train_config(std::string_view text, const std::string& path) {
     mr.take("rope_theta", c.model.rope_theta);
     mr.take("controls", c.model.controls);
     mr.take("pitch_context", c.model.pitch_context);
+    mr.take("future_context", c.model.future_context);
+    mr.take("future_prior", c.model.future_prior);
     mr.take("key_prior", c.model.key_prior);
     mr.take("copy_prior", c.model.copy_prior);
     mr.take("copy_sources", c.model.copy_sources);
     mr.take("key_evidence", c.model.key_evidence);
     mr.take("key_anchor", c.model.key_anchor);
     mr.take("copy_anchor", c.model.copy_anchor);
+    mr.take("part_balance", c.model.part_balance);
+    mr.take("pitched_anchor", c.model.pitched_anchor);
     mr.take("description", c.model.description);
     mr.no_unknown_keys();
   }
@@ -216,11 +228,13 @@ std::string train_config_to_json(const TrainConfig& c) {
   j["weights_dtype"] = c.weights_dtype;
   if (!c.init_from.empty()) j["init_from"] = c.init_from;
   if (!c.train_only.empty()) j["train_only"] = c.train_only;
+  if (!c.lr_scale.empty()) j["lr_scale"] = c.lr_scale;
   j["augment"] = {{"transpose", c.augment.transpose}, {"tempo_bins", c.augment.tempo_bins}, {"velocity", c.augment.velocity}};
   j["model"] = {{"name", c.model.name}, {"d_model", c.model.d_model}, {"n_layers", c.model.n_layers},
                 {"n_heads", c.model.n_heads}, {"d_ff", c.model.d_ff}, {"d_head", c.model.d_head},
                 {"max_len", c.model.max_len}, {"rope_theta", c.model.rope_theta}, {"controls", c.model.controls},
                 {"pitch_context", c.model.pitch_context}, {"key_prior", c.model.key_prior}, {"copy_prior", c.model.copy_prior}, {"copy_sources", c.model.copy_sources}, {"key_evidence", c.model.key_evidence}, {"key_anchor", c.model.key_anchor}, {"copy_anchor", c.model.copy_anchor},
+                {"part_balance", c.model.part_balance}, {"pitched_anchor", c.model.pitched_anchor}, {"future_context", c.model.future_context}, {"future_prior", c.model.future_prior},
                 {"description", c.model.description}};
   return j.dump(2);
 }

@@ -116,11 +116,14 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
     if (ev.size() < 200) continue;
     eligible.push_back(d);
   }
-  std::vector<InfillRow> rows(4);
+  const bool future = m.config().future_context;
+  std::vector<InfillRow> rows(future ? 5 : 4);
   rows[0].label = "true passage";
   rows[1].label = "the bars before, copied";
   rows[2].label = "continuation (no lookahead)";
-  rows[3].label = "infill, " + std::to_string(opt.candidates) + " candidates";
+  rows[3].label = "infill, " + std::to_string(opt.candidates) + " candidates" +
+                  (future ? (opt.known_future ? ", knowing what follows" : ", blind to what follows") : "");
+  if (future) rows[4].label = "infill, 1 candidate, knowing what follows";
   // spread over the split: the eligible pieces in a fixed shuffled order
   std::mt19937_64 order(12345);
   std::shuffle(eligible.begin(), eligible.end(), order);
@@ -188,11 +191,12 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
     }
     score::normalize(copied);
     add(rows[1], copied, 0);
-    for (int r = 2; r < 4; ++r) {
+    for (int r = 2; r < int(rows.size()); ++r) {
       tasks::InfillOptions io;
       io.first_bar = A + 1;
       io.last_bar = A + opt.bars;
-      io.candidates = r == 2 ? 1 : opt.candidates;
+      io.candidates = r == 3 ? opt.candidates : 1;
+      io.known_future = r == 4 || (r == 3 && opt.known_future);
       io.lookahead_bars = opt.seam_bars;
       if (opt.density_weight >= 0) io.density_weight = opt.density_weight;
       io.sampling.temperature = opt.temperature;
@@ -204,7 +208,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       add(rows[size_t(r)], outs[0], now_seconds() - t0);
       if (!opt.save_dir.empty()) {
         score::save(s, opt.save_dir + "/piece" + std::to_string(used) + "-truth.mid");
-        score::save(outs[0], opt.save_dir + "/piece" + std::to_string(used) + (r == 2 ? "-continuation.mid" : "-infill.mid"));
+        score::save(outs[0], opt.save_dir + "/piece" + std::to_string(used) + (r == 2 ? "-continuation.mid" : r == 3 ? "-infill.mid" : "-infill1.mid"));
       }
     }
     if (log) log("piece " + std::to_string(used) + ": " + split.files[d] + "  seam bits/note / passage notes (truth, copy, continuation, infill):" + detail);
@@ -260,10 +264,13 @@ std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::stri
     if (ext == ".mid" || ext == ".midi") files.push_back(p);
   }
   std::sort(files.begin(), files.end());
-  std::vector<AccompanyRow> rows(3);
+  const bool future = m.config().future_context;
+  std::vector<AccompanyRow> rows(future ? 4 : 3);
   rows[0].label = "true accompaniment";
   rows[1].label = "accompany, 1 candidate (no lookahead)";
-  rows[2].label = "accompany, " + std::to_string(opt.candidates) + " candidates";
+  rows[2].label = "accompany, " + std::to_string(opt.candidates) + " candidates" +
+                  (future ? (opt.known_future ? ", knowing the melody" : ", blind to the melody ahead") : "");
+  if (future) rows[3].label = "accompany, 1 candidate, knowing the melody";
   int used = 0;
   for (size_t k = 0; k < files.size() && used < opt.pieces; ++k) {
     score::Score full;
@@ -320,11 +327,12 @@ std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::stri
       detail += buf;
     };
     add(rows[0], two.tracks[1], 0);
-    for (int r = 1; r < 3; ++r) {
+    for (int r = 1; r < int(rows.size()); ++r) {
       tasks::AccompanyOptions ao;
       ao.keep = {0};
       ao.instruments = {{0, false}};
-      ao.candidates = r == 1 ? 1 : opt.candidates;
+      ao.candidates = r == 2 ? opt.candidates : 1;
+      ao.known_future = r == 3 || (r == 2 && opt.known_future);
       ao.chunk_bars = opt.chunk_bars;
       if (opt.density_weight >= 0) ao.density_weight = opt.density_weight;
       ao.sampling.temperature = opt.temperature;
@@ -338,7 +346,7 @@ std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::stri
       add(rows[size_t(r)], outs[0].tracks.at(1), now_seconds() - t0);
       if (!opt.save_dir.empty()) {
         score::save(two, opt.save_dir + "/song" + std::to_string(used) + "-truth.mid");
-        score::save(outs[0], opt.save_dir + "/song" + std::to_string(used) + (r == 1 ? "-one.mid" : "-chosen.mid"));
+        score::save(outs[0], opt.save_dir + "/song" + std::to_string(used) + (r == 1 ? "-one.mid" : r == 2 ? "-chosen.mid" : "-one-knowing.mid"));
       }
     }
     if (log) log("song " + std::to_string(used) + ": " + files[k] + "  pc J vs truth / melody cover / onset F1 (truth, 1, chosen):" + detail);

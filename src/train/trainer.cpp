@@ -5,6 +5,7 @@
 // clipping (train/distributed.hpp, docs/TRAINING.md); rank 0 alone writes logs and checkpoints.
 #include <ATen/autocast_mode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -62,6 +63,7 @@ Batch to_device(Batch b, const torch::Device& device) {
   b.events = b.events.to(device);
   b.pos = b.pos.to(device);
   if (b.copy.defined()) b.copy = b.copy.to(device);
+  if (b.future.defined()) b.future = b.future.to(device);
   return b;
 }
 
@@ -106,7 +108,7 @@ EvalResult evaluate(model::Transformer& net, Batcher& batcher, const TrainConfig
   for (int i = 0; i < c.eval_batches; ++i) {
     auto batch = to_device(batcher.sample(c.batch, rng, false, share), device);
     AutocastGuard ac(c.bf16, device);
-    auto l = net->loss(batch.events, batch.pos, batch.copy);
+    auto l = net->loss(batch.events, batch.pos, batch.copy, batch.future);
     nll += l.nll_sum;
     events += double(l.events);
     auto tgt_kind = batch.events.slice(1, 1).select(-1, 0);
@@ -216,8 +218,11 @@ double train(const TrainConfig& c, const LogFn& caller_log) {
   if (lead) write_file_atomic((out / "train_config.json").string(), train_config_to_json(c));
   Split train_split = load_split(c.data_dir, "train");
   Split valid_split = load_split(c.data_dir, "valid");
-  Batcher train_b(train_split, c.seq_len, c.augment, c.model.copy_prior),
-      valid_b(valid_split, c.seq_len, c.augment, c.model.copy_prior);
+  // validation without a known future (comparable with models without one); a future model is
+  // also validated with the training mix of known futures
+  Batcher train_b(train_split, c.seq_len, c.augment, c.model.copy_prior, c.model.future_context),
+      valid_b(valid_split, c.seq_len, c.augment, c.model.copy_prior),
+      valid_future_b(valid_split, c.seq_len, c.augment, c.model.copy_prior, true);
 
   model::Config mc = c.model;
   model::Transformer net(mc);
@@ -225,21 +230,32 @@ double train(const TrainConfig& c, const LogFn& caller_log) {
   if (!c.init_from.empty()) init_from_model(net, c.init_from, log);
   net->to(device);
   std::vector<torch::Tensor> decay, no_decay, params;
+  std::map<std::string, std::vector<torch::Tensor>> scaled;   // by lr_scale key
   for (auto& p : net->named_parameters()) {
     if (!trained(c, p.key())) {
       p.value().set_requires_grad(false);
       continue;
     }
-    (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
     params.push_back(p.value());
+    auto key = std::find_if(c.lr_scale.begin(), c.lr_scale.end(), [&](const auto& kv) { return p.key().rfind(kv.first, 0) == 0; });
+    if (key != c.lr_scale.end()) scaled[key->first].push_back(p.value());
+    else (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
   }
-  if (decay.empty() && no_decay.empty())
+  for (const auto& kv : c.lr_scale)
+    if (!scaled.count(kv.first)) throw Error(ErrorCode::kInvalidArgument, "lr_scale: " + kv.first + " matches no trained tensor");
+  if (params.empty())
     throw Error(ErrorCode::kInvalidArgument, "train_only matches no tensor of the model");
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
                                  torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay)));
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
                                     torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(0.0)));
+  std::vector<double> group_scale = {1.0, 1.0};
+  for (auto& [key, ts] : scaled) {
+    groups.emplace_back(ts, std::make_unique<torch::optim::AdamWOptions>(
+                                torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay)));
+    group_scale.push_back(c.lr_scale.at(key));
+  }
   torch::optim::AdamW opt(std::move(groups));
 
   std::mt19937_64 rng(c.seed);
@@ -261,12 +277,13 @@ double train(const TrainConfig& c, const LogFn& caller_log) {
   for (; step < c.steps; ++step) {
     auto t0 = std::chrono::steady_clock::now();
     double lr = lr_at(c, step);
-    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    for (size_t gi = 0; gi < opt.param_groups().size(); ++gi)
+      static_cast<torch::optim::AdamWOptions&>(opt.param_groups()[gi].options()).lr(lr * group_scale[gi]);
     auto batch = to_device(train_b.sample(c.batch, rng, true, share), device);
     model::TransformerImpl::Loss l;
     {
       AutocastGuard ac(c.bf16, device);
-      l = net->loss(batch.events, batch.pos, batch.copy);
+      l = net->loss(batch.events, batch.pos, batch.copy, batch.future);
     }
     StepSums sums = step_sums(l);
     torch::Tensor objective = l.total;
@@ -300,6 +317,7 @@ double train(const TrainConfig& c, const LogFn& caller_log) {
       s.val_loss = r.loss;
       s.val_bits_per_event = r.bits_per_event;
       s.val_bits_per_note = r.bits_per_note;
+      if (c.model.future_context) s.val_future_bits_per_note = evaluate(net, valid_future_b, c, device, dp.get()).bits_per_note;
       last_val = r.loss;
       best = std::min(best, r.loss);
     }
@@ -308,6 +326,7 @@ double train(const TrainConfig& c, const LogFn& caller_log) {
     if (s.is_eval)
       j.update({{"val_loss", s.val_loss}, {"val_bits_per_event", s.val_bits_per_event},
                 {"val_bits_per_note", s.val_bits_per_note}});
+    if (s.is_eval && s.val_future_bits_per_note >= 0) j["val_future_bits_per_note"] = s.val_future_bits_per_note;
     if (lead) {
       jsonl << j.dump() << "\n";
       jsonl.flush();

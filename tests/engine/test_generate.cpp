@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <random>
 
 #include "continuo/error.hpp"
 #include "engine/sampler.hpp"
@@ -131,6 +132,39 @@ TEST(Generate, SameSeedSameOutputAtAnyBatchSize) {
   opt.variations = 2;
   auto two = generate(fx.m, p, opt);
   EXPECT_EQ(two[1], a[1]);
+}
+
+// SampleOptions::known reaches a future_context model's network, through the prompt, each step
+// and the sliding window (max_len 64, 90 events); zero future weights or a model without the
+// input ignore it.
+TEST(Generate, TheKnownFutureReachesOnlyAFutureModel) {
+  auto cfg = small_config(64);
+  cfg.future_context = true;
+  auto net = make_net(cfg, 12);
+  auto w = model::export_weights(net);
+  std::mt19937_64 r(3);
+  std::normal_distribution<float> nd(0, 2);
+  for (float& x : w.at("model.embed_future_context.weight").data) x = nd(r);
+  const Model future = Model::from_weights(cfg, w);
+  for (float& x : w.at("model.embed_future_context.weight").data) x = 0;
+  const Model zero = Model::from_weights(cfg, w);
+  auto& plain = fixture(64);
+  const auto p = prompt(40);
+  SampleOptions opt;
+  opt.events = 90;
+  opt.variations = 2;
+  opt.seed = 5;
+  auto none = generate(future, p, opt);
+  for (int i = 0; i < 64; ++i) opt.known.push_back({int64_t(i) * 48, uint8_t(40 + (i * 7) % 40), i % 5 == 0});
+  auto knowing = generate(future, p, opt);
+  EXPECT_NE(knowing, none);
+  for (const auto& v : knowing) expect_grammatical(joined(p, v));
+  SampleOptions blind = opt;
+  blind.known.clear();
+  EXPECT_EQ(generate(zero, p, opt), generate(zero, p, blind));
+  auto plain_knowing = generate(plain.m, p, opt);
+  opt.known.clear();
+  EXPECT_EQ(plain_knowing, generate(plain.m, p, opt));
 }
 
 TEST(Generate, OutputIsGrammaticalAndDecodes) {

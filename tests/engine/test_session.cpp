@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <tuple>
 
 #include "continuo/error.hpp"
@@ -75,6 +76,109 @@ TEST(Session, MatchesReferenceF32) {
               << " ] max |engine - torch| = " << d.max_abs
               << " (max |logit| " << d.max_ref << ", kernels " << kernel_name() << ")\n";
   }
+}
+
+// A future_context model: with the known future given after each event (features up to a time
+// G, none after, as infill gives them), the engine's hidden states equal the reference's, and
+// the future changes them.
+TEST(Session, KnownFutureMatchesReference) {
+  auto cfg = small_config(96, false, true);
+  cfg.future_context = true;
+  auto net = make_net(cfg, 5);
+  {
+    torch::NoGradGuard ng;
+    net->model->embed_future_context->weight.copy_(torch::randn({cfg.d_model, tokenizer::kFutureContextSize}));
+  }
+  const auto ev = prefix(90);
+  const auto pos = tokenizer::Tokenizer::positions(ev);
+  std::vector<int64_t> at;
+  std::vector<tokenizer::KnownNote> known;
+  tokenizer::PositionTracker tr;
+  for (const Event& e : ev) {
+    tr.next(e);
+    at.push_back(tr.now());
+  }
+  const int64_t g = at[60];
+  for (size_t i = 0; i < ev.size(); ++i)
+    if (ev[i].kind() == tokenizer::Kind::kNote && at[i] >= g) known.push_back({at[i], uint8_t(ev[i][tokenizer::Field::kValue]), false});
+  ASSERT_GT(known.size(), 5u);
+  const int64_t T = int64_t(ev.size()), d = cfg.d_model;
+  auto fut = torch::zeros({1, T, tokenizer::kFutureContextSize});
+  std::vector<Row> rows;
+  for (int64_t t = 0; t < T; ++t) {
+    Row r{0, ev[size_t(t)], pos[size_t(t)]};
+    if (at[size_t(t)] < g) {
+      r.has_future = true;
+      r.future = tokenizer::future_context(known, at[size_t(t)]);
+      for (int k = 0; k < tokenizer::kFutureContextSize; ++k) fut[0][t][k] = r.future[size_t(k)];
+    }
+    rows.push_back(r);
+  }
+  torch::Tensor ref, blind;
+  {
+    torch::NoGradGuard ng;
+    auto [e, p] = to_tensors(ev);
+    ref = net->hidden(e, p, fut)[0].contiguous();
+    blind = net->hidden(e, p)[0].contiguous();
+  }
+  Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+  Session::Impl s(m.impl(), 1);
+  std::vector<float> all;
+  s.forward(rows, &all);
+  double max_abs = 0, moved = 0;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < d; ++i) {
+      max_abs = std::max(max_abs, std::abs(double(all[size_t(t * d + i)]) - ref[t][i].item<double>()));
+      moved = std::max(moved, std::abs(ref[t][i].item<double>() - blind[t][i].item<double>()));
+    }
+  EXPECT_LT(max_abs, 1e-3) << "engine vs torch hidden states with a known future";
+  EXPECT_GT(moved, 0.1) << "the known future should change the hidden states";
+}
+
+// The future prior: the reference's pitch logits of a pitched note move by exactly
+// tokenizer::future_prior_bias of the features after the last event, and by nothing without them.
+TEST(Session, FuturePriorIsTheBiasOfTheFeatures) {
+  auto cfg = small_config(96, false, true);
+  cfg.future_context = cfg.future_prior = true;
+  auto net = make_net(cfg, 6);
+  {
+    torch::NoGradGuard ng;
+    net->future_prior.copy_(torch::randn({2, 12}));
+  }
+  const auto ev = prefix(60);
+  auto [e, p] = to_tensors(ev);
+  const int64_t T = e.size(1);
+  auto fut = torch::zeros({1, T, tokenizer::kFutureContextSize});
+  std::mt19937_64 r(2);
+  std::uniform_real_distribution<float> u(0, 1);
+  for (int64_t t = 0; t < T; ++t) {
+    fut[0][t][0] = 1;
+    for (int k = 7; k < 19; ++k) fut[0][t][k] = u(r);
+    for (int k = 21; k < 33; ++k) fut[0][t][k] = u(r);
+  }
+  torch::NoGradGuard ng;
+  auto next = torch::cat({e.slice(1, 1, T), e.slice(1, T - 1, T)}, 1);
+  auto h = net->hidden(e, p, fut);
+  const int V = int(tokenizer::Field::kValue);
+  auto with = net->field_logits(h, next, V, e, fut)[0];
+  auto without = net->field_logits(h, next, V, e)[0];
+  const auto w = model::export_weights(net).at("heads.future_prior").data;
+  tokenizer::Grammar g;
+  int pitched = 0;
+  for (int64_t t = 0; t + 1 < T; ++t) {
+    g.feed(ev[size_t(t)]);
+    const Event& n = ev[size_t(t + 1)];
+    const bool is_pitched = n.kind() == tokenizer::Kind::kNote && !g.is_drum(n[tokenizer::Field::kTrack]);
+    tokenizer::FutureContext f{};
+    for (int k = 0; k < tokenizer::kFutureContextSize; ++k) f[size_t(k)] = fut[0][t][k].item<float>();
+    const auto b = tokenizer::future_prior_bias(f, w.data());
+    for (int q = 0; q < 128; ++q) {
+      const double d = with[t][q].item<double>() - without[t][q].item<double>();
+      EXPECT_NEAR(d, is_pitched ? b[size_t(q % 12)] : 0.0, 1e-4) << "position " << t << " pitch " << q;
+    }
+    pitched += is_pitched;
+  }
+  EXPECT_GT(pitched, 10);
 }
 
 // The engine model of `net`'s weights with one tensor zeroed.

@@ -2,6 +2,7 @@
 // windows, and the grammar: random grammatical sequences always decode to a valid, writable score.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "continuo/error.hpp"
@@ -550,6 +551,40 @@ TEST(Silences, LongGapsAreShortenedByWholeBars) {
   tok.encode(shortgap, &cuts);
   EXPECT_TRUE(cuts.at_shift.empty());
   EXPECT_EQ(tok.canonical(shortgap).tracks[0].notes.back().start.count(), 49 * 3 * kStepsPerBeat);
+}
+
+// The known-future features: where the next known note is, the pitch classes and counts of
+// the 8 beats from it, the pitch classes of the next beat, the lowest pitch.
+TEST(FutureContext, DescribesTheNextKnownNotes) {
+  const int64_t b = kStepsPerBeat;
+  std::vector<KnownNote> known = {{4 * b, 60, false}, {4 * b, 64, false}, {4 * b, 36, true},
+                                  {5 * b, 67, false}, {11 * b, 48, false}, {12 * b + 1, 61, false}};
+  auto f = future_context(known, 0);
+  EXPECT_EQ(f[0], 1.0f);
+  // distance 4 beats: buckets 0, <1, <2, <4, <8, >=8 -> index 1 + 4
+  EXPECT_EQ(f[5], 1.0f);
+  EXPECT_EQ(f[1] + f[2] + f[3] + f[4] + f[6], 0.0f);
+  // window [4 b, 12 b): pitched 60, 64, 67, 48 (61 at 12 b + 1 is outside), one drum
+  EXPECT_FLOAT_EQ(f[7 + 0], 0.5f);   // C: 60 and 48
+  EXPECT_FLOAT_EQ(f[7 + 4], 0.25f);
+  EXPECT_FLOAT_EQ(f[7 + 7], 0.25f);
+  EXPECT_FLOAT_EQ(f[7 + 1], 0.0f);
+  EXPECT_FLOAT_EQ(f[19], float(std::log1p(4.0) / 4));
+  EXPECT_FLOAT_EQ(f[20], float(std::log1p(1.0) / 4));
+  EXPECT_FLOAT_EQ(f[33], 48.0f / 127);
+  for (int i = 21; i < 33; ++i) EXPECT_EQ(f[size_t(i)], 0.0f) << "nothing known within a beat of 0";
+  // at the known notes' own time: distance 0, and the next beat's pitch classes are theirs
+  f = future_context(known, 4 * b);
+  EXPECT_EQ(f[1], 1.0f);
+  EXPECT_FLOAT_EQ(f[21 + 0], 0.5f);
+  EXPECT_FLOAT_EQ(f[21 + 4], 0.5f);
+  // after every known note: only "none left"
+  f = future_context(known, 13 * b);
+  EXPECT_EQ(f[0], 1.0f);
+  EXPECT_EQ(f[6], 1.0f);
+  float rest = 0;
+  for (int i = 7; i < kFutureContextSize; ++i) rest += f[size_t(i)];
+  EXPECT_EQ(rest, 0.0f);
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include "continuo/score.hpp"
 #include "continuo/train.hpp"
 #include "test_support.hpp"
+#include "model/transformer.hpp"
+#include "train/batcher.hpp"
 
 namespace continuo::train {
 namespace {
@@ -347,6 +349,93 @@ TEST_F(Training, CopyGatesLearnToTrustRepeats) {
   auto [f0, s0] = eval::repeat_bits(engine::Model::from_weights(cfg, w), rp);
   std::cout << "[ initial gates: " << f0 << " -> " << s0 << " bits per note ]\n";
   EXPECT_GT(s0, 0.6 * f0);
+}
+
+// A future Batcher cuts the same windows as a plain one and gives each a known future by its
+// mode: none, the music from a downbeat on (features before it, zeros from it), or some tracks
+// throughout.
+TEST_F(Training, KnownFuturesFollowTheirModes) {
+  const Split split = load_split(data(), "train");
+  Batcher plain(split, 64, Augment{}, false), future(split, 64, Augment{}, false, true);
+  std::mt19937_64 r1(4), r2(4);
+  const Batch a = plain.sample(96, r1, false), b = future.sample(96, r2, false);
+  ASSERT_TRUE(torch::equal(a.events, b.events));
+  ASSERT_FALSE(a.future.defined());
+  ASSERT_TRUE(b.future.defined());
+  int none = 0, until = 0, throughout = 0, checked = 0;
+  for (int64_t row = 0; row < 96; ++row) {
+    auto flag = b.future[row].select(-1, 0);                               // [T]
+    auto real = b.events[row].select(-1, 0) != 0;                          // [T] not padding
+    const int64_t flagged = flag.sum().item<int64_t>(), n = real.sum().item<int64_t>();
+    if (flagged == 0) {
+      ++none;
+      continue;
+    }
+    // flagged positions form a prefix
+    EXPECT_EQ(flag.slice(0, 0, flagged).sum().item<int64_t>(), flagged);
+    if (flagged >= n) {
+      ++throughout;
+    } else {
+      ++until;
+      // the first event from G on: a note there is among the pitch classes the last event
+      // before G was told of (the tunes have no drums)
+      const auto next = b.events[row][flagged];
+      if (next[0].item<int64_t>() == int64_t(tokenizer::Kind::kNote)) {
+        ++checked;
+        EXPECT_GT(b.future[row][flagged - 1][7 + next[3].item<int64_t>() % 12].item<float>(), 0.0f) << "row " << row;
+      }
+    }
+    // pitch-class shares sum to 1 or 0 wherever a window has pitched notes
+    auto pcs = b.future[row].slice(-1, 7, 19).sum(-1).slice(0, 0, flagged);
+    EXPECT_TRUE(torch::all((pcs - 1).abs() < 1e-4 | pcs.abs() < 1e-6).item<bool>());
+  }
+  {
+    auto flagged = b.future.select(-1, 0) > 0;
+    auto pcs = b.future.slice(-1, 7, 19).sum(-1);
+    auto near = b.future.slice(-1, 21, 33).sum(-1);
+    const double nf = flagged.sum().item<double>();
+    std::cout << "[ flagged positions " << nf << ", with pitch classes ahead " << ((pcs > 0.5) & flagged).sum().item<double>() / nf
+              << ", within a beat " << ((near > 0.5) & flagged).sum().item<double>() / nf << " ]\n";
+  }
+  std::cout << "[ modes: none " << none << ", until a downbeat " << until << ", throughout " << throughout << " ]\n";
+  EXPECT_GT(none, 10);
+  EXPECT_GT(until, 10);
+  EXPECT_GT(throughout, 5);
+  EXPECT_GT(checked, 10);
+}
+
+// A model fine-tuned with known futures predicts better with them than without (a kept
+// track's next notes are in the features): the input is learnable, and the trainer feeds it.
+TEST_F(Training, TheNetworkLearnsToReadTheKnownFuture) {
+  TempDir out;
+  auto base = tiny(data(), out.file("base"));
+  base.steps = 200;
+  train(base);
+  auto ft = tiny(data(), out.file("future"));
+  ft.model.future_context = ft.model.future_prior = true;
+  ft.init_from = out.file("base");
+  ft.steps = 400;
+  ft.lr_scale = {{"model.embed_future_context", 10}, {"heads.future_prior", 10}};
+  ft.eval_every = 400;
+  ft.eval_batches = 8;
+  double plain_bits = 0, future_bits = -1;
+  std::string note;
+  train(ft, [&](const StepLog& s) {
+    if (!s.note.empty()) note = s.note;
+    if (s.is_eval) {
+      plain_bits = s.val_bits_per_note;
+      future_bits = s.val_future_bits_per_note;
+    }
+  });
+  EXPECT_NE(note.find("new tensors: model.embed_future_context.weight"), std::string::npos) << note;
+  std::cout << "[ validation bits per note: " << plain_bits << " without, " << future_bits << " with known futures ]\n";
+  ASSERT_GT(future_bits, 0);
+  EXPECT_LT(future_bits, plain_bits - 0.1);
+  const auto cfg = model::load_config(model::find_model(out.file("future")).config_path);
+  EXPECT_TRUE(cfg.future_context);
+  double norm = 0;
+  for (float x : weights_of(out.file("future")).at("model.embed_future_context.weight").data) norm += double(x) * x;
+  std::cout << "[ future weights' norm " << std::sqrt(norm) << " ]\n";
 }
 
 }  // namespace
