@@ -64,6 +64,7 @@ struct EvalArgs {
   int candidates = 0, bars = 0;
   double density_weight = -1;
   bool blind = false;
+  double lookahead_weight = 1;
   std::string save_dir;
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
 };
@@ -115,6 +116,9 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--bars", a->bars, "--infill: bars written (default 4); --accompany: bars of each song (default 32)")->check(CLI::Range(1, 256));
   app.add_option("--density-weight", a->density_weight, "--infill / --accompany: weight of the note density in the choice (default: the library's)")
       ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--lookahead-weight", a->lookahead_weight,
+                 "--accompany: 0 chooses among the candidates by density alone (the melody's next bars not scored)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_flag("--blind", a->blind,
                "--infill / --accompany with a future_context model: the chosen row does not know what follows (the ablation)");
   app.add_flag("--skip-nll", a->skip_nll, "skip the bits-per-note comparison with the n-gram baseline");
@@ -135,6 +139,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (a->bars) o.bars = a->bars;
       if (a->candidates) o.candidates = a->candidates;
       o.density_weight = a->density_weight;
+      o.lookahead_weight = a->lookahead_weight;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;
@@ -144,14 +149,16 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       nlohmann::json j = {{"model", files.name}, {"folder", a->accompany}, {"bars", o.bars}, {"rows", nlohmann::json::array()}};
       if (!a->json)
         std::printf("accompaniment of the melody (%d songs, %d bars; per beat: pitch classes vs the true piano part, share of the\n"
-                    "melody's pitch classes it sounds too; onset F1 against the melody):\n  %-40s %8s %8s %8s %9s %8s\n",
-                    rows.empty() ? 0 : rows[0].pieces, o.bars, "", "pc J", "mel cov", "onset F1", "notes/bt", "seconds");
+                    "melody's pitch classes it sounds too; onset F1 against the melody; of its notes that start while the\n"
+                    "melody sounds, the share above it and the share doubling it):\n  %-40s %8s %8s %8s %9s %8s %8s %8s\n",
+                    rows.empty() ? 0 : rows[0].pieces, o.bars, "", "pc J", "mel cov", "onset F1", "notes/bt", "above", "unison", "seconds");
       for (const auto& r : rows) {
         if (!a->json)
-          std::printf("  %-40s %8.3f %8.3f %8.3f %9.2f %8.2f\n", r.label.c_str(), r.pc_vs_truth, r.melody_cover, r.onset_f1,
-                      r.notes_per_beat, r.seconds);
+          std::printf("  %-40s %8.3f %8.3f %8.3f %9.2f %8.3f %8.3f %8.2f\n", r.label.c_str(), r.pc_vs_truth, r.melody_cover,
+                      r.onset_f1, r.notes_per_beat, r.above_melody, r.unison, r.seconds);
         j["rows"].push_back({{"label", r.label}, {"pieces", r.pieces}, {"pc_jaccard_vs_truth", r.pc_vs_truth},
                              {"melody_cover", r.melody_cover}, {"onset_f1", r.onset_f1}, {"notes_per_beat", r.notes_per_beat},
+                             {"above_melody", r.above_melody}, {"unison", r.unison},
                              {"seconds", r.seconds}});
       }
       if (a->json) std::cout << j.dump(2) << "\n";
@@ -177,12 +184,12 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (!a->json)
         std::printf("infill of bars %d-%d (%d pieces): bits per note of the %d bars after the passage (seam) and the %d after those;\n"
                     "the passage against the true one, and against its surroundings (the bars before and after):\n"
-                    "  %-28s %8s %8s | %8s %10s %8s %8s | %8s %10s %8s | %8s\n",
+                    "  %-38s %8s %8s | %8s %10s %8s %8s | %8s %10s %8s | %8s\n",
                     o.context_bars + 1, o.context_bars + o.bars, rows.empty() ? 0 : rows[0].pieces, o.seam_bars, o.seam_bars, "",
                     "seam", "later", "pc L1", "|log dens|", "IOI ovl", "instr J", "pc L1", "|log dens|", "IOI ovl", "seconds");
       for (const auto& r : rows) {
         if (!a->json)
-          std::printf("  %-28s %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f | %8.3f %10.3f %8.3f | %8.2f\n", r.label.c_str(), r.seam_bits(),
+          std::printf("  %-38s %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f | %8.3f %10.3f %8.3f | %8.2f\n", r.label.c_str(), r.seam_bits(),
                       r.later_bits(), r.pitch_class_l1, r.density, r.ioi_overlap, r.instrument_jaccard, r.around_pc_l1,
                       r.around_density, r.around_ioi, r.seconds);
         j["rows"].push_back({{"label", r.label}, {"pieces", r.pieces}, {"seam_bits_per_note", r.seam_bits()},

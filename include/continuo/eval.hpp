@@ -197,6 +197,7 @@ struct AccompanyEvalOptions {
   // A future_context model: the chosen row knows the melody ahead (false: blind), and a fourth
   // row writes one candidate knowing it. The one-candidate baseline is always blind.
   bool known_future = true;
+  double lookahead_weight = 1;   // tasks::AccompanyOptions::lookahead_weight of the chosen row
   float temperature = 1.0f, top_p = 0.98f, key_strength = 0.5f;
   uint64_t seed = 1;
   std::string save_dir;
@@ -204,6 +205,9 @@ struct AccompanyEvalOptions {
 struct AccompanyRow {
   std::string label;
   double pc_vs_truth = 0, melody_cover = 0, onset_f1 = 0, notes_per_beat = 0, seconds = 0;
+  // of the part's notes that start while the melody sounds: the share above the melody's highest
+  // sounding note, and the share doubling a melody note (its pitch, onset within a sixteenth)
+  double above_melody = 0, unison = 0;
   int pieces = 0;
 };
 std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::string& folder, const AccompanyEvalOptions& opt,

@@ -104,6 +104,8 @@ struct AccompanyOptions {
   // A future_context model is told the kept parts' notes for the whole piece (false: only as
   // they come, as forced events).
   bool known_future = true;
+  // 0: the candidates are chosen by their density alone, the kept parts' next bars not scored.
+  double lookahead_weight = 1;
   engine::SampleOptions sampling;      // `events` is not used
   // A Drumify network (models/drumify; drums::Net): when given, each new drum part is written by
   // it, following the onsets of every pitched part of the result (kept and new), in place of the

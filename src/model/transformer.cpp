@@ -329,17 +329,19 @@ TransformerImpl::Scores TransformerImpl::score(const torch::Tensor& h, const tor
 }
 
 TransformerImpl::Loss TransformerImpl::loss(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& copy,
-                                            const torch::Tensor& future) {
+                                            const torch::Tensor& future, const torch::Tensor& ignore) {
   const auto T = events.size(1);
   auto inp = events.slice(1, 0, T - 1), inp_pos = pos.slice(1, 0, T - 1);
   auto tgt = events.slice(1, 1, T);                        // [B, T-1, 6]
   const torch::Tensor fut = future.defined() ? future.slice(1, 0, T - 1) : future;
   auto h = hidden(inp, inp_pos, fut);                      // [B, T-1, d]
-  auto used = used_mask.index({tgt.select(-1, 0)});        // [B, T-1, 6]
   auto sc = score(h, inp, tgt, copy.defined() ? copy.slice(1, 0, T - 1) : copy, fut);
+  auto counted = tgt.select(-1, 0) != 0;                   // [B, T-1]: not padding, not ignored
+  if (ignore.defined()) counted = counted & ignore.slice(1, 1, T).to(counted.device()).logical_not();
+  auto used = used_mask.index({tgt.select(-1, 0)}) * counted.unsqueeze(-1).to(torch::kFloat32);   // [B, T-1, 6]
   Loss out;
-  out.events = (tgt.select(-1, 0) != 0).sum().item<int64_t>();
-  auto real = (tgt.select(-1, 0) != 0).to(torch::kFloat32);   // [B, T-1]
+  out.events = counted.sum().item<int64_t>();
+  auto real = counted.to(torch::kFloat32);                 // [B, T-1]
   torch::Tensor total;
   double nll = 0;
   for (int f = 0; f < kNumFields; ++f) {

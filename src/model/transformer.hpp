@@ -111,8 +111,10 @@ class TransformerImpl : public torch::nn::Module {
   // Teacher-forced next-event loss; pad targets (kind 0) are ignored. `copy` [B, T, K, 8]: the
   // proposals after each event (copy_proposals(events) if not given; the trainer passes ones
   // computed over the whole piece, see train::Batcher).
+  // `ignore` [B, T] bool: events not to be predicted (a kept part's notes, which the model is
+  // given as a known future and would otherwise learn to copy).
   Loss loss(const torch::Tensor& events, const torch::Tensor& pos, const torch::Tensor& copy = {},
-            const torch::Tensor& future = {});
+            const torch::Tensor& future = {}, const torch::Tensor& ignore = {});
 
   // Log-probabilities of the targets under the full model (network, key prior, copy mixture):
   // h [B, T, d] from the inputs [B, T, 6], targets [B, T, 6], copy [B, T, K, 8] (ignored

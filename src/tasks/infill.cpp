@@ -109,6 +109,7 @@ struct Passage {
   // (the note density around the passage; < 0: not used): density_weight x |log ratio| is added
   // to the lookahead's nats per event
   double expected_notes = -1, density_weight = 0;
+  bool score_lookahead = true;   // false: the choice weighs the density alone (lookahead not scored)
 };
 
 struct Written {
@@ -210,7 +211,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
       const auto& cand = raw[size_t(v * candidates + c)];
       double nll = 0;
       size_t scored = 0;
-      if (!p.lookahead.empty()) {
+      if (!p.lookahead.empty() && p.score_lookahead) {
         std::vector<Event> seq = p.prefix;
         seq.insert(seq.end(), cand.begin(), cand.end());
         int64_t now = start;
@@ -490,6 +491,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
       p.end = edge[k + 1];
       p.forbid = forbid;
       p.known = known;
+      p.score_lookahead = opt.lookahead_weight > 0;
       while (bi < body.size() && body[bi].first < p.end) {
         p.forced.push_back({body[bi].first, body[bi].second});
         ++bi;

@@ -129,7 +129,10 @@ Batch Batcher::sample(int batch, std::mt19937_64& rng, bool do_augment, BatchSha
   out.events = torch::zeros({rows, seq_len_, tokenizer::kNumFields}, torch::kInt64);  // [B, T, 6]
   out.pos = torch::zeros({rows, seq_len_, 2}, torch::kInt64);                          // [B, T, 2]
   if (copy_) out.copy = torch::zeros({rows, seq_len_, tokenizer::kCopySources, model::kCopyColumns}, torch::kInt64);
-  if (future_) out.future = torch::zeros({rows, seq_len_, tokenizer::kFutureContextSize}, torch::kFloat32);
+  if (future_) {
+    out.future = torch::zeros({rows, seq_len_, tokenizer::kFutureContextSize}, torch::kFloat32);
+    out.ignore = torch::zeros({rows, seq_len_}, torch::kBool);
+  }
   // the copy proposals read each piece from its start: most of the work, worth the threads
   at::parallel_for(0, rows, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t b = lo; b < hi; ++b) build_row(draws[size_t(b)], b, out);
@@ -242,9 +245,16 @@ void Batcher::build_future(const Draw& d, const tokenizer::Window& w, int64_t b,
   }
   std::stable_sort(known.begin(), known.end());
   auto fa = out.future.accessor<float, 3>();
+  auto ia = out.ignore.accessor<bool, 2>();
   for (size_t j = 0; j < wh + body; ++j) {
     const int64_t t = j < wh ? at[first] : at[first + (j - wh)];
     if (mode != 2 && t >= g) break;
+    // a known part's own notes and controls are given, not predicted: trained on them, the
+    // model learned to double the part it was told of (accompany wrote over the melody)
+    if (mode >= 2 && j >= wh) {
+      const auto& e = ev[first + (j - wh)];
+      if ((e.kind() == Kind::kNote || e.kind() == Kind::kControl) && kept[e[Field::kTrack] % tokenizer::kMaxTracks]) ia[b][int64_t(j)] = true;
+    }
     const tokenizer::FutureContext f = tokenizer::future_context(known, t);
     for (int k = 0; k < tokenizer::kFutureContextSize; ++k) fa[b][int64_t(j)][k] = f[size_t(k)];
   }

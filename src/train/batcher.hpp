@@ -14,6 +14,7 @@ struct Batch {
   torch::Tensor pos;      // [B, T, 2] int64
   torch::Tensor copy;     // [B, T, K, 8] int64 copy proposals (model::copy_proposals layout), or undefined
   torch::Tensor future;   // [B, T, 34] float known future (tokenizer::future_context), or undefined
+  torch::Tensor ignore;   // [B, T] bool: events not to be predicted (a known part's own notes), or undefined
 };
 
 // A contiguous part of a batch: sequences [first, first + count).

@@ -121,9 +121,9 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
   rows[0].label = "true passage";
   rows[1].label = "the bars before, copied";
   rows[2].label = "continuation (no lookahead)";
-  rows[3].label = "infill, " + std::to_string(opt.candidates) + " candidates" +
+  rows[3].label = "infill, " + std::to_string(opt.candidates) + (future ? " cand." : " candidates") +
                   (future ? (opt.known_future ? ", knowing what follows" : ", blind to what follows") : "");
-  if (future) rows[4].label = "infill, 1 candidate, knowing what follows";
+  if (future) rows[4].label = "infill, 1 cand., knowing what follows";
   // spread over the split: the eligible pieces in a fixed shuffled order
   std::mt19937_64 order(12345);
   std::shuffle(eligible.begin(), eligible.end(), order);
@@ -268,9 +268,9 @@ std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::stri
   std::vector<AccompanyRow> rows(future ? 4 : 3);
   rows[0].label = "true accompaniment";
   rows[1].label = "accompany, 1 candidate (no lookahead)";
-  rows[2].label = "accompany, " + std::to_string(opt.candidates) + " candidates" +
-                  (future ? (opt.known_future ? ", knowing the melody" : ", blind to the melody ahead") : "");
-  if (future) rows[3].label = "accompany, 1 candidate, knowing the melody";
+  rows[2].label = "accompany, " + std::to_string(opt.candidates) + (future ? " cand." : " candidates") +
+                  (future ? (opt.known_future ? ", knowing the melody" : ", blind to the melody") : "");
+  if (future) rows[3].label = "accompany, 1 cand., knowing the melody";
   int used = 0;
   for (size_t k = 0; k < files.size() && used < opt.pieces; ++k) {
     score::Score full;
@@ -320,6 +320,25 @@ std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::stri
       r.melody_cover += nc ? cover / nc : 0;
       r.onset_f1 += f1;
       r.notes_per_beat += double(t.notes.size()) / std::max(beats, 1);
+      // voicing: above the melody, or doubling it
+      size_t under = 0, above = 0, doubled = 0;
+      for (const auto& n : t.notes) {
+        int top = -1;
+        bool same = false;
+        for (const auto& mn : two.tracks[0].notes) {
+          if (mn.start.count() > n.start.count() ||
+              mn.start.count() + std::max<int64_t>(mn.duration.count(), 1) <= n.start.count())
+            continue;
+          top = std::max<int>(top, mn.pitch);
+          same = same || (mn.pitch == n.pitch && n.start.count() - mn.start.count() < tpb / 4);
+        }
+        if (top < 0) continue;
+        ++under;
+        above += n.pitch > top;
+        doubled += same;
+      }
+      r.above_melody += under ? double(above) / double(under) : 0;
+      r.unison += under ? double(doubled) / double(under) : 0;
       r.seconds += seconds;
       ++r.pieces;
       char buf[80];
@@ -333,6 +352,7 @@ std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::stri
       ao.instruments = {{0, false}};
       ao.candidates = r == 2 ? opt.candidates : 1;
       ao.known_future = r == 3 || (r == 2 && opt.known_future);
+      if (r == 2) ao.lookahead_weight = opt.lookahead_weight;
       ao.chunk_bars = opt.chunk_bars;
       if (opt.density_weight >= 0) ao.density_weight = opt.density_weight;
       ao.sampling.temperature = opt.temperature;
@@ -357,6 +377,8 @@ std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::stri
     r.melody_cover /= r.pieces;
     r.onset_f1 /= r.pieces;
     r.notes_per_beat /= r.pieces;
+    r.above_melody /= r.pieces;
+    r.unison /= r.pieces;
     r.seconds /= r.pieces;
   }
   return rows;

@@ -64,6 +64,7 @@ Batch to_device(Batch b, const torch::Device& device) {
   b.pos = b.pos.to(device);
   if (b.copy.defined()) b.copy = b.copy.to(device);
   if (b.future.defined()) b.future = b.future.to(device);
+  if (b.ignore.defined()) b.ignore = b.ignore.to(device);
   return b;
 }
 
@@ -108,11 +109,13 @@ EvalResult evaluate(model::Transformer& net, Batcher& batcher, const TrainConfig
   for (int i = 0; i < c.eval_batches; ++i) {
     auto batch = to_device(batcher.sample(c.batch, rng, false, share), device);
     AutocastGuard ac(c.bf16, device);
-    auto l = net->loss(batch.events, batch.pos, batch.copy, batch.future);
+    auto l = net->loss(batch.events, batch.pos, batch.copy, batch.future, batch.ignore);
     nll += l.nll_sum;
     events += double(l.events);
     auto tgt_kind = batch.events.slice(1, 1).select(-1, 0);
-    notes += double((tgt_kind == int64_t(tokenizer::Kind::kNote)).sum().item<int64_t>());
+    auto is_note = tgt_kind == int64_t(tokenizer::Kind::kNote);
+    if (batch.ignore.defined()) is_note = is_note & batch.ignore.slice(1, 1).logical_not();
+    notes += double(is_note.sum().item<int64_t>());
   }
   net->train();
   if (dp) {
@@ -283,7 +286,7 @@ double train(const TrainConfig& c, const LogFn& caller_log) {
     model::TransformerImpl::Loss l;
     {
       AutocastGuard ac(c.bf16, device);
-      l = net->loss(batch.events, batch.pos, batch.copy, batch.future);
+      l = net->loss(batch.events, batch.pos, batch.copy, batch.future, batch.ignore);
     }
     StepSums sums = step_sums(l);
     torch::Tensor objective = l.total;
