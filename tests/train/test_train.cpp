@@ -353,7 +353,7 @@ TEST_F(Training, CopyGatesLearnToTrustRepeats) {
 
 // A future Batcher cuts the same windows as a plain one and gives each a known future by its
 // mode: none, the music from a downbeat on (features before it, zeros from it), or some tracks
-// throughout.
+// throughout (their own notes then left out of the loss).
 TEST_F(Training, KnownFuturesFollowTheirModes) {
   const Split split = load_split(data(), "train");
   Batcher plain(split, 64, Augment{}, false), future(split, 64, Augment{}, false, true);
@@ -362,15 +362,25 @@ TEST_F(Training, KnownFuturesFollowTheirModes) {
   ASSERT_TRUE(torch::equal(a.events, b.events));
   ASSERT_FALSE(a.future.defined());
   ASSERT_TRUE(b.future.defined());
-  int none = 0, until = 0, throughout = 0, checked = 0;
+  int none = 0, until = 0, throughout = 0, checked = 0, with_ignored = 0;
   for (int64_t row = 0; row < 96; ++row) {
     auto flag = b.future[row].select(-1, 0);                               // [T]
     auto real = b.events[row].select(-1, 0) != 0;                          // [T] not padding
     const int64_t flagged = flag.sum().item<int64_t>(), n = real.sum().item<int64_t>();
+    const int64_t ignored = b.ignore[row].sum().item<int64_t>();
     if (flagged == 0) {
       ++none;
+      EXPECT_EQ(ignored, 0) << "nothing is left out of the loss without a known future";
       continue;
     }
+    // the ignored events (a known part's own notes and controls) lie within the flagged prefix
+    for (int64_t t = 0; t < n; ++t)
+      if (b.ignore[row][t].item<bool>()) {
+        EXPECT_LT(t, flagged);
+        const int64_t kind = b.events[row][t][0].item<int64_t>();
+        EXPECT_TRUE(kind == int64_t(tokenizer::Kind::kNote) || kind == int64_t(tokenizer::Kind::kControl));
+      }
+    if (flagged >= n) with_ignored += ignored > 0;
     // flagged positions form a prefix
     EXPECT_EQ(flag.slice(0, 0, flagged).sum().item<int64_t>(), flagged);
     if (flagged >= n) {
@@ -402,6 +412,7 @@ TEST_F(Training, KnownFuturesFollowTheirModes) {
   EXPECT_GT(until, 10);
   EXPECT_GT(throughout, 5);
   EXPECT_GT(checked, 10);
+  EXPECT_GT(with_ignored, throughout / 2) << "the known tracks' notes are left out of the loss";
 }
 
 // A model fine-tuned with known futures predicts better with them than without (a kept
