@@ -94,35 +94,24 @@ void Session::Impl::forward(const std::vector<Row>& rows, std::vector<float>* al
       row_pitch[size_t(r)] = {tr.next(rows[size_t(r)].event), tr.notes()};
     }
   // + W [d, 24] @ that context
-  if (!m->embed_pitch_context.empty()) {
-    constexpr int64_t C = tokenizer::kPitchContextSize;
-    for (int64_t r = 0; r < R; ++r) {
-      const tokenizer::PitchContext& c = row_pitch[size_t(r)].ctx;
-      float* xr = x.data() + r * d;
-      for (int64_t i = 0; i < d; ++i) {
-        const float* w = m->embed_pitch_context.data() + i * C;
-        float s = 0;
-        for (int64_t j = 0; j < C; ++j) s += w[j] * c[size_t(j)];
-        xr[i] += s;
-      }
+  // xr [d] += W [d, C] @ c [C]
+  auto add_input = [d](const std::vector<float>& W, const float* c, int64_t C, float* xr) {
+    for (int64_t i = 0; i < d; ++i) {
+      const float* w = W.data() + i * C;
+      float s = 0;
+      for (int64_t j = 0; j < C; ++j) s += w[j] * c[j];
+      xr[i] += s;
     }
-  }
+  };
+  if (!m->embed_pitch_context.empty())
+    for (int64_t r = 0; r < R; ++r)
+      add_input(m->embed_pitch_context, row_pitch[size_t(r)].ctx.data(), tokenizer::kPitchContextSize, x.data() + r * d);
 
   // + W [d, 34] @ the known future
-  if (!m->embed_future.empty()) {
-    constexpr int64_t C = tokenizer::kFutureContextSize;
-    for (int64_t r = 0; r < R; ++r) {
-      if (!rows[size_t(r)].has_future) continue;
-      const tokenizer::FutureContext& c = rows[size_t(r)].future;
-      float* xr = x.data() + r * d;
-      for (int64_t i = 0; i < d; ++i) {
-        const float* w = m->embed_future.data() + i * C;
-        float s = 0;
-        for (int64_t j = 0; j < C; ++j) s += w[j] * c[size_t(j)];
-        xr[i] += s;
-      }
-    }
-  }
+  if (!m->embed_future.empty())
+    for (int64_t r = 0; r < R; ++r)
+      if (rows[size_t(r)].has_future)
+        add_input(m->embed_future, rows[size_t(r)].future.data(), tokenizer::kFutureContextSize, x.data() + r * d);
 
   const float scale = 1.0f / std::sqrt(float(dh));
   for (int l = 0; l < m->cfg.n_layers; ++l) {
