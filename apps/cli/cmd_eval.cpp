@@ -62,7 +62,7 @@ struct EvalArgs {
   bool infill = false;
   std::string accompany;
   int candidates = 0, bars = 0;
-  double density_weight = -1;
+  double density_weight = -1, model_density = -1;
   bool blind = false;
   double lookahead_weight = 1;
   std::string save_dir;
@@ -116,6 +116,10 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--bars", a->bars, "--infill: bars written (default 4); --accompany: bars of each song (default 32)")->check(CLI::Range(1, 256));
   app.add_option("--density-weight", a->density_weight, "--infill / --accompany: weight of the note density in the choice (default: the library's)")
       ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--model-density", a->model_density,
+                 "--infill: share (in log count) of the density aimed at taken from the candidates' median, the rest from "
+                 "the surroundings (default: the library's)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--lookahead-weight", a->lookahead_weight,
                  "--accompany: 0 chooses among the candidates by density alone (the melody's next bars not scored)")
       ->check(CLI::Range(0.0, 1.0));
@@ -174,6 +178,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (a->bars) o.bars = a->bars;
       if (a->candidates) o.candidates = a->candidates;
       o.density_weight = a->density_weight;
+      o.model_density = a->model_density;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;

@@ -162,6 +162,7 @@ CopyHits copy_source_hits(const train::Split& split);
 struct InfillEvalOptions {
   int pieces = 30, context_bars = 4, bars = 4, seam_bars = 2, candidates = 16;
   double density_weight = -1;   // < 0: tasks::InfillOptions' default
+  double model_density = -1;    // < 0: tasks::InfillOptions' default
   // A future_context model: the infill row knows what follows (false: blind, for the ablation),
   // and a fifth row writes one candidate knowing it. The continuation row is always blind.
   bool known_future = true;

@@ -85,6 +85,10 @@ struct InfillOptions {
   // the lookahead's nats per event. 0: the lookahead alone. 16 and 2 were chosen on the
   // validation split (docs/EVAL.md, "Infill").
   double density_weight = 2;
+  // Where that density comes from: this share (in log count) from the candidates themselves (the
+  // median of their note counts, the model's own guess, which a future_context model makes
+  // knowing what follows), the rest from the surroundings. 0: the surroundings alone.
+  double model_density = 0;
   // A model trained with a known future (model::Config::future_context) is told the notes after
   // the passage and the kept tracks' notes (engine::SampleOptions::known). false: it writes
   // blind to them, as a plain continuation model (for measuring what the future adds).

@@ -109,6 +109,8 @@ struct Passage {
   // (the note density around the passage; < 0: not used): density_weight x |log ratio| is added
   // to the lookahead's nats per event
   double expected_notes = -1, density_weight = 0;
+  // this share of the expected count's log comes from the median of the candidates' counts
+  double model_density = 0;
   bool score_lookahead = true;   // false: the choice weighs the density alone (lookahead not scored)
 };
 
@@ -204,8 +206,26 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
   progress.check();
   int64_t start = 0;
   for (const Event& e : p.prefix) start += e[Field::kDt];
+  const size_t forced_notes =
+      size_t(std::count_if(p.forced.begin(), p.forced.end(), [](const auto& f) { return f.event.kind() == Kind::kNote; }));
+  auto written_notes = [&](const std::vector<Event>& cand) {
+    const size_t all = size_t(std::count_if(cand.begin(), cand.end(), [](const Event& e) { return e.kind() == Kind::kNote; }));
+    return all >= forced_notes ? all - forced_notes : 0;
+  };
   std::vector<Written> out(static_cast<size_t>(variations));
   for (int v = 0; v < variations; ++v) {
+    // the count the choice aims at: the surroundings' and, with model_density > 0, the
+    // candidates' median, mixed in log space
+    double expected = p.expected_notes;
+    if (expected >= 0 && p.model_density > 0) {
+      std::vector<double> counts;
+      for (int c = 0; c < candidates; ++c) counts.push_back(double(written_notes(raw[size_t(v * candidates + c)])));
+      std::sort(counts.begin(), counts.end());
+      const size_t n = counts.size();
+      const double median = n % 2 ? counts[n / 2] : 0.5 * (counts[n / 2 - 1] + counts[n / 2]);
+      const double w = std::clamp(p.model_density, 0.0, 1.0);
+      expected = std::exp((1 - w) * std::log(expected + 1) + w * std::log(median + 1)) - 1;
+    }
     double best = std::numeric_limits<double>::infinity();
     for (int c = 0; c < candidates; ++c) {
       const auto& cand = raw[size_t(v * candidates + c)];
@@ -221,11 +241,8 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
         scored = tail.size();
       }
       double score = scored ? nll / double(scored) : 0;
-      if (p.expected_notes >= 0 && p.density_weight > 0) {
-        const size_t written = size_t(std::count_if(cand.begin(), cand.end(), [](const Event& e) { return e.kind() == Kind::kNote; })) -
-                               size_t(std::count_if(p.forced.begin(), p.forced.end(), [](const auto& f) { return f.event.kind() == Kind::kNote; }));
-        score += p.density_weight * std::abs(std::log((double(written) + 1) / (p.expected_notes + 1)));
-      }
+      if (expected >= 0 && p.density_weight > 0)
+        score += p.density_weight * std::abs(std::log((double(written_notes(cand)) + 1) / (expected + 1)));
       if (c == 0 || score < best) {
         best = score;
         out[size_t(v)] = {cand, nll, scored};
@@ -374,6 +391,7 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
     const int64_t span = (A - lo) + (hi - E);
     if (span > 0) p.expected_notes = double(n) * double(E - A) / double(span);
     p.density_weight = opt.density_weight;
+    p.model_density = opt.model_density;
   }
 
   const int V = opt.sampling.variations;

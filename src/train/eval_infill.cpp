@@ -199,6 +199,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       io.known_future = r == 4 || (r == 3 && opt.known_future);
       io.lookahead_bars = opt.seam_bars;
       if (opt.density_weight >= 0) io.density_weight = opt.density_weight;
+      if (opt.model_density >= 0) io.model_density = opt.model_density;
       io.sampling.temperature = opt.temperature;
       io.sampling.top_p = opt.top_p;
       io.sampling.key_strength = opt.key_strength;
@@ -211,7 +212,14 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
         score::save(outs[0], opt.save_dir + "/piece" + std::to_string(used) + (r == 2 ? "-continuation.mid" : r == 3 ? "-infill.mid" : "-infill1.mid"));
       }
     }
-    if (log) log("piece " + std::to_string(used) + ": " + split.files[d] + "  seam bits/note / passage notes (truth, copy, continuation, infill):" + detail);
+    // the true notes of each of the `total` bars (for studying how a passage's density follows from
+    // its surroundings)
+    std::string per_bar;
+    for (int b = 0; b < total; ++b)
+      per_bar += " " + std::to_string(int(passage(s, score::bar_start(s, b).count(), score::bar_start(s, b + 1).count()).notes));
+    if (log)
+      log("piece " + std::to_string(used) + ": " + split.files[d] + "  seam bits/note / passage notes (truth, copy, continuation, infill):" +
+          detail + "  notes per bar:" + per_bar);
   }
   for (auto& r : rows) {
     if (r.pieces == 0) continue;
