@@ -223,7 +223,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
       std::sort(counts.begin(), counts.end());
       const size_t n = counts.size();
       const double median = n % 2 ? counts[n / 2] : 0.5 * (counts[n / 2 - 1] + counts[n / 2]);
-      const double w = std::clamp(p.model_density, 0.0, 1.0);
+      const double w = p.model_density;
       expected = std::exp((1 - w) * std::log(expected + 1) + w * std::log(median + 1)) - 1;
     }
     double best = std::numeric_limits<double>::infinity();
@@ -325,6 +325,7 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
                                  const RewriteProgressFn& progress, ChoiceStats* stats) {
   check_sampling(opt.sampling, opt.candidates);
   if (opt.lookahead_bars < 0 || opt.lookahead_bars > 16) bad("lookahead bars must be between 0 and 16");
+  if (!(opt.model_density >= 0 && opt.model_density <= 1)) bad("the model's share of the density must be between 0 and 1");
   const int64_t bars = score::bar_count(s);
   if (bars == 0) bad("the piece has no notes");
   if (opt.first_bar < 1 || opt.last_bar < opt.first_bar || opt.last_bar > bars)

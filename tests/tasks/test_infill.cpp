@@ -160,6 +160,45 @@ TEST(Infill, TheRealModelFillsTheExamplesBarsWithItsInstruments) {
   }
 }
 
+// With model_density 1 and a heavy density weight, the passage chosen is the candidate whose note
+// count is nearest the median of the candidates' counts. The candidates are the draws that the
+// same request with one candidate and as many variations makes (the same seed, the same draws).
+TEST(Infill, ModelDensityAimsAtTheCandidatesMedian) {
+  const auto m = engine::Model::load(model::find_model("default"));
+  const score::Score s = example();
+  const int64_t a = score::bar_start(s, 2).count(), b = score::bar_start(s, 4).count();
+  auto notes_in = [&](const score::Score& x) {
+    int n = 0;
+    for (const auto& t : x.tracks)
+      for (const auto& note : t.notes) n += note.start.count() >= a && note.start.count() < b;
+    return n;
+  };
+  tasks::InfillOptions draws;
+  draws.first_bar = 3;
+  draws.last_bar = 4;
+  draws.candidates = 1;
+  draws.sampling.variations = 5;   // (the sanitizer builds run this unoptimised)
+  draws.sampling.seed = 11;
+  std::vector<double> counts;
+  for (const auto& out : tasks::infill(m, s, draws)) counts.push_back(notes_in(out));
+  std::sort(counts.begin(), counts.end());
+  ASSERT_LT(counts.front(), counts.back()) << "the draws differ in density";
+  const double median = counts[2];
+  tasks::InfillOptions chosen = draws;
+  chosen.candidates = 5;
+  chosen.sampling.variations = 1;
+  chosen.density_weight = 100;
+  chosen.model_density = 1;
+  const double got = notes_in(tasks::infill(m, s, chosen)[0]);
+  double nearest = 1e9;
+  for (double c : counts) nearest = std::min(nearest, std::abs(std::log((c + 1) / (median + 1))));
+  EXPECT_NEAR(std::abs(std::log((got + 1) / (median + 1))), nearest, 1e-9)
+      << "chose " << got << " notes; the draws had " << counts[0] << ".." << counts[4] << ", median " << median;
+  // and the option is checked
+  chosen.model_density = 1.5;
+  EXPECT_THROW(tasks::infill(m, s, chosen), Error);
+}
+
 TEST(Infill, BadRequestsAreRefusedClearly) {
   const auto m = random_model();
   const score::Score s = example();   // 8 bars, 4 tracks
