@@ -64,7 +64,7 @@ struct EvalArgs {
   int candidates = 0, bars = 0;
   double density_weight = -1, model_density = -1;
   bool blind = false;
-  double lookahead_weight = 1;
+  double lookahead_weight = 1, melody_on_top = -1;
   std::string save_dir;
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
 };
@@ -123,6 +123,9 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--lookahead-weight", a->lookahead_weight,
                  "--accompany: 0 chooses among the candidates by density alone (the melody's next bars not scored)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--melody-on-top", a->melody_on_top,
+                 "--accompany: weight of keeping the new notes under the melody in the choice (default: the library's)")
+      ->check(CLI::Range(0.0, 100.0));
   app.add_flag("--blind", a->blind,
                "--infill / --accompany with a future_context model: the chosen row does not know what follows (the ablation)");
   app.add_flag("--skip-nll", a->skip_nll, "skip the bits-per-note comparison with the n-gram baseline");
@@ -144,6 +147,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (a->candidates) o.candidates = a->candidates;
       o.density_weight = a->density_weight;
       o.lookahead_weight = a->lookahead_weight;
+      o.melody_on_top = a->melody_on_top;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;

@@ -333,6 +333,7 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
 struct AccompanyArgs : RewriteArgs {
   std::string keep, instruments, drums, drummer = "drumify";
   int chunk = 2;
+  double melody_on_top = tasks::AccompanyOptions().melody_on_top;
 };
 
 Verb accompany_verb{"accompany", "Keep some tracks note for note and write new parts around them", [](CLI::App& app) {
@@ -344,6 +345,11 @@ Verb accompany_verb{"accompany", "Keep some tracks note for note and write new p
       ->expected(0, 1)->default_str("standard");
   add_rewrite(app, *a, 4, "versions drawn per chunk of bars; the one under which the kept tracks' next bars are likeliest is kept");
   app.add_option("--chunk-bars", a->chunk, "bars written and chosen at a time")->check(CLI::Range(1, 64));
+  app.add_option("--melody-on-top", a->melody_on_top,
+                 "how strongly the choice keeps the new parts under a kept melody (the highest kept part, when it is "
+                 "one note at a time at or above middle C); 0: not at all")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
   app.add_option("--drummer", a->drummer,
                  "who writes the drums: drumify (models/drumify, following the other parts' rhythm) or model (the "
                  "continuation model)")
@@ -359,6 +365,7 @@ Verb accompany_verb{"accompany", "Keep some tracks note for note and write new p
     if (!a->drums.empty()) opt.instruments.push_back({tasks::parse_drum_kit(a->drums), true});
     opt.candidates = a->candidates;
     opt.chunk_bars = a->chunk;
+    opt.melody_on_top = a->melody_on_top;
     auto m = engine::Model::load(model::find_model(a->model));
     std::optional<drums::Net> drummer;
     const bool drums_asked = std::any_of(opt.instruments.begin(), opt.instruments.end(), [](const auto& i) { return i.drums; }) ||

@@ -110,6 +110,11 @@ struct AccompanyOptions {
   bool known_future = true;
   // 0: the candidates are chosen by their density alone, the kept parts' next bars not scored.
   double lookahead_weight = 1;
+  // A kept melody stays the top voice: when the highest kept pitched part is a melody (median
+  // pitch at least middle C, at most 1.25 notes per onset), this times the share of a
+  // candidate's new pitched notes that start above the melody's sounding note is added to its
+  // score. 0: not weighed. 10 was chosen on 12 validation songs (docs/EVAL.md, session 13).
+  double melody_on_top = 10;
   engine::SampleOptions sampling;      // `events` is not used
   // A Drumify network (models/drumify; drums::Net): when given, each new drum part is written by
   // it, following the onsets of every pitched part of the result (kept and new), in place of the

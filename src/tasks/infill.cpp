@@ -96,6 +96,36 @@ std::vector<Event> retime(const Timed& timed, int64_t now) {
   return out;
 }
 
+// A note of a kept melody, in model steps: it sounds in [from, to).
+struct Sounding {
+  int64_t from = 0, to = 0;
+  int pitch = 0;
+};
+
+// Of the notes on `pitched` tracks among `events` (which start at step `start`), the share that
+// start above the highest melody note sounding then; notes while the melody rests do not count.
+double share_above(const std::vector<Event>& events, int64_t start, const std::vector<Sounding>& melody, int64_t longest,
+                   const std::array<bool, tokenizer::kMaxTracks>& pitched) {
+  size_t under = 0, above = 0;
+  int64_t now = start;
+  for (const Event& e : events) {
+    now += e[Field::kDt];
+    if (e.kind() != Kind::kNote || !pitched[size_t(e[Field::kTrack] % tokenizer::kMaxTracks)]) continue;
+    // the melody notes that start at or before now, and no longer ago than the longest one
+    auto it = std::upper_bound(melody.begin(), melody.end(), now, [](int64_t t, const Sounding& m) { return t < m.from; });
+    int top = -1;
+    while (it != melody.begin()) {
+      --it;
+      if (it->from < now - longest) break;
+      if (it->to > now) top = std::max(top, it->pitch);
+    }
+    if (top < 0) continue;
+    ++under;
+    above += int(e[Field::kValue]) > top;
+  }
+  return under ? double(above) / double(under) : 0.0;
+}
+
 // One passage to write: the events before it, the kept events inside it, where it ends, and the
 // kept events after it that choose among the candidates.
 struct Passage {
@@ -112,6 +142,11 @@ struct Passage {
   // this share of the expected count's log comes from the median of the candidates' counts
   double model_density = 0;
   bool score_lookahead = true;   // false: the choice weighs the density alone (lookahead not scored)
+  // a kept melody (model steps, sorted by start): melody_weight x the share of the candidate's
+  // notes on `pitched` tracks that start above the melody's sounding note is added to its score
+  const std::vector<Sounding>* melody = nullptr;
+  double melody_weight = 0;
+  std::array<bool, tokenizer::kMaxTracks> pitched{};
 };
 
 struct Written {
@@ -212,6 +247,9 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
     const size_t all = size_t(std::count_if(cand.begin(), cand.end(), [](const Event& e) { return e.kind() == Kind::kNote; }));
     return all >= forced_notes ? all - forced_notes : 0;
   };
+  int64_t melody_longest = 0;
+  if (p.melody)
+    for (const Sounding& n : *p.melody) melody_longest = std::max(melody_longest, n.to - n.from);
   std::vector<Written> out(static_cast<size_t>(variations));
   for (int v = 0; v < variations; ++v) {
     // the count the choice aims at: the surroundings' and, with model_density > 0, the
@@ -243,6 +281,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
       double score = scored ? nll / double(scored) : 0;
       if (expected >= 0 && p.density_weight > 0)
         score += p.density_weight * std::abs(std::log((double(written_notes(cand)) + 1) / (expected + 1)));
+      if (p.melody && p.melody_weight > 0) score += p.melody_weight * share_above(cand, start, *p.melody, melody_longest, p.pitched);
       if (c == 0 || score < best) {
         best = score;
         out[size_t(v)] = {cand, nll, scored};
@@ -446,6 +485,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
                                     const RewriteProgressFn& progress, ChoiceStats* stats) {
   check_sampling(opt.sampling, opt.candidates);
   if (opt.chunk_bars < 1 || opt.chunk_bars > 64) bad("chunk bars must be between 1 and 64");
+  if (!(opt.melody_on_top >= 0 && opt.melody_on_top <= 100)) bad("the melody-on-top weight must be between 0 and 100");
   const std::vector<int> keep = track_indices(s, opt.keep, "--tracks-to-keep");
   score::Score kept = s;
   kept.tracks.clear();
@@ -493,6 +533,33 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
   std::vector<tokenizer::KnownNote> known;
   if (opt.known_future && m.config().future_context)
     known = enc.known(std::numeric_limits<int64_t>::max(), [](int) { return true; });
+  // the melody the new parts stay under: the highest kept pitched track (by median pitch), if it
+  // is a melody: its median pitch at least middle C (a kept bass line is not one) and mostly one
+  // note at a time (at most 1.25 notes per onset: a kept piano part of chords is not one either,
+  // and a melody may be written above it)
+  std::vector<Sounding> melody;
+  if (opt.melody_on_top > 0) {
+    const score::Track* top = nullptr;
+    int top_median = -1;
+    for (const auto& t : kept.tracks) {
+      if (t.is_drum || t.notes.empty()) continue;
+      std::vector<int> pitches;
+      for (const auto& n : t.notes) pitches.push_back(n.pitch);
+      std::nth_element(pitches.begin(), pitches.begin() + ptrdiff_t(pitches.size() / 2), pitches.end());
+      if (pitches[pitches.size() / 2] > top_median) top_median = pitches[pitches.size() / 2], top = &t;
+    }
+    std::set<int64_t> onsets;
+    if (top)
+      for (const auto& n : top->notes) onsets.insert(n.start.count());
+    if (top && top_median >= 60 && double(top->notes.size()) <= 1.25 * double(onsets.size()))
+      for (const auto& n : top->notes) {
+        const int64_t from = enc.to_model(n.start);
+        melody.push_back({from, std::max(enc.to_model(n.start + n.duration), from + 1), n.pitch});
+      }
+    std::sort(melody.begin(), melody.end(), [](const Sounding& x, const Sounding& y) { return x.from < y.from; });
+  }
+  std::array<bool, tokenizer::kMaxTracks> pitched{};
+  for (size_t j = 0; j < add.size(); ++j) pitched[size_t(nk) + j] = !add[j].drums;
   std::vector<score::Score> outs;
   if (stats) *stats = {};
   const int chunks = int(edge.size()) - 1;
@@ -511,6 +578,11 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
       p.forbid = forbid;
       p.known = known;
       p.score_lookahead = opt.lookahead_weight > 0;
+      if (!melody.empty()) {
+        p.melody = &melody;
+        p.melody_weight = opt.melody_on_top;
+        p.pitched = pitched;
+      }
       while (bi < body.size() && body[bi].first < p.end) {
         p.forced.push_back({body[bi].first, body[bi].second});
         ++bi;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <random>
 
@@ -290,6 +291,61 @@ TEST(Accompany, TheRealModelAccompaniesTheExamplesFlute) {
   EXPECT_EQ(out.tracks[0].notes, s.tracks[1].notes);
   for (size_t t = 1; t < 4; ++t) EXPECT_GT(out.tracks[t].notes.size(), 8u) << t;
   EXPECT_TRUE(out.tracks[3].is_drum);
+}
+
+// melody_on_top keeps the new pitched parts under a kept melody (the example's flute, an octave
+// down, where the model's parts would often rise above it): of their
+// notes that start while the flute sounds, fewer lie above it than without the weight. A kept
+// bass line is no melody to stay under: there the weight changes nothing.
+TEST(Accompany, MelodyOnTopKeepsTheNewPartsUnderTheMelody) {
+  const auto m = engine::Model::load(model::find_model("default"));
+  score::Score s = example();
+  for (auto& n : s.tracks[1].notes) n.pitch = uint8_t(n.pitch - 12);   // the flute an octave down (G3..C5)
+  auto above = [&](const score::Score& out, size_t& under) {
+    size_t n = 0;
+    under = 0;
+    for (size_t t = 1; t < out.tracks.size(); ++t) {
+      if (out.tracks[t].is_drum) continue;
+      for (const auto& note : out.tracks[t].notes) {
+        int top = -1;
+        for (const auto& f : out.tracks[0].notes)
+          if (f.start <= note.start && f.start + f.duration > note.start) top = std::max<int>(top, f.pitch);
+        if (top < 0) continue;
+        ++under;
+        n += note.pitch > top;
+      }
+    }
+    return n;
+  };
+  tasks::AccompanyOptions opt;
+  opt.keep = {1};   // the flute
+  opt.instruments = {{0, false}, {40, false}};   // piano, violin: free to go above it
+  opt.candidates = 4;
+  size_t free_under = 0, kept_under = 0, free_above = 0, kept_above = 0;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    opt.sampling.seed = seed;
+    size_t u = 0;
+    opt.melody_on_top = 0;
+    free_above += above(tasks::accompany(m, s, opt)[0], u);
+    free_under += u;
+    opt.melody_on_top = 100;
+    kept_above += above(tasks::accompany(m, s, opt)[0], u);
+    kept_under += u;
+  }
+  std::cout << "[ notes above the flute: " << free_above << " of " << free_under << " without, " << kept_above << " of "
+            << kept_under << " with melody_on_top ]\n";
+  ASSERT_GT(free_under, 20u);
+  ASSERT_GT(kept_under, 20u);
+  EXPECT_LT(double(kept_above) / double(kept_under), 0.7 * double(free_above) / double(free_under));
+  // the bass alone: no melody, the same draws and the same choice either way
+  opt.keep = {2};
+  opt.sampling.seed = 4;
+  opt.melody_on_top = 0;
+  const auto a = tasks::accompany(m, s, opt)[0];
+  opt.melody_on_top = 100;
+  const auto b = tasks::accompany(m, s, opt)[0];
+  ASSERT_EQ(a.tracks.size(), b.tracks.size());
+  for (size_t t = 0; t < a.tracks.size(); ++t) EXPECT_EQ(a.tracks[t].notes, b.tracks[t].notes) << t;
 }
 
 TEST(Accompany, BadRequestsAreRefusedClearly) {
