@@ -64,7 +64,7 @@ struct EvalArgs {
   int candidates = 0, bars = 0;
   double density_weight = -1, model_density = -1;
   bool blind = false;
-  double lookahead_weight = 1, melody_on_top = -1;
+  double lookahead_weight = 1, melody_on_top = -1, follow_rhythm = -1;
   std::string save_dir;
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
 };
@@ -126,6 +126,9 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--melody-on-top", a->melody_on_top,
                  "--accompany: weight of keeping the new notes under the melody in the choice (default: the library's)")
       ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--follow-rhythm", a->follow_rhythm,
+                 "--accompany: weight of the new onsets' agreement with the kept parts' in the choice (default: the library's)")
+      ->check(CLI::Range(0.0, 100.0));
   app.add_flag("--blind", a->blind,
                "--infill / --accompany with a future_context model: the chosen row does not know what follows (the ablation)");
   app.add_flag("--skip-nll", a->skip_nll, "skip the bits-per-note comparison with the n-gram baseline");
@@ -148,6 +151,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       o.density_weight = a->density_weight;
       o.lookahead_weight = a->lookahead_weight;
       o.melody_on_top = a->melody_on_top;
+      o.follow_rhythm = a->follow_rhythm;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;

@@ -334,6 +334,7 @@ struct AccompanyArgs : RewriteArgs {
   std::string keep, instruments, drums, drummer = "drumify";
   int chunk = 2;
   double melody_on_top = tasks::AccompanyOptions().melody_on_top;
+  double follow_rhythm = tasks::AccompanyOptions().follow_rhythm;
 };
 
 Verb accompany_verb{"accompany", "Keep some tracks note for note and write new parts around them", [](CLI::App& app) {
@@ -348,6 +349,11 @@ Verb accompany_verb{"accompany", "Keep some tracks note for note and write new p
   app.add_option("--melody-on-top", a->melody_on_top,
                  "how strongly the choice keeps the new parts under a kept melody (the highest kept part, when it is "
                  "one note at a time at or above middle C); 0: not at all")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  app.add_option("--follow-rhythm", a->follow_rhythm,
+                 "how strongly the choice favours new parts whose onsets meet the kept parts' (on a sixteenth-note grid); "
+                 "0: not at all")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   app.add_option("--drummer", a->drummer,
@@ -366,6 +372,7 @@ Verb accompany_verb{"accompany", "Keep some tracks note for note and write new p
     opt.candidates = a->candidates;
     opt.chunk_bars = a->chunk;
     opt.melody_on_top = a->melody_on_top;
+    opt.follow_rhythm = a->follow_rhythm;
     auto m = engine::Model::load(model::find_model(a->model));
     std::optional<drums::Net> drummer;
     const bool drums_asked = std::any_of(opt.instruments.begin(), opt.instruments.end(), [](const auto& i) { return i.drums; }) ||

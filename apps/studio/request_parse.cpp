@@ -260,6 +260,7 @@ ToolRequest parse_tool(const std::string& tool, const std::string& body, const G
       o.candidates = f.integer("candidates", 4, 1, kMaxCandidates);
       o.chunk_bars = f.integer("chunk_bars", 2, 1, 16);
       o.melody_on_top = f.number("melody_on_top", tasks::AccompanyOptions().melody_on_top, 0.0, 100.0);
+      o.follow_rhythm = f.number("follow_rhythm", tasks::AccompanyOptions().follow_rhythm, 0.0, 100.0);
       if (auto d = f.string("drummer", 20)) {
         if (*d != "drumify" && *d != "model") throw HttpError{400, "invalid_argument", "'drummer' must be \"drumify\" or \"model\""};
         r.drumify_drums = *d == "drumify";

@@ -200,6 +200,7 @@ struct AccompanyEvalOptions {
   bool known_future = true;
   double lookahead_weight = 1;   // tasks::AccompanyOptions::lookahead_weight of the chosen row
   double melody_on_top = -1;     // < 0: tasks::AccompanyOptions' default (every row)
+  double follow_rhythm = -1;     // < 0: tasks::AccompanyOptions' default (every row)
   float temperature = 1.0f, top_p = 0.98f, key_strength = 0.5f;
   uint64_t seed = 1;
   std::string save_dir;

@@ -115,6 +115,10 @@ struct AccompanyOptions {
   // candidate's new pitched notes that start above the melody's sounding note is added to its
   // score. 0: not weighed. 10 was chosen on 12 validation songs (docs/EVAL.md, session 13).
   double melody_on_top = 10;
+  // The new parts follow the kept parts' rhythm: this times the F1 of a candidate's new onsets
+  // against the kept parts' onsets in its bars (on a sixteenth-note grid) is taken from its
+  // score. 0: not weighed. 6 was chosen on 12 validation songs (docs/EVAL.md, session 13).
+  double follow_rhythm = 6;
   engine::SampleOptions sampling;      // `events` is not used
   // A Drumify network (models/drumify; drums::Net): when given, each new drum part is written by
   // it, following the onsets of every pitched part of the result (kept and new), in place of the

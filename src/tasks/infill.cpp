@@ -126,6 +126,24 @@ double share_above(const std::vector<Event>& events, int64_t start, const std::v
   return under ? double(above) / double(under) : 0.0;
 }
 
+// The sixteenth-note grid cell of a model step (24 steps a beat).
+int64_t sixteenth(int64_t step) { return (step + tokenizer::kStepsPerBeat / 8) / (tokenizer::kStepsPerBeat / 4); }
+
+// The F1 of the onsets (sixteenths) of the notes on tracks >= first_track among `events` (which
+// start at step `start`) against `kept`; 0 when either is empty.
+double onset_f1(const std::vector<Event>& events, int64_t start, const std::set<int64_t>& kept, int first_track) {
+  std::set<int64_t> mine;
+  int64_t now = start;
+  for (const Event& e : events) {
+    now += e[Field::kDt];
+    if (e.kind() == Kind::kNote && e[Field::kTrack] >= first_track) mine.insert(sixteenth(now));
+  }
+  if (mine.empty() || kept.empty()) return 0.0;
+  size_t both = 0;
+  for (int64_t o : mine) both += kept.count(o);
+  return 2.0 * double(both) / double(mine.size() + kept.size());
+}
+
 // One passage to write: the events before it, the kept events inside it, where it ends, and the
 // kept events after it that choose among the candidates.
 struct Passage {
@@ -147,6 +165,11 @@ struct Passage {
   const std::vector<Sounding>* melody = nullptr;
   double melody_weight = 0;
   std::array<bool, tokenizer::kMaxTracks> pitched{};
+  // the kept parts' onsets in the passage (sixteenths, rounded from model steps): rhythm_weight x
+  // the F1 of the candidate's new onsets against them is taken from its score
+  std::set<int64_t> kept_onsets;
+  double rhythm_weight = 0;
+  int first_new_track = tokenizer::kMaxTracks;
 };
 
 struct Written {
@@ -282,6 +305,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
       if (expected >= 0 && p.density_weight > 0)
         score += p.density_weight * std::abs(std::log((double(written_notes(cand)) + 1) / (expected + 1)));
       if (p.melody && p.melody_weight > 0) score += p.melody_weight * share_above(cand, start, *p.melody, melody_longest, p.pitched);
+      if (p.rhythm_weight > 0) score -= p.rhythm_weight * onset_f1(cand, start, p.kept_onsets, p.first_new_track);
       if (c == 0 || score < best) {
         best = score;
         out[size_t(v)] = {cand, nll, scored};
@@ -486,6 +510,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
   check_sampling(opt.sampling, opt.candidates);
   if (opt.chunk_bars < 1 || opt.chunk_bars > 64) bad("chunk bars must be between 1 and 64");
   if (!(opt.melody_on_top >= 0 && opt.melody_on_top <= 100)) bad("the melody-on-top weight must be between 0 and 100");
+  if (!(opt.follow_rhythm >= 0 && opt.follow_rhythm <= 100)) bad("the follow-rhythm weight must be between 0 and 100");
   const std::vector<int> keep = track_indices(s, opt.keep, "--tracks-to-keep");
   score::Score kept = s;
   kept.tracks.clear();
@@ -586,6 +611,12 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
       while (bi < body.size() && body[bi].first < p.end) {
         p.forced.push_back({body[bi].first, body[bi].second});
         ++bi;
+      }
+      if (opt.follow_rhythm > 0) {
+        p.rhythm_weight = opt.follow_rhythm;
+        p.first_new_track = nk;
+        for (const auto& f : p.forced)
+          if (f.event.kind() == Kind::kNote) p.kept_onsets.insert(sixteenth(f.at));
       }
       const int64_t look_end = k + 2 < edge.size() ? edge[k + 2] : edge[k + 1];
       for (size_t j = bi; j < body.size() && body[j].first < look_end; ++j) p.lookahead.push_back(body[j]);

@@ -364,6 +364,7 @@ std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::stri
       ao.chunk_bars = opt.chunk_bars;
       if (opt.density_weight >= 0) ao.density_weight = opt.density_weight;
       if (opt.melody_on_top >= 0) ao.melody_on_top = opt.melody_on_top;
+      if (opt.follow_rhythm >= 0) ao.follow_rhythm = opt.follow_rhythm;
       ao.sampling.temperature = opt.temperature;
       ao.sampling.top_p = opt.top_p;
       ao.sampling.key_strength = opt.key_strength;

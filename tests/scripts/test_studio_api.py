@@ -464,7 +464,7 @@ try:
 
     status, j = post_json(port, "/api/tools/accompany", {"score": sid, "keep": [1], "instruments": "piano, acoustic bass",
                                                          "drums": "jazz", "candidates": 2, "variations": 2, "seed": 3,
-                                                         "chunk_bars": 2, "melody_on_top": 10, "temperature": 1.0, "key_strength": 0.5})
+                                                         "chunk_bars": 2, "melody_on_top": 10, "follow_rhythm": 6, "temperature": 1.0, "key_strength": 0.5})
     check(status == 201 and j.get("tool") == "accompany" and len(j.get("scores", [])) == 2 and j.get("seed") == 3,
           f"POST /api/tools/accompany: {status} {str(j)[:300]}")
     flute = sorted((0,) + tuple(n[1:]) for n in up["notes"] if n[0] == 1)
@@ -565,6 +565,7 @@ try:
         ("accompany", {"score": sid, "chunk_bars": 0}, 400, "'chunk_bars'"),
         ("accompany", {"score": sid, "melody_on_top": -1}, 400, "'melody_on_top'"),
         ("accompany", {"score": sid, "melody_on_top": "high"}, 400, "'melody_on_top'"),
+        ("accompany", {"score": sid, "follow_rhythm": 101}, 400, "'follow_rhythm'"),
         ("accompany", {"score": sid, "variations": 5}, 400, "'variations'"),
         ("accompany", {"score": sid, "temperature": 6}, 400, "'temperature'"),
         ("accompany", {"score": sid, "seed": "abc"}, 400, "'seed'"),

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <set>
 
 #include "continuo/engine.hpp"
 #include "continuo/error.hpp"
@@ -346,6 +347,41 @@ TEST(Accompany, MelodyOnTopKeepsTheNewPartsUnderTheMelody) {
   const auto b = tasks::accompany(m, s, opt)[0];
   ASSERT_EQ(a.tracks.size(), b.tracks.size());
   for (size_t t = 0; t < a.tracks.size(); ++t) EXPECT_EQ(a.tracks[t].notes, b.tracks[t].notes) << t;
+}
+
+// follow_rhythm makes the new parts play with the kept melody: the F1 of their onsets (on a
+// sixteenth-note grid) against the flute's rises with the weight.
+TEST(Accompany, FollowRhythmPlaysWithTheKeptPart) {
+  const auto m = engine::Model::load(model::find_model("default"));
+  const score::Score s = example();
+  const int tpb = s.ticks_per_beat;
+  auto grid = [&](const score::Note& n) { return (n.start.count() * 4 + tpb / 2) / tpb; };
+  std::set<int64_t> flute;
+  for (const auto& n : s.tracks[1].notes) flute.insert(grid(n));
+  auto f1 = [&](const score::Score& out) {
+    std::set<int64_t> mine;
+    for (size_t t = 1; t < out.tracks.size(); ++t)
+      for (const auto& n : out.tracks[t].notes) mine.insert(grid(n));
+    size_t both = 0;
+    for (int64_t o : mine) both += flute.count(o);
+    return mine.empty() ? 0.0 : 2.0 * double(both) / double(mine.size() + flute.size());
+  };
+  tasks::AccompanyOptions opt;
+  opt.keep = {1};   // the flute
+  opt.instruments = {{0, false}};
+  opt.candidates = 4;
+  double free = 0, following = 0;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    opt.sampling.seed = seed;
+    opt.follow_rhythm = 0;
+    free += f1(tasks::accompany(m, s, opt)[0]) / 3;
+    opt.follow_rhythm = 100;
+    following += f1(tasks::accompany(m, s, opt)[0]) / 3;
+  }
+  std::cout << "[ onset F1 against the flute: " << free << " without, " << following << " with follow_rhythm ]\n";
+  EXPECT_GT(following, free + 0.05);
+  opt.follow_rhythm = -1;
+  EXPECT_THROW(tasks::accompany(m, s, opt), Error);
 }
 
 TEST(Accompany, BadRequestsAreRefusedClearly) {
