@@ -165,7 +165,7 @@ TEST(Infill, TheRealModelFillsTheExamplesBarsWithItsInstruments) {
 // With model_density 1 and a heavy density weight, the passage chosen is the candidate whose note
 // count is nearest the median of the candidates' counts. The candidates are the draws that the
 // same request with one candidate and as many variations makes (the same seed, the same draws).
-TEST(Infill, ModelDensityAimsAtTheCandidatesMedian) {
+TEST(Infill, TheRealModelAimsItsDensityAtTheCandidatesMedian) {
   const auto m = engine::Model::load(model::find_model("default"));
   const score::Score s = example();
   const int64_t a = score::bar_start(s, 2).count(), b = score::bar_start(s, 4).count();
@@ -298,7 +298,7 @@ TEST(Accompany, TheRealModelAccompaniesTheExamplesFlute) {
 // down, where the model's parts would often rise above it): of their
 // notes that start while the flute sounds, fewer lie above it than without the weight. A kept
 // bass line is no melody to stay under: there the weight changes nothing.
-TEST(Accompany, MelodyOnTopKeepsTheNewPartsUnderTheMelody) {
+TEST(Accompany, TheRealModelStaysUnderAKeptMelody) {
   const auto m = engine::Model::load(model::find_model("default"));
   score::Score s = example();
   for (auto& n : s.tracks[1].notes) n.pitch = uint8_t(n.pitch - 12);   // the flute an octave down (G3..C5)
@@ -351,7 +351,7 @@ TEST(Accompany, MelodyOnTopKeepsTheNewPartsUnderTheMelody) {
 
 // follow_rhythm makes the new parts play with the kept melody: the F1 of their onsets (on a
 // sixteenth-note grid) against the flute's rises with the weight.
-TEST(Accompany, FollowRhythmPlaysWithTheKeptPart) {
+TEST(Accompany, TheRealModelFollowsTheKeptRhythm) {
   const auto m = engine::Model::load(model::find_model("default"));
   const score::Score s = example();
   const int tpb = s.ticks_per_beat;
