@@ -81,10 +81,19 @@ done
 
 # the studio: every file uploaded (the upload limit raised to 34 MiB so that the big ones reach the
 # parser) and, where accepted, continued; each answer comes fast and the server stays small
-port=$((20000 + RANDOM % 20000))
-"$bin" serve --port "$port" --max-upload-kib 34816 >"$scratch/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/api/models" >/dev/null && break; sleep 0.1; done
+# a random port can be taken (by another test's server or a client's ephemeral port): try others
+for _try in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 20000))
+  "$bin" serve --port "$port" --max-upload-kib 34816 >"$scratch/serve.log" 2>&1 &
+  server=$!
+  for _ in $(seq 50); do
+    curl -s "http://127.0.0.1:$port/api/models" >/dev/null && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$server" 2>/dev/null && break
+  wait "$server" 2>/dev/null
+done
 for f in million tracks tempi durations trackmax notes big; do
   if [ "$f" = notes ]; then
     # the files within the limits (a million notes, 5,000 tracks, absurd tempi, huge durations): under 300 MB
