@@ -96,15 +96,48 @@ std::vector<Event> retime(const Timed& timed, int64_t now) {
   return out;
 }
 
-// A note of a kept melody, in model steps: it sounds in [from, to).
-struct Sounding {
-  int64_t from = 0, to = 0;
-  int pitch = 0;
+// A kept melody in model steps: each note sounds in [from, to); sorted by start.
+struct Melody {
+  struct Note {
+    int64_t from = 0, to = 0;
+    int pitch = 0;
+  };
+  std::vector<Note> notes;
+  int64_t longest = 0;   // the longest note's length
 };
+
+// The melody that new parts stay under: the highest kept pitched track (by median pitch), if it
+// is a melody: its median pitch at least middle C (a kept bass line is not one) and mostly one
+// note at a time (at most 1.25 notes per onset: a kept piano part of chords is not one either,
+// and a melody may be written above it). Empty if there is none.
+template <class ToModel>
+Melody kept_melody(const score::Score& kept, const ToModel& to_model) {
+  const score::Track* top = nullptr;
+  int top_median = -1;
+  for (const auto& t : kept.tracks) {
+    if (t.is_drum || t.notes.empty()) continue;
+    std::vector<int> pitches;
+    for (const auto& n : t.notes) pitches.push_back(n.pitch);
+    std::nth_element(pitches.begin(), pitches.begin() + ptrdiff_t(pitches.size() / 2), pitches.end());
+    if (pitches[pitches.size() / 2] > top_median) top_median = pitches[pitches.size() / 2], top = &t;
+  }
+  Melody m;
+  if (!top || top_median < 60) return m;
+  std::set<int64_t> onsets;
+  for (const auto& n : top->notes) onsets.insert(n.start.count());
+  if (double(top->notes.size()) > 1.25 * double(onsets.size())) return m;
+  for (const auto& n : top->notes) {
+    const int64_t from = to_model(n.start);
+    m.notes.push_back({from, std::max(to_model(n.start + n.duration), from + 1), n.pitch});
+    m.longest = std::max(m.longest, m.notes.back().to - from);
+  }
+  std::sort(m.notes.begin(), m.notes.end(), [](const Melody::Note& x, const Melody::Note& y) { return x.from < y.from; });
+  return m;
+}
 
 // Of the notes on `pitched` tracks among `events` (which start at step `start`), the share that
 // start above the highest melody note sounding then; notes while the melody rests do not count.
-double share_above(const std::vector<Event>& events, int64_t start, const std::vector<Sounding>& melody, int64_t longest,
+double share_above(const std::vector<Event>& events, int64_t start, const Melody& melody,
                    const std::array<bool, tokenizer::kMaxTracks>& pitched) {
   size_t under = 0, above = 0;
   int64_t now = start;
@@ -112,11 +145,11 @@ double share_above(const std::vector<Event>& events, int64_t start, const std::v
     now += e[Field::kDt];
     if (e.kind() != Kind::kNote || !pitched[size_t(e[Field::kTrack] % tokenizer::kMaxTracks)]) continue;
     // the melody notes that start at or before now, and no longer ago than the longest one
-    auto it = std::upper_bound(melody.begin(), melody.end(), now, [](int64_t t, const Sounding& m) { return t < m.from; });
+    auto it = std::upper_bound(melody.notes.begin(), melody.notes.end(), now, [](int64_t t, const Melody::Note& m) { return t < m.from; });
     int top = -1;
-    while (it != melody.begin()) {
+    while (it != melody.notes.begin()) {
       --it;
-      if (it->from < now - longest) break;
+      if (it->from < now - melody.longest) break;
       if (it->to > now) top = std::max(top, it->pitch);
     }
     if (top < 0) continue;
@@ -162,7 +195,7 @@ struct Passage {
   bool score_lookahead = true;   // false: the choice weighs the density alone (lookahead not scored)
   // a kept melody (model steps, sorted by start): melody_weight x the share of the candidate's
   // notes on `pitched` tracks that start above the melody's sounding note is added to its score
-  const std::vector<Sounding>* melody = nullptr;
+  const Melody* melody = nullptr;
   double melody_weight = 0;
   std::array<bool, tokenizer::kMaxTracks> pitched{};
   // the kept parts' onsets in the passage (sixteenths, rounded from model steps): rhythm_weight x
@@ -270,9 +303,6 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
     const size_t all = size_t(std::count_if(cand.begin(), cand.end(), [](const Event& e) { return e.kind() == Kind::kNote; }));
     return all >= forced_notes ? all - forced_notes : 0;
   };
-  int64_t melody_longest = 0;
-  if (p.melody)
-    for (const Sounding& n : *p.melody) melody_longest = std::max(melody_longest, n.to - n.from);
   std::vector<Written> out(static_cast<size_t>(variations));
   for (int v = 0; v < variations; ++v) {
     // the count the choice aims at: the surroundings' and, with model_density > 0, the
@@ -304,7 +334,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
       double score = scored ? nll / double(scored) : 0;
       if (expected >= 0 && p.density_weight > 0)
         score += p.density_weight * std::abs(std::log((double(written_notes(cand)) + 1) / (expected + 1)));
-      if (p.melody && p.melody_weight > 0) score += p.melody_weight * share_above(cand, start, *p.melody, melody_longest, p.pitched);
+      if (p.melody && p.melody_weight > 0) score += p.melody_weight * share_above(cand, start, *p.melody, p.pitched);
       if (p.rhythm_weight > 0) score -= p.rhythm_weight * onset_f1(cand, start, p.kept_onsets, p.first_new_track);
       if (c == 0 || score < best) {
         best = score;
@@ -558,31 +588,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
   std::vector<tokenizer::KnownNote> known;
   if (opt.known_future && m.config().future_context)
     known = enc.known(std::numeric_limits<int64_t>::max(), [](int) { return true; });
-  // the melody the new parts stay under: the highest kept pitched track (by median pitch), if it
-  // is a melody: its median pitch at least middle C (a kept bass line is not one) and mostly one
-  // note at a time (at most 1.25 notes per onset: a kept piano part of chords is not one either,
-  // and a melody may be written above it)
-  std::vector<Sounding> melody;
-  if (opt.melody_on_top > 0) {
-    const score::Track* top = nullptr;
-    int top_median = -1;
-    for (const auto& t : kept.tracks) {
-      if (t.is_drum || t.notes.empty()) continue;
-      std::vector<int> pitches;
-      for (const auto& n : t.notes) pitches.push_back(n.pitch);
-      std::nth_element(pitches.begin(), pitches.begin() + ptrdiff_t(pitches.size() / 2), pitches.end());
-      if (pitches[pitches.size() / 2] > top_median) top_median = pitches[pitches.size() / 2], top = &t;
-    }
-    std::set<int64_t> onsets;
-    if (top)
-      for (const auto& n : top->notes) onsets.insert(n.start.count());
-    if (top && top_median >= 60 && double(top->notes.size()) <= 1.25 * double(onsets.size()))
-      for (const auto& n : top->notes) {
-        const int64_t from = enc.to_model(n.start);
-        melody.push_back({from, std::max(enc.to_model(n.start + n.duration), from + 1), n.pitch});
-      }
-    std::sort(melody.begin(), melody.end(), [](const Sounding& x, const Sounding& y) { return x.from < y.from; });
-  }
+  const Melody melody = opt.melody_on_top > 0 ? kept_melody(kept, [&](Ticks t) { return enc.to_model(t); }) : Melody{};
   std::array<bool, tokenizer::kMaxTracks> pitched{};
   for (size_t j = 0; j < add.size(); ++j) pitched[size_t(nk) + j] = !add[j].drums;
   std::vector<score::Score> outs;
@@ -603,7 +609,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
       p.forbid = forbid;
       p.known = known;
       p.score_lookahead = opt.lookahead_weight > 0;
-      if (!melody.empty()) {
+      if (!melody.notes.empty()) {
         p.melody = &melody;
         p.melody_weight = opt.melody_on_top;
         p.pitched = pitched;
