@@ -62,7 +62,8 @@ struct EvalArgs {
   bool infill = false;
   std::string accompany;
   int candidates = 0, bars = 0;
-  double density_weight = -1, model_density = -1;
+  double density_weight = -1, model_density = -1, vary_share = -1;
+  float vary_strength = -1;
   bool blind = false;
   double lookahead_weight = 1, melody_on_top = -1, follow_rhythm = -1;
   std::string save_dir;
@@ -120,6 +121,12 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                  "--infill: share (in log count) of the density aimed at taken from the candidates' median, the rest from "
                  "the surroundings (default: the library's)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--vary", a->vary_share,
+                 "--infill / --accompany: share of the candidates that vary the bars before the passage (accompany: the chunk "
+                 "before) (default: the library's)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--vary-strength", a->vary_strength, "--infill / --accompany: how closely the varied candidates follow those bars (default: the library's)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--lookahead-weight", a->lookahead_weight,
                  "--accompany: 0 chooses among the candidates by density alone (the melody's next bars not scored)")
       ->check(CLI::Range(0.0, 1.0));
@@ -152,6 +159,8 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       o.lookahead_weight = a->lookahead_weight;
       o.melody_on_top = a->melody_on_top;
       o.follow_rhythm = a->follow_rhythm;
+      o.vary_share = a->vary_share;
+      o.vary_strength = a->vary_strength;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;
@@ -187,6 +196,8 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (a->candidates) o.candidates = a->candidates;
       o.density_weight = a->density_weight;
       o.model_density = a->model_density;
+      o.vary_share = a->vary_share;
+      o.vary_strength = a->vary_strength;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;
@@ -197,19 +208,20 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (!a->json)
         std::printf("infill of bars %d-%d (%d pieces): bits per note of the %d bars after the passage (seam) and the %d after those;\n"
                     "the passage against the true one, and against its surroundings (the bars before and after):\n"
-                    "  %-38s %8s %8s | %8s %10s %8s %8s | %8s %10s %8s | %8s\n",
+                    "  %-38s %8s %8s | %8s %10s %8s %8s | %8s %10s %8s %8s | %8s\n",
                     o.context_bars + 1, o.context_bars + o.bars, rows.empty() ? 0 : rows[0].pieces, o.seam_bars, o.seam_bars, "",
-                    "seam", "later", "pc L1", "|log dens|", "IOI ovl", "instr J", "pc L1", "|log dens|", "IOI ovl", "seconds");
+                    "seam", "later", "pc L1", "|log dens|", "IOI ovl", "instr J", "pc L1", "|log dens|", "IOI ovl", "repeats", "seconds");
       for (const auto& r : rows) {
         if (!a->json)
-          std::printf("  %-38s %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f | %8.3f %10.3f %8.3f | %8.2f\n", r.label.c_str(), r.seam_bits(),
+          std::printf("  %-38s %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f | %8.2f\n", r.label.c_str(), r.seam_bits(),
                       r.later_bits(), r.pitch_class_l1, r.density, r.ioi_overlap, r.instrument_jaccard, r.around_pc_l1,
-                      r.around_density, r.around_ioi, r.seconds);
+                      r.around_density, r.around_ioi, r.repeats, r.seconds);
         j["rows"].push_back({{"label", r.label}, {"pieces", r.pieces}, {"seam_bits_per_note", r.seam_bits()},
                              {"later_bits_per_note", r.later_bits()}, {"pitch_class_l1", r.pitch_class_l1},
                              {"log_density_ratio", r.density}, {"ioi_overlap", r.ioi_overlap},
                              {"instrument_jaccard", r.instrument_jaccard}, {"around_pitch_class_l1", r.around_pc_l1},
                              {"around_log_density_ratio", r.around_density}, {"around_ioi_overlap", r.around_ioi},
+                             {"repeats_bars_before", r.repeats},
                              {"seconds", r.seconds}});
       }
       if (a->json) std::cout << j.dump(2) << "\n";

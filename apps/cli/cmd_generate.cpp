@@ -305,6 +305,8 @@ int rewrite_and_write(const char* label, const RewriteArgs& a, uint64_t seed,
 struct InfillArgs : RewriteArgs {
   std::string bars, tracks;
   int lookahead = 2;
+  double vary = tasks::InfillOptions().vary_share;
+  float vary_strength = tasks::InfillOptions().vary_strength;
 };
 
 Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or all), leading into what follows", [](CLI::App& app) {
@@ -313,6 +315,13 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
   app.add_option("--tracks", a->tracks, "tracks to rewrite, numbered as `continuo info` shows them, e.g. 1,3 (default: all)");
   add_rewrite(app, *a, 16, "versions drawn per variation; the one under which the following bars are likeliest is kept");
   app.add_option("--lookahead", a->lookahead, "bars after the passage that choose among the versions")->check(CLI::Range(0, 16));
+  app.add_option("--vary", a->vary,
+                 "share of the versions written as variations of the bars just before the passage (0: none)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--vary-strength", a->vary_strength, "how closely those variations keep to the bars before (0-1)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   return [a] {
     check_output(a->out);
     score::Score s = score::load(a->in);
@@ -323,6 +332,8 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
     if (!a->tracks.empty()) opt.tracks = tasks::parse_track_list(a->tracks);
     opt.candidates = a->candidates;
     opt.lookahead_bars = a->lookahead;
+    opt.vary_share = a->vary;
+    opt.vary_strength = a->vary_strength;
     auto m = engine::Model::load(model::find_model(a->model));
     return rewrite_and_write("infill", *a, seed, [&](const tasks::RewriteProgressFn& progress) {
       return tasks::infill(m, s, opt, progress);

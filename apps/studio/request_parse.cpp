@@ -233,6 +233,8 @@ ToolRequest parse_tool(const std::string& tool, const std::string& body, const G
       o.tracks = tracks("tracks", "to rewrite");
       o.candidates = f.integer("candidates", 8, 1, kMaxCandidates);
       o.lookahead_bars = f.integer("lookahead_bars", 2, 0, 16);
+      o.vary_share = f.number("vary", tasks::InfillOptions().vary_share, 0.0, 1.0);
+      o.vary_strength = float(f.number("vary_strength", tasks::InfillOptions().vary_strength, 0.0, 1.0));
       sampling(o.sampling);
       // a passage outside the piece is the library's error (400); only a real passage is weighed
       if (o.last_bar <= bars) work = int64_t(o.last_bar - o.first_bar + 1) * o.sampling.variations * o.candidates;

@@ -138,6 +138,18 @@ struct SampleOptions {
   // < 0: the model's own (model::Config::copy_anchor, chosen on its validation split); 0 = off;
   // at most 1.
   float copy_anchor = -1.0f;
+  // Variation anchor (copy_prior models; infill's varied candidates, tasks/infill.cpp): with
+  // vary_span > 0 and vary_strength > 0, the groove and phrase anchors are replaced, in the
+  // variations it applies to, by one anchor on the stretch [vary_from, vary_from + vary_span)
+  // (grid steps, as `forced` counts them): every track with events there is proposed from it, at
+  // the same place in it (tokenizer::CopyTracker::anchor_to), and once an event's time and track
+  // are chosen and they are those of the stretch's next event on that track, that event gets at
+  // least vary_strength of the mixture's weight. The network still chooses when and on which
+  // track each event comes, so the passage is a variation of the stretch, not a copy. It applies
+  // to variation v if `varied` is empty or varied[v] != 0.
+  int64_t vary_from = -1, vary_span = 0;
+  float vary_strength = 0.0f;
+  std::vector<uint8_t> varied;
   // Loop guard (copy_prior models; off by default): the share of the copy proposals' weight kept
   // while the last finished bar repeats an earlier one more often than the prompt ever repeated
   // a bar (twice as often, and at least twice more). 1 = off. Measured and not used by default:

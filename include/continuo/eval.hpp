@@ -163,6 +163,8 @@ struct InfillEvalOptions {
   int pieces = 30, context_bars = 4, bars = 4, seam_bars = 2, candidates = 16;
   double density_weight = -1;   // < 0: tasks::InfillOptions' default
   double model_density = -1;    // < 0: tasks::InfillOptions' default
+  double vary_share = -1;       // < 0: tasks::InfillOptions' default
+  float vary_strength = -1;     // < 0: tasks::InfillOptions' default
   // A future_context model: the infill row knows what follows (false: blind, for the ablation),
   // and a fifth row writes one candidate knowing it. The continuation row is always blind.
   bool known_future = true;
@@ -179,6 +181,10 @@ struct InfillRow {
   // continuation statistics compare a continuation with its prompt; the true passage's row says
   // how far real music strays
   double around_pc_l1 = 0, around_density = 0, around_ioi = 0;
+  // the share of the passage's notes that repeat the bars before it: the same track, pitch and
+  // onset (model grid) one passage-length earlier (the copied bars: 1; the truth: how much real
+  // music repeats there)
+  double repeats = 0;
   int pieces = 0;
   double seam_bits() const { return seam_notes ? seam_nats / double(seam_notes) / 0.6931471805599453 : 0; }
   double later_bits() const { return later_notes ? later_nats / double(later_notes) / 0.6931471805599453 : 0; }
@@ -201,6 +207,8 @@ struct AccompanyEvalOptions {
   double lookahead_weight = 1;   // tasks::AccompanyOptions::lookahead_weight of the chosen row
   double melody_on_top = -1;     // < 0: tasks::AccompanyOptions' default (every row)
   double follow_rhythm = -1;     // < 0: tasks::AccompanyOptions' default (every row)
+  double vary_share = -1;        // < 0: tasks::AccompanyOptions' default (every row)
+  float vary_strength = -1;      // < 0: tasks::AccompanyOptions' default (every row)
   float temperature = 1.0f, top_p = 0.98f, key_strength = 0.5f;
   uint64_t seed = 1;
   std::string save_dir;

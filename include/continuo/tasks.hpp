@@ -93,6 +93,16 @@ struct InfillOptions {
   // the passage and the kept tracks' notes (engine::SampleOptions::known). false: it writes
   // blind to them, as a plain continuation model (for measuring what the future adds).
   bool known_future = true;
+  // Varied candidates: this share of the candidates (rounded) are variations of the bars just
+  // before the passage (as many bars as the passage has, or all before it if fewer): the model
+  // writes them with the variation anchor on those bars (engine::SampleOptions::vary_from) at
+  // vary_strength. The others are written freely. Music repeats and varies what it played, and
+  // the choice then takes a variation where what follows suggests one. 0: none; with one
+  // candidate, none is varied. 0.5 and 0.3 were chosen on 100 validation pieces (docs/EVAL.md,
+  // session 14): the seam 0.12 bits per note better than with none, the pitch classes and
+  // rhythm nearer the true passage's, the density no further; more of the bars before repeated.
+  double vary_share = 0.5;
+  float vary_strength = 0.3f;
   engine::SampleOptions sampling;    // variations, temperature, seed...; `events` is not used
 };
 
@@ -119,6 +129,11 @@ struct AccompanyOptions {
   // against the kept parts' onsets in its bars (on a sixteenth-note grid) is taken from its
   // score. 0: not weighed. 6 was chosen on 12 validation songs (docs/EVAL.md, session 13).
   double follow_rhythm = 6;
+  // Varied candidates, as infill's (InfillOptions::vary_share): from the second chunk on, this
+  // share of each chunk's candidates are variations of the chunk before (its new parts as
+  // written, its kept parts as they are), at vary_strength. 0: none; with one candidate, none.
+  double vary_share = 0;
+  float vary_strength = 0.3f;
   engine::SampleOptions sampling;      // `events` is not used
   // A Drumify network (models/drumify; drums::Net): when given, each new drum part is written by
   // it, following the onsets of every pitched part of the result (kept and new), in place of the

@@ -237,6 +237,13 @@ class CopyTracker {
   // prompt-wide share of the part proposed by source k (0 for sources 0-3 and parts without an
   // anchor). Parts other than drum tracks need a share of at least other_min_share.
   void anchor(double other_min_share = kCopyAnchorMinShare);
+  // Variation anchor (generation only; infill's varied candidates, tasks/infill.cpp): called
+  // once after the prompt instead of anchor(), it anchors every track with events in [lo, lo +
+  // span) (grid steps, as the tracker counts them from BOS) to that stretch as its pattern,
+  // share 1: from then on each such track is proposed from the stretch, at the same place in
+  // it, as the groove anchor proposes a drum part from its pattern. Parts with no events there
+  // are not anchored. span must be positive.
+  void anchor_to(int64_t lo, int64_t span);
   float anchor_share(int k) const { return anchor_prop_[size_t(k)]; }
 
  private:

@@ -62,6 +62,9 @@ void check_options(const SampleOptions& o) {
   if (!(o.pitched_anchor <= 1.0f)) bad("pitched_anchor must be at most 1 (or negative: the model's own)");
   if (!(o.part_balance <= 4.0f)) bad("part_balance must be at most 4 (or negative: the model's own)");
   if (!(o.loop_guard >= 0.0f && o.loop_guard <= 1.0f)) bad("loop_guard must be between 0 and 1");
+  if (!(o.vary_strength >= 0.0f && o.vary_strength <= 1.0f)) bad("vary_strength must be between 0 and 1");
+  if (o.vary_span < 0 || (o.vary_span > 0 && o.vary_from < 0)) bad("the varied stretch must lie in the prompt");
+  if (!o.varied.empty() && o.varied.size() != size_t(o.variations)) bad("varied must be empty or have one entry per variation");
   for (size_t i = 0; i < o.forced.size(); ++i) {
     const Kind k = o.forced[i].event.kind();
     if (k != Kind::kNote && k != Kind::kControl && k != Kind::kTempo && k != Kind::kTimeSig && k != Kind::kKeySig)
@@ -328,8 +331,22 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   // at 0.6, the bundled example's piano, bass and flute go on with the prompt's phrase instead of
   // a one-bar loop of drones; at 0.8 almost no pitched part qualifies (docs/EVAL.md, session 11)
   const double pitched = opt.pitched_anchor < 0 ? m.cfg.pitched_anchor : double(opt.pitched_anchor);
+  // the variation anchor (SampleOptions::vary_*), in the variations it applies to, instead
+  const bool varying = copying && opt.vary_span > 0 && opt.vary_strength > 0;
+  tokenizer::CopyTracker copies_varied;
+  if (varying) {
+    copies_varied = copies0;
+    copies_varied.anchor_to(opt.vary_from, opt.vary_span);
+  }
   if (copy_anchor > 0) copies0.anchor(/*other_min_share=*/pitched > 0 ? pitched : 2.0);
   std::vector<tokenizer::CopyTracker> copies(copying ? static_cast<size_t>(B) : 0, copies0);
+  std::vector<double> anchor_weight(static_cast<size_t>(B), copy_anchor);
+  if (varying)
+    for (int v = 0; v < B; ++v)
+      if (opt.varied.empty() || opt.varied[size_t(v)]) {
+        copies[size_t(v)] = copies_varied;
+        anchor_weight[size_t(v)] = opt.vary_strength;
+      }
   std::vector<CopyMixture> mixes(static_cast<size_t>(B));
   // A diagnostic: CONTINUO_COPY_TRACE=1 prints each event's mixture weights and proposals, and
   // the event chosen, to stderr (docs/EVAL.md reads the example's continuation this way).
@@ -567,9 +584,10 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           // the groove anchor, once the event's time and track are chosen: if they are those of an
           // anchored drum part's next hit, that hit gets at least copy_anchor x the part's share
           // (applied before the time is chosen, it made the drums outrun the other parts)
-          if (value >= 0 && copy_anchor > 0 && f == int(Field::kTrack))
+          if (value >= 0 && anchor_weight[size_t(v)] > 0 && f == int(Field::kTrack))
             for (int k = tokenizer::kCopyFirstSources; k < CopyMixture::K; ++k)
-              if (const float share = copies[size_t(v)].anchor_share(k); share > 0 && mix.w[1 + k] > 0) mix.raise(k, copy_anchor * share);
+              if (const float share = copies[size_t(v)].anchor_share(k); share > 0 && mix.w[1 + k] > 0)
+                mix.raise(k, anchor_weight[size_t(v)] * share);
         } else {
           if (note_track) parts[size_t(v)].bias(balance * (opt.temperature > 0 ? opt.temperature : 1.0f), partial[size_t(v)][Field::kDt],
                                                 logits.data() + i * V, V);

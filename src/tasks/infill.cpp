@@ -203,6 +203,11 @@ struct Passage {
   std::set<int64_t> kept_onsets;
   double rhythm_weight = 0;
   int first_new_track = tokenizer::kMaxTracks;
+  // varied candidates (InfillOptions::vary_share): the last vary_count of each variation's
+  // candidates vary the stretch [vary_from, vary_from + vary_span) at vary_strength
+  int vary_count = 0;
+  int64_t vary_from = -1, vary_span = 0;
+  float vary_strength = 0;
 };
 
 struct Written {
@@ -291,6 +296,14 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
   so.forbid_tracks = p.forbid;
   so.known = p.known;
   so.allow_eos = false;
+  if (p.vary_count > 0 && p.vary_span > 0) {
+    so.vary_from = p.vary_from;
+    so.vary_span = p.vary_span;
+    so.vary_strength = p.vary_strength;
+    so.varied.assign(size_t(so.variations), 0);
+    for (int v = 0; v < variations; ++v)
+      for (int c = std::max(0, candidates - p.vary_count); c < candidates; ++c) so.varied[size_t(v * candidates + c)] = 1;
+  }
   // room for the forced events and up to 64 of the model's own per beat
   so.events = int(std::min<int64_t>(p.forced.size() + (p.end - p.begin) * 64 / tokenizer::kStepsPerBeat + 256, 1 << 20));
   auto raw = engine::generate(m, p.prefix, so, progress.passage(unit, so.variations, p.end - p.begin));
@@ -419,6 +432,8 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   check_sampling(opt.sampling, opt.candidates);
   if (opt.lookahead_bars < 0 || opt.lookahead_bars > 16) bad("lookahead bars must be between 0 and 16");
   if (!(opt.model_density >= 0 && opt.model_density <= 1)) bad("the model's share of the density must be between 0 and 1");
+  if (!(opt.vary_share >= 0 && opt.vary_share <= 1)) bad("the share of varied candidates must be between 0 and 1");
+  if (!(opt.vary_strength >= 0 && opt.vary_strength <= 1)) bad("the strength of the variations must be between 0 and 1");
   const int64_t bars = score::bar_count(s);
   if (bars == 0) bad("the piece has no notes");
   if (opt.first_bar < 1 || opt.last_bar < opt.first_bar || opt.last_bar > bars)
@@ -488,6 +503,13 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
     p.model_density = opt.model_density;
   }
 
+  // varied candidates: on the bars just before the passage, as many as it has (or all before it)
+  // (with one candidate there is no choice, and the passage is the model's own: none varied)
+  p.vary_count = opt.candidates > 1 ? int(std::lround(opt.vary_share * opt.candidates)) : 0;
+  p.vary_span = std::min(E - A, A);
+  p.vary_from = A - p.vary_span;
+  p.vary_strength = opt.vary_strength;
+
   const int V = opt.sampling.variations;
   Progress tracker(progress, 1);
   auto written = write_passage(m, p, opt.sampling, V, opt.candidates, tracker, 0);
@@ -539,6 +561,8 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
                                     const RewriteProgressFn& progress, ChoiceStats* stats) {
   check_sampling(opt.sampling, opt.candidates);
   if (opt.chunk_bars < 1 || opt.chunk_bars > 64) bad("chunk bars must be between 1 and 64");
+  if (!(opt.vary_share >= 0 && opt.vary_share <= 1)) bad("the share of varied candidates must be between 0 and 1");
+  if (!(opt.vary_strength >= 0 && opt.vary_strength <= 1)) bad("the strength of the variations must be between 0 and 1");
   if (!(opt.melody_on_top >= 0 && opt.melody_on_top <= 100)) bad("the melody-on-top weight must be between 0 and 100");
   if (!(opt.follow_rhythm >= 0 && opt.follow_rhythm <= 100)) bad("the follow-rhythm weight must be between 0 and 100");
   const std::vector<int> keep = track_indices(s, opt.keep, "--tracks-to-keep");
@@ -631,6 +655,12 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
       if (k > 0 && written_notes > 0 && p.begin > 0) {
         p.expected_notes = double(written_notes) * double(p.end - p.begin) / double(p.begin);
         p.density_weight = opt.density_weight;
+      }
+      if (k > 0 && opt.candidates > 1) {
+        p.vary_count = int(std::lround(opt.vary_share * opt.candidates));
+        p.vary_span = std::min(p.end - p.begin, p.begin);
+        p.vary_from = p.begin - p.vary_span;
+        p.vary_strength = opt.vary_strength;
       }
       engine::SampleOptions sk = so;
       sk.seed = so.seed + uint64_t(v) * 1000003ULL + uint64_t(k) * 7919ULL;

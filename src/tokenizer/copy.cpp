@@ -322,6 +322,28 @@ void CopyTracker::propose_parts(int t) {
   }
 }
 
+void CopyTracker::anchor_to(int64_t lo, int64_t span) {
+  anchored_ = true;
+  for (int part = 0; part < kCopyParts; ++part) {
+    const auto P = size_t(part);
+    anchor_period_[P] = -1;
+    anchor_share_[P] = 0;
+    if (part >= kMaxTracks || span <= 0) continue;
+    const auto& idx = part_ev_[P];
+    const auto first = std::ranges::lower_bound(idx, lo, {}, [&](int32_t i) { return time_[size_t(i)]; });
+    if (first == idx.end() || time_[size_t(*first)] >= lo + span) continue;
+    anchor_period_[P] = 0;   // any period index: the pattern is [lo, lo + span)
+    anchor_share_[P] = 1;
+    anchor_lo_[P] = lo;
+    anchor_span_[P] = span;
+  }
+  if (!ev_.empty() && ev_.back().kind() != Kind::kEos) {
+    for (int k = kCopyFirstSources; k < kCopySources; ++k) prop_[size_t(k)] = {};
+    propose_parts(int(ev_.size()) - 1);
+    set_agree();
+  }
+}
+
 void CopyTracker::anchor(double other_min_share) {
   anchored_ = true;
   for (int part = 0; part < kCopyParts; ++part) {

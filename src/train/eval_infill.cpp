@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "continuo/error.hpp"
 #include "continuo/eval.hpp"
@@ -96,6 +97,25 @@ std::pair<Span, Span> seam_bits(const engine::Model& m, const score::Score& s, i
   return out;
 }
 
+// The share of the notes of `x` starting in [a, e) that repeat a note of `s` one passage-length
+// earlier: the same track, pitch and onset on the model's grid.
+double repeated_share(const score::Score& x, const score::Score& s, int64_t a, int64_t e) {
+  const int tpb = s.ticks_per_beat > 0 ? s.ticks_per_beat : 480;
+  auto step = [&](int64_t tick) { return (tick * tokenizer::kStepsPerBeat + tpb / 2) / tpb; };
+  std::set<std::tuple<size_t, int, int64_t>> before;
+  for (size_t t = 0; t < s.tracks.size(); ++t)
+    for (const auto& n : s.tracks[t].notes)
+      if (n.start.count() >= a - (e - a) && n.start.count() < a) before.insert({t, n.pitch, step(n.start.count() + (e - a))});
+  double all = 0, same = 0;
+  for (size_t t = 0; t < x.tracks.size(); ++t)
+    for (const auto& n : x.tracks[t].notes)
+      if (n.start.count() >= a && n.start.count() < e) {
+        all += 1;
+        same += before.count({t, n.pitch, step(n.start.count())}) > 0;
+      }
+  return all > 0 ? same / all : 0;
+}
+
 // `s` with the notes that start in [a, b) removed from every track
 score::Score without(const score::Score& s, int64_t a, int64_t b) {
   score::Score out = s;
@@ -157,6 +177,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       r.around_pc_l1 += c[0];
       r.around_density += c[1];
       r.around_ioi += c[2];
+      r.repeats += repeated_share(x, s, a, e);
       double l1 = 0;
       for (int i = 0; i < 12; ++i) l1 += std::abs(p.pc[size_t(i)] - truth.pc[size_t(i)]);
       r.pitch_class_l1 += l1;
@@ -200,6 +221,8 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       io.lookahead_bars = opt.seam_bars;
       if (opt.density_weight >= 0) io.density_weight = opt.density_weight;
       if (opt.model_density >= 0) io.model_density = opt.model_density;
+      if (opt.vary_share >= 0) io.vary_share = opt.vary_share;
+      if (opt.vary_strength >= 0) io.vary_strength = opt.vary_strength;
       io.sampling.temperature = opt.temperature;
       io.sampling.top_p = opt.top_p;
       io.sampling.key_strength = opt.key_strength;
@@ -231,6 +254,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
     r.around_pc_l1 /= r.pieces;
     r.around_density /= r.pieces;
     r.around_ioi /= r.pieces;
+    r.repeats /= r.pieces;
   }
   return rows;
 }
@@ -365,6 +389,8 @@ std::vector<AccompanyRow> accompany_eval(const engine::Model& m, const std::stri
       if (opt.density_weight >= 0) ao.density_weight = opt.density_weight;
       if (opt.melody_on_top >= 0) ao.melody_on_top = opt.melody_on_top;
       if (opt.follow_rhythm >= 0) ao.follow_rhythm = opt.follow_rhythm;
+      if (opt.vary_share >= 0) ao.vary_share = opt.vary_share;
+      if (opt.vary_strength >= 0) ao.vary_strength = opt.vary_strength;
       ao.sampling.temperature = opt.temperature;
       ao.sampling.top_p = opt.top_p;
       ao.sampling.key_strength = opt.key_strength;

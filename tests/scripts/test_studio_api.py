@@ -427,7 +427,8 @@ try:
     bpb = 4   # the example is in 4/4: bars 3-4 are beats 8..16
     lo, hi = 8.0, 16.0
     infill_req = {"score": sid, "first_bar": 3, "last_bar": 4, "tracks": [0, 1], "variations": 2, "candidates": 2,
-                  "seed": 4, "temperature": 0.9, "top_p": 0.95, "top_k": 40, "key_strength": 1, "lookahead_bars": 1}
+                  "seed": 4, "temperature": 0.9, "top_p": 0.95, "top_k": 40, "key_strength": 1, "lookahead_bars": 1,
+                  "vary": 0.5, "vary_strength": 0.4}
     status, j = post_json(port, "/api/tools/infill", infill_req)
     check(status == 201 and j.get("tool") == "infill" and len(j.get("scores", [])) == 2 and j.get("seed") == 4 and j.get("model") == "tiny",
           f"POST /api/tools/infill: {status} {str(j)[:300]}")
@@ -528,6 +529,9 @@ try:
         ("infill", {"score": two["id"], "first_bar": 1, "tracks": [1]}, 400, "track 1 of the score has no notes"),
         ("infill", {"score": silent, "first_bar": 1}, 400, "no notes"),
         ("infill", {"score": sid, "first_bar": 3, "candidates": 0}, 400, "'candidates'"),
+        ("infill", {"score": sid, "first_bar": 3, "vary": 1.5}, 400, "'vary'"),
+        ("infill", {"score": sid, "first_bar": 3, "vary": "some"}, 400, "'vary'"),
+        ("infill", {"score": sid, "first_bar": 3, "vary_strength": -0.1}, 400, "'vary_strength'"),
         ("infill", {"score": sid, "first_bar": 3, "candidates": 17}, 400, "'candidates' must be between 1 and 16"),
         ("infill", {"score": sid, "first_bar": 3, "variations": 5}, 400, "'variations' must be between 1 and 4"),
         ("infill", {"score": sid, "first_bar": 3, "temperature": -1}, 400, "'temperature'"),

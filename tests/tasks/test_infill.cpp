@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "continuo/engine.hpp"
 #include "continuo/error.hpp"
@@ -179,6 +180,7 @@ TEST(Infill, TheRealModelAimsItsDensityAtTheCandidatesMedian) {
   draws.first_bar = 3;
   draws.last_bar = 4;
   draws.candidates = 1;
+  draws.vary_share = 0;   // the chosen candidates below are these draws
   draws.sampling.variations = 5;   // (the sanitizer builds run this unoptimised)
   draws.sampling.seed = 11;
   std::vector<double> counts;
@@ -199,6 +201,54 @@ TEST(Infill, TheRealModelAimsItsDensityAtTheCandidatesMedian) {
   // and the option is checked
   chosen.model_density = 1.5;
   EXPECT_THROW(tasks::infill(m, s, chosen), Error);
+}
+
+TEST(Infill, TheRealModelVariesTheBarsBeforeWhenAsked) {
+  // bars 3-4 of the example written anew, every track: as variations of bars 1-2 (vary_share 1)
+  // they repeat more of bars 1-2's notes (same track, pitch and onset two bars later) than the
+  // freely written ones do, and are still not a copy
+  const auto m = engine::Model::load(model::find_model("default"));
+  const score::Score s = example();
+  const int64_t a = score::bar_start(s, 2).count(), b = score::bar_start(s, 4).count();
+  std::set<std::tuple<size_t, int, int64_t>> before;
+  for (size_t t = 0; t < s.tracks.size(); ++t)
+    for (const auto& n : s.tracks[t].notes)
+      if (n.start.count() < a) before.insert({t, n.pitch, n.start.count() + (b - a)});
+  auto repeated = [&](const score::Score& x) {
+    double all = 0, same = 0;
+    for (size_t t = 0; t < x.tracks.size(); ++t)
+      for (const auto& n : x.tracks[t].notes)
+        if (n.start.count() >= a && n.start.count() < b) {
+          all += 1;
+          same += before.count({t, n.pitch, n.start.count()}) > 0;
+        }
+    return all > 0 ? same / all : 0.0;
+  };
+  tasks::InfillOptions o;
+  o.first_bar = 3;
+  o.last_bar = 4;
+  o.candidates = 2;
+  o.vary_share = 0;
+  o.sampling.variations = 3;   // (the sanitizer builds run this unoptimised)
+  o.sampling.seed = 5;
+  double free_share = 0, varied_share = 0;
+  for (const auto& out : tasks::infill(m, s, o)) free_share += repeated(out) / 3;
+  o.vary_share = 1;
+  o.vary_strength = 0.3f;
+  const auto varied = tasks::infill(m, s, o);
+  for (const auto& out : varied) varied_share += repeated(out) / 3;
+  std::cout << "repeated notes of bars 1-2: free " << free_share << ", varied " << varied_share << "\n";
+  EXPECT_GT(varied_share, free_share + 0.15);
+  EXPECT_LT(varied_share, 0.95) << "a variation, not a copy";
+  // what is outside the passage stays
+  for (size_t t = 0; t < s.tracks.size(); ++t)
+    EXPECT_EQ(notes_where(varied[0].tracks[t], [&](const score::Note& n) { return n.start.count() < a || n.start.count() >= b; }),
+              notes_where(s.tracks[t], [&](const score::Note& n) { return n.start.count() < a || n.start.count() >= b; }));
+  o.vary_strength = 1.5f;
+  EXPECT_THROW(tasks::infill(m, s, o), Error);
+  o.vary_strength = 0.5f;
+  o.vary_share = -0.1;
+  EXPECT_THROW(tasks::infill(m, s, o), Error);
 }
 
 TEST(Infill, BadRequestsAreRefusedClearly) {

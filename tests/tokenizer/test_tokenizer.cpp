@@ -516,6 +516,60 @@ TEST(Copy, TheGrooveAnchorBringsThePatternBackAfterAFill) {
   for (int k = 0; k < kCopySources; ++k) EXPECT_EQ(plain.anchor_share(k), 0.0f);
 }
 
+TEST(Copy, TheVariationAnchorProposesTheChosenStretch) {
+  // bars 1-2: a rising phrase on track 0 (in its first bar and a half); bars 3-4: other notes on track 0 and a bass on track 1,
+  // which is silent in bars 1-2. Anchored to bars 1-2 at the end of bar 4 (infill's varied
+  // candidates), the part sources propose the phrase from its start, note for note, as it is
+  // played again; the plain tracker, which has never seen the phrase repeat, does not. Track 1
+  // has no events in the stretch and is not anchored.
+  struct Timed { int64_t time; Event e; };
+  std::vector<Timed> notes;
+  const int phrase[6] = {60, 62, 64, 65, 67, 69};
+  for (int i = 0; i < 6; ++i) notes.push_back({24 * i, note(0, 0, phrase[i])});
+  for (int i = 0; i < 4; ++i) notes.push_back({192 + 48 * i, note(0, 0, 50 + 3 * i)});
+  for (int i = 0; i < 2; ++i) notes.push_back({192 + 96 * i, note(0, 1, 36)});
+  std::stable_sort(notes.begin(), notes.end(), [](const Timed& a, const Timed& b) {
+    return a.time != b.time ? a.time < b.time : a.e[Field::kTrack] < b.e[Field::kTrack];
+  });
+  CopyTracker plain;
+  for (const Event& e : header_44()) plain.next(e);
+  int64_t now = 0;
+  for (const Timed& n : notes) {
+    Event e = n.e;
+    e[Field::kDt] = uint16_t(n.time - now);
+    now = n.time;
+    plain.next(e);
+  }
+  CopyTracker varied = plain;
+  varied.anchor_to(0, 192);
+  auto proposes = [](const CopyProposals& p, const Event& e) {
+    for (int k = kCopyFirstSources; k < kCopySources; ++k)
+      if (p[size_t(k)].valid && same_but_velocity(p[size_t(k)].event, e)) return k;
+    return -1;
+  };
+  for (int k = kCopyFirstSources; k < kCopySources; ++k)
+    if (varied.proposals()[size_t(k)].valid && varied.anchor_share(k) > 0)
+      EXPECT_EQ(varied.proposals()[size_t(k)].event[Field::kTrack], 0) << "the bass is not anchored";
+  int hits_plain = 0, hits_varied = 0;
+  for (int i = 0; i < 6; ++i) {
+    const Event e = note(i == 0 ? int(384 - now) : 24, 0, phrase[i]);
+    hits_plain += proposes(plain.proposals(), e) >= 0;
+    const int k = proposes(varied.proposals(), e);
+    if (k >= 0) {
+      ++hits_varied;
+      EXPECT_EQ(varied.anchor_share(k), 1.0f);
+    }
+    plain.next(e);
+    varied.next(e);
+  }
+  EXPECT_EQ(hits_varied, 6);
+  EXPECT_LE(hits_plain, 3);
+  // a stretch with no events anchors nothing
+  CopyTracker empty = plain;
+  empty.anchor_to(100000, 192);
+  for (int k = 0; k < kCopySources; ++k) EXPECT_EQ(empty.anchor_share(k), 0.0f);
+}
+
 // A silence longer than limits::kMaxSilenceSteps is shortened by whole bars, keeping the bar
 // phase of what follows; SilenceCuts maps the shortened times back. (Fifty notes 2^28-1 ticks
 // apart at 1 tick per beat were billions of grid steps: tens of millions of WAIT events each.)
