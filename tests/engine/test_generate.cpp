@@ -289,6 +289,18 @@ TEST(Generate, BadArguments) {
   EXPECT_THROW(generate(fx.m, prompt(5), opt), Error);
   opt.key_strength = std::nanf("");
   EXPECT_THROW(generate(fx.m, prompt(5), opt), Error);
+  // the variation anchor: a strength in [0, 1], a stretch that starts in the prompt, one flag per
+  // variation
+  opt = SampleOptions{};
+  opt.vary_strength = 1.5f;
+  EXPECT_THROW(generate(fx.m, prompt(5), opt), Error);
+  opt = SampleOptions{};
+  opt.vary_span = 96;
+  EXPECT_THROW(generate(fx.m, prompt(5), opt), Error) << "a stretch needs its start";
+  opt = SampleOptions{};
+  opt.variations = 2;
+  opt.varied = {1};
+  EXPECT_THROW(generate(fx.m, prompt(5), opt), Error);
   opt = SampleOptions{};
   opt.events = 0;
   EXPECT_EQ(generate(fx.m, prompt(5), opt), std::vector<std::vector<Event>>(1));

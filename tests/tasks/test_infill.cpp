@@ -451,6 +451,12 @@ TEST(Accompany, BadRequestsAreRefusedClearly) {
   o.keep = {0};
   o.instruments.assign(16, {0, false});
   EXPECT_THROW(tasks::accompany(m, s, o), Error);   // 17 tracks
+  o.instruments = {{0, false}};
+  o.vary_share = 2;
+  EXPECT_THROW(tasks::accompany(m, s, o), Error);
+  o.vary_share = 0.5;
+  o.vary_strength = -1;
+  EXPECT_THROW(tasks::accompany(m, s, o), Error);
 }
 
 // The engine under both: forced events come out as given, at their times; the model writes only
