@@ -827,8 +827,8 @@ async function toolBody(tool) {
     const [first, last] = infillBars();
     const tracks = checkedTracks('#infill-tracks');
     const body = { score: needInput('Infill'), model: $('#model').value || undefined, first_bar: first, last_bar: last, tracks,
-      candidates: num('#infill-candidates'), variations: num('#infill-variations'), temperature: num('#infill-temperature'),
-      seed: seedOf('#infill-seed') };
+      candidates: num('#infill-candidates'), variations: num('#infill-variations'), vary: num('#infill-vary'),
+      temperature: num('#infill-temperature'), seed: seedOf('#infill-seed') };
     if (!tracks.length) throw new Error('Infill: choose at least one track to rewrite.');
     return body;
   }

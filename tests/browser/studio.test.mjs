@@ -462,6 +462,7 @@ try {
   for (let i = 0; i < example.tracks.length; i++) await page.setChecked(`#infill-tracks input[value="${i}"]`, i < 2);
   await page.fill('#infill-candidates', '4');
   await page.fill('#infill-variations', '2');
+  await page.fill('#infill-vary', '0.25');
   await page.fill('#infill-temperature', '1');
   await page.fill('#infill-seed', '7');
   const infillBody = [];
@@ -469,7 +470,7 @@ try {
   const infilled = await runTool('infill', 2, false);
   check(infillBody.length === 1 && infillBody[0].first_bar === 3 && infillBody[0].last_bar === 4 &&
     JSON.stringify(infillBody[0].tracks) === '[0,1]' && infillBody[0].candidates === 4 && infillBody[0].variations === 2 &&
-    infillBody[0].temperature === 1 && infillBody[0].seed === 7, `infill: the request carries the panel's options ${JSON.stringify(infillBody[0])}`);
+    infillBody[0].vary === 0.25 && infillBody[0].temperature === 1 && infillBody[0].seed === 7, `infill: the request carries the panel's options ${JSON.stringify(infillBody[0])}`);
   if (infilled.length === 2) {
     const outsideOf = (sc, tracks) => sc.notes.filter((n) => tracks.includes(n[0]) && (n[2] < 8 - 0.1 || n[2] >= 16 + 0.1)).map(noteKey).sort().join('|');
     const tracksOf = (sc, tracks) => sc.notes.filter((n) => tracks.includes(n[0])).map(noteKey).sort().join('|');
