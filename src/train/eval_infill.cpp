@@ -177,7 +177,8 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       r.around_pc_l1 += c[0];
       r.around_density += c[1];
       r.around_ioi += c[2];
-      r.repeats += repeated_share(x, s, a, e);
+      const double rep = repeated_share(x, s, a, e);
+      r.repeats += rep;
       double l1 = 0;
       for (int i = 0; i < 12; ++i) l1 += std::abs(p.pc[size_t(i)] - truth.pc[size_t(i)]);
       r.pitch_class_l1 += l1;
@@ -194,7 +195,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       r.seconds += seconds;
       ++r.pieces;
       char buf[96];
-      std::snprintf(buf, sizeof buf, " %.2f/%.0f", seam.notes ? seam.nats / seam.notes / std::log(2.0) : 0.0, p.notes);
+      std::snprintf(buf, sizeof buf, " %.2f/%.0f/%.2f", seam.notes ? seam.nats / seam.notes / std::log(2.0) : 0.0, p.notes, rep);
       detail += buf;
     };
     add(rows[0], s, 0);
@@ -241,7 +242,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
     for (int b = 0; b < total; ++b)
       per_bar += " " + std::to_string(int(passage(s, score::bar_start(s, b).count(), score::bar_start(s, b + 1).count()).notes));
     if (log)
-      log("piece " + std::to_string(used) + ": " + split.files[d] + "  seam bits/note / passage notes (truth, copy, continuation, infill):" +
+      log("piece " + std::to_string(used) + ": " + split.files[d] + "  seam bits/note / passage notes / repeats (truth, copy, continuation, infill):" +
           detail + "  notes per bar:" + per_bar);
   }
   for (auto& r : rows) {
