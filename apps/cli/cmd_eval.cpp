@@ -62,7 +62,7 @@ struct EvalArgs {
   bool infill = false;
   std::string accompany;
   int candidates = 0, bars = 0;
-  double density_weight = -1, model_density = -1, vary_share = -1;
+  double density_weight = -1, model_density = -1, vary_share = -1, max_repeat = -1;
   float vary_strength = -1;
   bool blind = false;
   double lookahead_weight = 1, melody_on_top = -1, follow_rhythm = -1;
@@ -126,6 +126,10 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                  "before) (default: the library's)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--vary-strength", a->vary_strength, "--infill / --accompany: how closely the varied candidates follow those bars (default: the library's)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--max-repeat", a->max_repeat,
+                 "--infill: candidates repeating more than this share of the bars before are chosen only if all do (default: "
+                 "the library's)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--lookahead-weight", a->lookahead_weight,
                  "--accompany: 0 chooses among the candidates by density alone (the melody's next bars not scored)")
@@ -198,6 +202,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       o.model_density = a->model_density;
       o.vary_share = a->vary_share;
       o.vary_strength = a->vary_strength;
+      o.max_repeat = a->max_repeat;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;

@@ -307,6 +307,7 @@ struct InfillArgs : RewriteArgs {
   int lookahead = 2;
   double vary = tasks::InfillOptions().vary_share;
   float vary_strength = tasks::InfillOptions().vary_strength;
+  double max_repeat = tasks::InfillOptions().max_repeat;
 };
 
 Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or all), leading into what follows", [](CLI::App& app) {
@@ -322,6 +323,10 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
   app.add_option("--vary-strength", a->vary_strength, "how closely those variations keep to the bars before (0-1)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app.add_option("--max-repeat", a->max_repeat,
+                 "a version repeating more than this share of the bars before's notes is kept only if all do (1: no limit)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   return [a] {
     check_output(a->out);
     score::Score s = score::load(a->in);
@@ -334,6 +339,7 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
     opt.lookahead_bars = a->lookahead;
     opt.vary_share = a->vary;
     opt.vary_strength = a->vary_strength;
+    opt.max_repeat = a->max_repeat;
     auto m = engine::Model::load(model::find_model(a->model));
     return rewrite_and_write("infill", *a, seed, [&](const tasks::RewriteProgressFn& progress) {
       return tasks::infill(m, s, opt, progress);

@@ -165,6 +165,7 @@ struct InfillEvalOptions {
   double model_density = -1;    // < 0: tasks::InfillOptions' default
   double vary_share = -1;       // < 0: tasks::InfillOptions' default
   float vary_strength = -1;     // < 0: tasks::InfillOptions' default
+  double max_repeat = -1;       // < 0: tasks::InfillOptions' default
   // A future_context model: the infill row knows what follows (false: blind, for the ablation),
   // and a fifth row writes one candidate knowing it. The continuation row is always blind.
   bool known_future = true;

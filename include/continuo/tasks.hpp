@@ -103,6 +103,12 @@ struct InfillOptions {
   // rhythm nearer the true passage's, the density no further; more of the bars before repeated.
   double vary_share = 0.5;
   float vary_strength = 0.3f;
+  // A candidate whose written notes repeat more than this share of the bars before's (the same
+  // track, pitch and onset one passage-length earlier: next to a copy) is chosen only if every
+  // candidate does. 1: no limit. 0.9 keeps out the near-copies that half-varied candidates
+  // otherwise gave on 15 of 100 validation pieces (the true passages: 4), at a small cost to the
+  // seam (docs/EVAL.md, session 14).
+  double max_repeat = 0.9;
   engine::SampleOptions sampling;    // variations, temperature, seed...; `events` is not used
 };
 

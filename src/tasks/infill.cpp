@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "continuo/drums.hpp"
 #include "continuo/error.hpp"
@@ -208,7 +209,34 @@ struct Passage {
   int vary_count = 0;
   int64_t vary_from = -1, vary_span = 0;
   float vary_strength = 0;
+  // candidates whose written notes repeat more than this share of the notes of the bars before
+  // (same track, pitch and onset one passage-length earlier) are kept only if every candidate
+  // does (InfillOptions::max_repeat; >= 1: no limit)
+  double max_repeat = 1;
 };
+
+// The share of a candidate's notes on tracks it writes (not forbidden) that repeat a note of the
+// prefix's stretch [begin - span, begin) one span earlier: the same track, pitch and onset.
+// `start` is the time of the prefix's last event, where the candidate's first dt counts from.
+double repeated_share(const std::vector<Event>& prefix, const std::vector<Event>& cand, int64_t start, int64_t begin,
+                      int64_t span, const std::vector<uint8_t>& forbid) {
+  if (span <= 0) return 0;
+  std::set<std::tuple<int, int, int64_t>> before;
+  int64_t t = 0;
+  for (const Event& e : prefix) {
+    t += e[Field::kDt];
+    if (e.kind() == Kind::kNote && t >= begin - span && t < begin) before.insert({int(e[Field::kTrack]), int(e[Field::kValue]), t + span});
+  }
+  double all = 0, same = 0;
+  t = start;
+  for (const Event& e : cand) {
+    t += e[Field::kDt];
+    if (e.kind() != Kind::kNote || std::find(forbid.begin(), forbid.end(), uint8_t(e[Field::kTrack])) != forbid.end()) continue;
+    all += 1;
+    same += before.count({int(e[Field::kTrack]), int(e[Field::kValue]), t}) > 0;
+  }
+  return all > 0 ? same / all : 0;
+}
 
 struct Written {
   std::vector<Event> events;   // after the prefix: forced and written, with their dts
@@ -330,8 +358,18 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
       const double w = p.model_density;
       expected = std::exp((1 - w) * std::log(expected + 1) + w * std::log(median + 1)) - 1;
     }
+    // near-copies of the bars before are kept out of the choice while there is anything else
+    std::vector<char> too_close(size_t(candidates), 0);
+    if (p.max_repeat < 1) {
+      const int64_t span = std::min(p.end - p.begin, p.begin);
+      for (int c = 0; c < candidates; ++c)
+        too_close[size_t(c)] = repeated_share(p.prefix, raw[size_t(v * candidates + c)], start, p.begin, span, p.forbid) > p.max_repeat;
+      if (std::all_of(too_close.begin(), too_close.end(), [](char x) { return x != 0; })) too_close.assign(too_close.size(), 0);
+    }
     double best = std::numeric_limits<double>::infinity();
+    bool chosen = false;
     for (int c = 0; c < candidates; ++c) {
+      if (too_close[size_t(c)]) continue;
       const auto& cand = raw[size_t(v * candidates + c)];
       double nll = 0;
       size_t scored = 0;
@@ -349,7 +387,8 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
         score += p.density_weight * std::abs(std::log((double(written_notes(cand)) + 1) / (expected + 1)));
       if (p.melody && p.melody_weight > 0) score += p.melody_weight * share_above(cand, start, *p.melody, p.pitched);
       if (p.rhythm_weight > 0) score -= p.rhythm_weight * onset_f1(cand, start, p.kept_onsets, p.first_new_track);
-      if (c == 0 || score < best) {
+      if (!chosen || score < best) {
+        chosen = true;
         best = score;
         out[size_t(v)] = {cand, nll, scored};
       }
@@ -434,6 +473,7 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   if (!(opt.model_density >= 0 && opt.model_density <= 1)) bad("the model's share of the density must be between 0 and 1");
   if (!(opt.vary_share >= 0 && opt.vary_share <= 1)) bad("the share of varied candidates must be between 0 and 1");
   if (!(opt.vary_strength >= 0 && opt.vary_strength <= 1)) bad("the strength of the variations must be between 0 and 1");
+  if (!(opt.max_repeat >= 0 && opt.max_repeat <= 1)) bad("the largest share of repeated notes must be between 0 and 1");
   const int64_t bars = score::bar_count(s);
   if (bars == 0) bad("the piece has no notes");
   if (opt.first_bar < 1 || opt.last_bar < opt.first_bar || opt.last_bar > bars)
@@ -509,6 +549,7 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   p.vary_span = std::min(E - A, A);
   p.vary_from = A - p.vary_span;
   p.vary_strength = opt.vary_strength;
+  p.max_repeat = opt.max_repeat;
 
   const int V = opt.sampling.variations;
   Progress tracker(progress, 1);

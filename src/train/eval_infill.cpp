@@ -224,6 +224,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       if (opt.model_density >= 0) io.model_density = opt.model_density;
       if (opt.vary_share >= 0) io.vary_share = opt.vary_share;
       if (opt.vary_strength >= 0) io.vary_strength = opt.vary_strength;
+      if (opt.max_repeat >= 0) io.max_repeat = opt.max_repeat;
       io.sampling.temperature = opt.temperature;
       io.sampling.top_p = opt.top_p;
       io.sampling.key_strength = opt.key_strength;

@@ -229,6 +229,7 @@ TEST(Infill, TheRealModelVariesTheBarsBeforeWhenAsked) {
   o.last_bar = 4;
   o.candidates = 2;
   o.vary_share = 0;
+  o.max_repeat = 1;   // (the guard against near-copies: below)
   o.sampling.variations = 3;   // (the sanitizer builds run this unoptimised)
   o.sampling.seed = 5;
   double free_share = 0, varied_share = 0;
@@ -244,6 +245,24 @@ TEST(Infill, TheRealModelVariesTheBarsBeforeWhenAsked) {
   for (size_t t = 0; t < s.tracks.size(); ++t)
     EXPECT_EQ(notes_where(varied[0].tracks[t], [&](const score::Note& n) { return n.start.count() < a || n.start.count() >= b; }),
               notes_where(s.tracks[t], [&](const score::Note& n) { return n.start.count() < a || n.start.count() >= b; }));
+  // near-copies are kept out of the choice while another candidate is there: varied at full
+  // strength, the same candidates chosen among without the guard and with it at 0.9
+  o.vary_strength = 1;
+  o.max_repeat = 1;
+  std::vector<double> unguarded, guarded;
+  for (const auto& out : tasks::infill(m, s, o)) unguarded.push_back(repeated(out));
+  o.max_repeat = 0.9;
+  for (const auto& out : tasks::infill(m, s, o)) guarded.push_back(repeated(out));
+  int changed = 0;
+  for (size_t v = 0; v < 3; ++v) {
+    std::cout << "variation " << v << ": repeated " << unguarded[v] << " without the guard, " << guarded[v] << " with it\n";
+    if (guarded[v] > 0.9) EXPECT_EQ(guarded[v], unguarded[v]) << "a near-copy is chosen only when every candidate is one";
+    changed += unguarded[v] > 0.9 && guarded[v] <= 0.9;
+  }
+  EXPECT_GT(changed, 0) << "the guard never made a difference";
+  o.max_repeat = 1.5;
+  EXPECT_THROW(tasks::infill(m, s, o), Error);
+  o.max_repeat = 0.9;
   o.vary_strength = 1.5f;
   EXPECT_THROW(tasks::infill(m, s, o), Error);
   o.vary_strength = 0.5f;
