@@ -249,6 +249,7 @@ class CopyTracker {
  private:
   void propose();
   void set_agree();   // the `agree` feature of every valid proposal
+  void propose_anchored();   // after anchor() / anchor_to(): the part proposals again, anchored
   bool in_header_ = true;
   int64_t now_ = 0, bar_len_ = 4 * kStepsPerBeat;
   std::vector<Event> ev_;          // body events so far

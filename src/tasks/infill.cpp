@@ -205,30 +205,40 @@ struct Passage {
   double rhythm_weight = 0;
   int first_new_track = tokenizer::kMaxTracks;
   // varied candidates (InfillOptions::vary_share): the last vary_count of each variation's
-  // candidates vary the stretch [vary_from, vary_from + vary_span) at vary_strength
+  // candidates vary the stretch before the passage (before_span()) at vary_strength
   int vary_count = 0;
-  int64_t vary_from = -1, vary_span = 0;
   float vary_strength = 0;
-  // candidates whose written notes repeat more than this share of the notes of the bars before
-  // (same track, pitch and onset one passage-length earlier) are kept only if every candidate
+  // candidates whose written notes repeat more than this share of the notes of the stretch
+  // before (same track, pitch and onset one stretch later) are kept only if every candidate
   // does (InfillOptions::max_repeat; >= 1: no limit)
   double max_repeat = 1;
+  // the stretch before the passage that varied candidates vary and near-copies repeat:
+  // [begin - before_span(), begin), as long as the passage or all before it if shorter
+  int64_t before_span() const { return std::min(end - begin, begin); }
 };
 
-// The share of a candidate's notes on tracks it writes (not forbidden) that repeat a note of the
-// prefix's stretch [begin - span, begin) one span earlier: the same track, pitch and onset.
-// `start` is the time of the prefix's last event, where the candidate's first dt counts from.
-double repeated_share(const std::vector<Event>& prefix, const std::vector<Event>& cand, int64_t start, int64_t begin,
-                      int64_t span, const std::vector<uint8_t>& forbid) {
-  if (span <= 0) return 0;
-  std::set<std::tuple<int, int, int64_t>> before;
+// How many of `candidates` are varied at this share (with one there is no choice: none).
+int varied_count(double share, int candidates) { return candidates > 1 ? int(std::lround(share * candidates)) : 0; }
+
+// The notes of the prefix in [begin - span, begin), as (track, pitch, onset + span): where a note
+// repeating them one span later would be.
+using NoteKeys = std::set<std::tuple<int, int, int64_t>>;
+NoteKeys notes_a_span_later(const std::vector<Event>& prefix, int64_t begin, int64_t span) {
+  NoteKeys out;
   int64_t t = 0;
   for (const Event& e : prefix) {
     t += e[Field::kDt];
-    if (e.kind() == Kind::kNote && t >= begin - span && t < begin) before.insert({int(e[Field::kTrack]), int(e[Field::kValue]), t + span});
+    if (e.kind() == Kind::kNote && t >= begin - span && t < begin) out.insert({int(e[Field::kTrack]), int(e[Field::kValue]), t + span});
   }
+  return out;
+}
+
+// The share of a candidate's notes on tracks it writes (not forbidden) that are among `before`
+// (notes_a_span_later). `start` is the time of the prefix's last event, where the candidate's
+// first dt counts from.
+double repeated_share(const NoteKeys& before, const std::vector<Event>& cand, int64_t start, const std::vector<uint8_t>& forbid) {
   double all = 0, same = 0;
-  t = start;
+  int64_t t = start;
   for (const Event& e : cand) {
     t += e[Field::kDt];
     if (e.kind() != Kind::kNote || std::find(forbid.begin(), forbid.end(), uint8_t(e[Field::kTrack])) != forbid.end()) continue;
@@ -324,9 +334,10 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
   so.forbid_tracks = p.forbid;
   so.known = p.known;
   so.allow_eos = false;
-  if (p.vary_count > 0 && p.vary_span > 0) {
-    so.vary_from = p.vary_from;
-    so.vary_span = p.vary_span;
+  const int64_t before = p.before_span();
+  if (p.vary_count > 0 && before > 0) {
+    so.vary_from = p.begin - before;
+    so.vary_span = before;
     so.vary_strength = p.vary_strength;
     so.varied.assign(size_t(so.variations), 0);
     for (int v = 0; v < variations; ++v)
@@ -344,6 +355,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
     const size_t all = size_t(std::count_if(cand.begin(), cand.end(), [](const Event& e) { return e.kind() == Kind::kNote; }));
     return all >= forced_notes ? all - forced_notes : 0;
   };
+  const NoteKeys repeats = p.max_repeat < 1 ? notes_a_span_later(p.prefix, p.begin, before) : NoteKeys{};
   std::vector<Written> out(static_cast<size_t>(variations));
   for (int v = 0; v < variations; ++v) {
     // the count the choice aims at: the surroundings' and, with model_density > 0, the
@@ -360,10 +372,9 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
     }
     // near-copies of the bars before are kept out of the choice while there is anything else
     std::vector<char> too_close(size_t(candidates), 0);
-    if (p.max_repeat < 1) {
-      const int64_t span = std::min(p.end - p.begin, p.begin);
+    if (p.max_repeat < 1 && before > 0) {
       for (int c = 0; c < candidates; ++c)
-        too_close[size_t(c)] = repeated_share(p.prefix, raw[size_t(v * candidates + c)], start, p.begin, span, p.forbid) > p.max_repeat;
+        too_close[size_t(c)] = repeated_share(repeats, raw[size_t(v * candidates + c)], start, p.forbid) > p.max_repeat;
       if (std::all_of(too_close.begin(), too_close.end(), [](char x) { return x != 0; })) too_close.assign(too_close.size(), 0);
     }
     double best = std::numeric_limits<double>::infinity();
@@ -444,6 +455,11 @@ void add_notes(std::vector<score::Note>& kept, std::vector<score::Note> fresh) {
   kept.insert(kept.end(), ok.begin(), ok.end());
 }
 
+void check_vary(double share, float strength) {
+  if (!(share >= 0 && share <= 1)) bad("the share of varied candidates must be between 0 and 1");
+  if (!(strength >= 0 && strength <= 1)) bad("the strength of the variations must be between 0 and 1");
+}
+
 void check_sampling(const engine::SampleOptions& so, int candidates) {
   if (so.variations < 1 || so.variations > 16) bad("variations must be between 1 and 16");
   if (candidates < 1 || candidates > 64) bad("candidates must be between 1 and 64");
@@ -471,8 +487,7 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   check_sampling(opt.sampling, opt.candidates);
   if (opt.lookahead_bars < 0 || opt.lookahead_bars > 16) bad("lookahead bars must be between 0 and 16");
   if (!(opt.model_density >= 0 && opt.model_density <= 1)) bad("the model's share of the density must be between 0 and 1");
-  if (!(opt.vary_share >= 0 && opt.vary_share <= 1)) bad("the share of varied candidates must be between 0 and 1");
-  if (!(opt.vary_strength >= 0 && opt.vary_strength <= 1)) bad("the strength of the variations must be between 0 and 1");
+  check_vary(opt.vary_share, opt.vary_strength);
   if (!(opt.max_repeat >= 0 && opt.max_repeat <= 1)) bad("the largest share of repeated notes must be between 0 and 1");
   const int64_t bars = score::bar_count(s);
   if (bars == 0) bad("the piece has no notes");
@@ -543,11 +558,7 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
     p.model_density = opt.model_density;
   }
 
-  // varied candidates: on the bars just before the passage, as many as it has (or all before it)
-  // (with one candidate there is no choice, and the passage is the model's own: none varied)
-  p.vary_count = opt.candidates > 1 ? int(std::lround(opt.vary_share * opt.candidates)) : 0;
-  p.vary_span = std::min(E - A, A);
-  p.vary_from = A - p.vary_span;
+  p.vary_count = varied_count(opt.vary_share, opt.candidates);
   p.vary_strength = opt.vary_strength;
   p.max_repeat = opt.max_repeat;
 
@@ -602,8 +613,7 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
                                     const RewriteProgressFn& progress, ChoiceStats* stats) {
   check_sampling(opt.sampling, opt.candidates);
   if (opt.chunk_bars < 1 || opt.chunk_bars > 64) bad("chunk bars must be between 1 and 64");
-  if (!(opt.vary_share >= 0 && opt.vary_share <= 1)) bad("the share of varied candidates must be between 0 and 1");
-  if (!(opt.vary_strength >= 0 && opt.vary_strength <= 1)) bad("the strength of the variations must be between 0 and 1");
+  check_vary(opt.vary_share, opt.vary_strength);
   if (!(opt.melody_on_top >= 0 && opt.melody_on_top <= 100)) bad("the melody-on-top weight must be between 0 and 100");
   if (!(opt.follow_rhythm >= 0 && opt.follow_rhythm <= 100)) bad("the follow-rhythm weight must be between 0 and 100");
   const std::vector<int> keep = track_indices(s, opt.keep, "--tracks-to-keep");
@@ -697,12 +707,8 @@ std::vector<score::Score> accompany(const engine::Model& m, const score::Score& 
         p.expected_notes = double(written_notes) * double(p.end - p.begin) / double(p.begin);
         p.density_weight = opt.density_weight;
       }
-      if (k > 0 && opt.candidates > 1) {
-        p.vary_count = int(std::lround(opt.vary_share * opt.candidates));
-        p.vary_span = std::min(p.end - p.begin, p.begin);
-        p.vary_from = p.begin - p.vary_span;
-        p.vary_strength = opt.vary_strength;
-      }
+      p.vary_count = varied_count(opt.vary_share, opt.candidates);   // (none in the first chunk: nothing before)
+      p.vary_strength = opt.vary_strength;
       engine::SampleOptions sk = so;
       sk.seed = so.seed + uint64_t(v) * 1000003ULL + uint64_t(k) * 7919ULL;
       auto w = write_passage(m, p, sk, 1, opt.candidates, tracker, v * chunks + int(k));

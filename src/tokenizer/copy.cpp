@@ -337,6 +337,12 @@ void CopyTracker::anchor_to(int64_t lo, int64_t span) {
     anchor_lo_[P] = lo;
     anchor_span_[P] = span;
   }
+  propose_anchored();
+}
+
+void CopyTracker::propose_anchored() {
+  // the part proposals after the prompt's last event, with the anchors (the match tables of
+  // source 0 must not see that event twice: propose() is not run again)
   if (!ev_.empty() && ev_.back().kind() != Kind::kEos) {
     for (int k = kCopyFirstSources; k < kCopySources; ++k) prop_[size_t(k)] = {};
     propose_parts(int(ev_.size()) - 1);
@@ -397,13 +403,7 @@ void CopyTracker::anchor(double other_min_share) {
     }
     if (best <= 0) anchor_period_[P] = -1, anchor_share_[P] = 0;
   }
-  // the part proposals after the prompt's last event, with the anchors (the match tables of
-  // source 0 must not see that event twice: propose() is not run again)
-  if (!ev_.empty() && ev_.back().kind() != Kind::kEos) {
-    for (int k = kCopyFirstSources; k < kCopySources; ++k) prop_[size_t(k)] = {};
-    propose_parts(int(ev_.size()) - 1);
-    set_agree();
-  }
+  propose_anchored();
 }
 
 }  // namespace continuo::tokenizer
