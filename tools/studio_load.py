@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import socket
 import statistics
 import struct
@@ -979,6 +980,7 @@ def soak_main(a, root, example, corrupt):
     finally:
         stop_sampling.set()
         rc = server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     mib = 2 ** 20
     traffic = [s for s in samples if s[0] <= elapsed]
@@ -1165,6 +1167,7 @@ def main():
         rss_end = server.rss()
     finally:
         rc = server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     rss = [s[1] for s in samples]
     lat = sorted(latencies)
     result = {

@@ -10,7 +10,10 @@
 #include "cli/cli.hpp"
 #include "continuo/error.hpp"
 #include "continuo/eval.hpp"
+#include "continuo/midi.hpp"
 #include "continuo/score.hpp"
+#include "continuo/tokenizer.hpp"
+#include "continuo/train.hpp"
 
 namespace continuo::cli {
 namespace {
@@ -67,6 +70,7 @@ struct EvalArgs {
   bool blind = false;
   double lookahead_weight = 1, melody_on_top = -1, follow_rhythm = -1;
   std::string save_dir;
+  std::string bar_table, split = "valid";
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
 };
 
@@ -142,6 +146,10 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       ->check(CLI::Range(0.0, 100.0));
   app.add_flag("--blind", a->blind,
                "--infill / --accompany with a future_context model: the chosen row does not know what follows (the ablation)");
+  app.add_option("--bar-table", a->bar_table,
+                 "write each piece's notes per bar and track (JSON lines: file, bar starts in ticks, per track its program, "
+                 "drums and counts) and stop; for studying what predicts a passage's density (tools/infill_density_fit.py)");
+  app.add_option("--split", a->split, "--bar-table: the split to read (default valid)")->check(CLI::IsMember({"train", "valid"}));
   app.add_flag("--skip-nll", a->skip_nll, "skip the bits-per-note comparison with the n-gram baseline");
   app.add_flag("--json", a->json, "print JSON");
   return [a] {
@@ -190,6 +198,32 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       return 0;
     }
     if (a->data.empty()) throw Error(ErrorCode::kInvalidArgument, "--data is required");
+    if (!a->bar_table.empty()) {
+      const auto split = train::load_split(a->data, a->split);
+      const tokenizer::Tokenizer tok;
+      const size_t n = a->max_docs ? std::min<size_t>(a->max_docs, split.size()) : split.size();
+      std::string out;
+      for (size_t d = 0; d < n; ++d) {
+        const score::Score s = tok.decode(split.events(d));
+        const int bars = int(score::bar_count(s));
+        if (bars < 1) continue;
+        nlohmann::json j = {{"file", split.files[d]}, {"starts", nlohmann::json::array()}, {"tracks", nlohmann::json::array()}};
+        for (int b = 0; b <= bars; ++b) j["starts"].push_back(score::bar_start(s, b).count());
+        for (const auto& t : s.tracks) {
+          std::vector<int> counts(size_t(bars), 0);
+          for (const auto& note : t.notes) {
+            int b = 0;
+            while (b + 1 < bars && score::bar_start(s, b + 1).count() <= note.start.count()) ++b;
+            ++counts[size_t(b)];
+          }
+          j["tracks"].push_back({{"program", t.program}, {"drums", t.is_drum}, {"bars", counts}});
+        }
+        out += j.dump() + "\n";
+      }
+      write_file_atomic(a->bar_table, std::string_view(out));
+      std::printf("wrote %s (%zu pieces)\n", a->bar_table.c_str(), n);
+      return 0;
+    }
     if (a->infill) {
       auto files = model::find_model(a->model);
       auto m = engine::Model::load(files);
