@@ -65,7 +65,7 @@ struct EvalArgs {
   bool infill = false;
   std::string accompany;
   int candidates = 0, bars = 0;
-  double density_weight = -1, model_density = -1, vary_share = -1, max_repeat = -1;
+  double density_weight = -1, model_density = -1, vary_share = -1, max_repeat = -1, range_weight = -1;
   float vary_strength = -1;
   bool blind = false;
   double lookahead_weight = 1, melody_on_top = -1, follow_rhythm = -1;
@@ -135,6 +135,10 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                  "--infill: candidates repeating more than this share of the bars before are chosen only if all do (default: "
                  "the library's)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--range-weight", a->range_weight,
+                 "--infill: weight of the share of notes outside their track's pitch range around the passage (default: the "
+                 "library's)")
+      ->check(CLI::Range(0.0, 100.0));
   app.add_option("--lookahead-weight", a->lookahead_weight,
                  "--accompany: 0 chooses among the candidates by density alone (the melody's next bars not scored)")
       ->check(CLI::Range(0.0, 1.0));
@@ -237,6 +241,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       o.vary_share = a->vary_share;
       o.vary_strength = a->vary_strength;
       o.max_repeat = a->max_repeat;
+      o.range_weight = a->range_weight;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;
@@ -246,21 +251,22 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       nlohmann::json j = {{"model", files.name}, {"data", a->held_out.empty() ? a->data : a->held_out}, {"rows", nlohmann::json::array()}};
       if (!a->json)
         std::printf("infill of bars %d-%d (%d pieces): bits per note of the %d bars after the passage (seam) and the %d after those;\n"
-                    "the passage against the true one, and against its surroundings (the bars before and after):\n"
-                    "  %-38s %8s %8s | %8s %10s %8s %8s | %8s %10s %8s %8s | %8s\n",
+                    "the passage against the true one, and against its surroundings (the bars before and after; outside: the share of\n"
+                    "its pitched notes outside their track's pitch range there, widened by 2 semitones):\n"
+                    "  %-38s %8s %8s | %8s %10s %8s %8s | %8s %10s %8s %8s %8s | %8s\n",
                     o.context_bars + 1, o.context_bars + o.bars, rows.empty() ? 0 : rows[0].pieces, o.seam_bars, o.seam_bars, "",
-                    "seam", "later", "pc L1", "|log dens|", "IOI ovl", "instr J", "pc L1", "|log dens|", "IOI ovl", "repeats", "seconds");
+                    "seam", "later", "pc L1", "|log dens|", "IOI ovl", "instr J", "pc L1", "|log dens|", "IOI ovl", "repeats", "outside", "seconds");
       for (const auto& r : rows) {
         if (!a->json)
-          std::printf("  %-38s %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f | %8.2f\n", r.label.c_str(), r.seam_bits(),
-                      r.later_bits(), r.pitch_class_l1, r.density, r.ioi_overlap, r.instrument_jaccard, r.around_pc_l1,
-                      r.around_density, r.around_ioi, r.repeats, r.seconds);
+          std::printf("  %-38s %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f | %8.3f %10.3f %8.3f %8.3f %8.3f | %8.2f\n", r.label.c_str(),
+                      r.seam_bits(), r.later_bits(), r.pitch_class_l1, r.density, r.ioi_overlap, r.instrument_jaccard, r.around_pc_l1,
+                      r.around_density, r.around_ioi, r.repeats, r.outside_range, r.seconds);
         j["rows"].push_back({{"label", r.label}, {"pieces", r.pieces}, {"seam_bits_per_note", r.seam_bits()},
                              {"later_bits_per_note", r.later_bits()}, {"pitch_class_l1", r.pitch_class_l1},
                              {"log_density_ratio", r.density}, {"ioi_overlap", r.ioi_overlap},
                              {"instrument_jaccard", r.instrument_jaccard}, {"around_pitch_class_l1", r.around_pc_l1},
                              {"around_log_density_ratio", r.around_density}, {"around_ioi_overlap", r.around_ioi},
-                             {"repeats_bars_before", r.repeats},
+                             {"repeats_bars_before", r.repeats}, {"outside_range", r.outside_range},
                              {"seconds", r.seconds}});
       }
       if (a->json) std::cout << j.dump(2) << "\n";

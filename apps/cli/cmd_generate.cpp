@@ -308,6 +308,7 @@ struct InfillArgs : RewriteArgs {
   double vary = tasks::InfillOptions().vary_share;
   float vary_strength = tasks::InfillOptions().vary_strength;
   double max_repeat = tasks::InfillOptions().max_repeat;
+  double range_weight = tasks::InfillOptions().range_weight;
 };
 
 Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or all), leading into what follows", [](CLI::App& app) {
@@ -327,6 +328,10 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
                  "a version repeating more than this share of the bars before's notes is kept only if all do (1: no limit)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app.add_option("--range-weight", a->range_weight,
+                 "how strongly the choice avoids notes outside their track's pitch range in the rest of the piece (0: not weighed)")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
   return [a] {
     check_output(a->out);
     score::Score s = score::load(a->in);
@@ -340,6 +345,7 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
     opt.vary_share = a->vary;
     opt.vary_strength = a->vary_strength;
     opt.max_repeat = a->max_repeat;
+    opt.range_weight = a->range_weight;
     auto m = engine::Model::load(model::find_model(a->model));
     return rewrite_and_write("infill", *a, seed, [&](const tasks::RewriteProgressFn& progress) {
       return tasks::infill(m, s, opt, progress);

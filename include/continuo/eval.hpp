@@ -166,6 +166,7 @@ struct InfillEvalOptions {
   double vary_share = -1;       // < 0: tasks::InfillOptions' default
   float vary_strength = -1;     // < 0: tasks::InfillOptions' default
   double max_repeat = -1;       // < 0: tasks::InfillOptions' default
+  double range_weight = -1;     // < 0: tasks::InfillOptions' default
   // A future_context model: the infill row knows what follows (false: blind, for the ablation),
   // and a fifth row writes one candidate knowing it. The continuation row is always blind.
   bool known_future = true;
@@ -186,6 +187,10 @@ struct InfillRow {
   // onset (model grid) one passage-length earlier (the copied bars: 1; the truth: how much real
   // music repeats there)
   double repeats = 0;
+  // the share of the passage's pitched notes that lie outside their track's pitch range in the
+  // surroundings, widened by 2 semitones (stray notes: a melody note an octave under the tune);
+  // tracks without notes around are not counted
+  double outside_range = 0;
   int pieces = 0;
   double seam_bits() const { return seam_notes ? seam_nats / double(seam_notes) / 0.6931471805599453 : 0; }
   double later_bits() const { return later_notes ? later_nats / double(later_notes) / 0.6931471805599453 : 0; }

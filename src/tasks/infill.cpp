@@ -212,6 +212,11 @@ struct Passage {
   // before (same track, pitch and onset one stretch later) are kept only if every candidate
   // does (InfillOptions::max_repeat; >= 1: no limit)
   double max_repeat = 1;
+  // each track's pitch range outside the passage (lo > hi: none, or drums): range_weight x the
+  // share of the candidate's notes on tracks with a range that lie more than 2 semitones outside
+  // it is added to its score
+  std::array<std::array<int, 2>, tokenizer::kMaxTracks> range{};
+  double range_weight = 0;
   // the stretch before the passage that varied candidates vary and near-copies repeat:
   // [begin - before_span(), begin), as long as the passage or all before it if shorter
   int64_t before_span() const { return std::min(end - begin, begin); }
@@ -246,6 +251,20 @@ double repeated_share(const NoteKeys& before, const std::vector<Event>& cand, in
     same += before.count({int(e[Field::kTrack]), int(e[Field::kValue]), t}) > 0;
   }
   return all > 0 ? same / all : 0;
+}
+
+// The share of a candidate's notes, on tracks with a range in `range`, that lie more than 2
+// semitones outside it.
+double outside_range(const std::vector<Event>& cand, const std::array<std::array<int, 2>, tokenizer::kMaxTracks>& range) {
+  double all = 0, out = 0;
+  for (const Event& e : cand) {
+    if (e.kind() != Kind::kNote) continue;
+    const auto& r = range[size_t(e[Field::kTrack] % tokenizer::kMaxTracks)];
+    if (r[0] > r[1]) continue;
+    all += 1;
+    out += int(e[Field::kValue]) < r[0] - 2 || int(e[Field::kValue]) > r[1] + 2;
+  }
+  return all > 0 ? out / all : 0;
 }
 
 struct Written {
@@ -397,6 +416,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
       if (expected >= 0 && p.density_weight > 0)
         score += p.density_weight * std::abs(std::log((double(written_notes(cand)) + 1) / (expected + 1)));
       if (p.melody && p.melody_weight > 0) score += p.melody_weight * share_above(cand, start, *p.melody, p.pitched);
+      if (p.range_weight > 0) score += p.range_weight * outside_range(cand, p.range);
       if (p.rhythm_weight > 0) score -= p.rhythm_weight * onset_f1(cand, start, p.kept_onsets, p.first_new_track);
       if (!chosen || score < best) {
         chosen = true;
@@ -489,6 +509,7 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   if (!(opt.model_density >= 0 && opt.model_density <= 1)) bad("the model's share of the density must be between 0 and 1");
   check_vary(opt.vary_share, opt.vary_strength);
   if (!(opt.max_repeat >= 0 && opt.max_repeat <= 1)) bad("the largest share of repeated notes must be between 0 and 1");
+  if (!(opt.range_weight >= 0 && opt.range_weight <= 100)) bad("the weight of notes outside their track's range must be between 0 and 100");
   const int64_t bars = score::bar_count(s);
   if (bars == 0) bad("the piece has no notes");
   if (opt.first_bar < 1 || opt.last_bar < opt.first_bar || opt.last_bar > bars)
@@ -558,6 +579,18 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
     p.model_density = opt.model_density;
   }
 
+  // each rewritten pitched track's range in the rest of the piece
+  for (auto& r : p.range) r = {128, -1};
+  p.range_weight = opt.range_weight;
+  if (opt.range_weight > 0)
+    for (size_t i = enc.header; i < enc.events.size(); ++i) {
+      const Event& e = enc.events[i];
+      if (e.kind() != Kind::kNote || !rewritten(e) || (enc.at[i] >= A && enc.at[i] < E)) continue;
+      const int c = int(e[Field::kTrack]);
+      if (c >= int(groups.size()) || s.tracks[size_t(groups[size_t(c)][0])].is_drum) continue;
+      auto& r = p.range[size_t(c)];
+      r = {std::min(r[0], int(e[Field::kValue])), std::max(r[1], int(e[Field::kValue]))};
+    }
   p.vary_count = varied_count(opt.vary_share, opt.candidates);
   p.vary_strength = opt.vary_strength;
   p.max_repeat = opt.max_repeat;

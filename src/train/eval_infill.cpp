@@ -117,6 +117,28 @@ double repeated_share(const score::Score& x, const score::Score& s, int64_t a, i
 }
 
 // `s` with the notes that start in [a, b) removed from every track
+// The share of the pitched notes of `x` starting in [a, e) that lie more than 2 semitones outside
+// the pitch range of the same track of `s` in [a0, a) and [e, end); tracks with no notes there are
+// not counted.
+double outside_range(const score::Score& x, const score::Score& s, int64_t a0, int64_t a, int64_t e, int64_t end) {
+  double all = 0, out = 0;
+  for (size_t t = 0; t < x.tracks.size() && t < s.tracks.size(); ++t) {
+    if (s.tracks[t].is_drum) continue;
+    int lo = 128, hi = -1;
+    for (const auto& n : s.tracks[t].notes) {
+      const int64_t at = n.start.count();
+      if ((at >= a0 && at < a) || (at >= e && at < end)) lo = std::min<int>(lo, n.pitch), hi = std::max<int>(hi, n.pitch);
+    }
+    if (hi < 0) continue;
+    for (const auto& n : x.tracks[t].notes)
+      if (n.start.count() >= a && n.start.count() < e) {
+        all += 1;
+        out += n.pitch < lo - 2 || n.pitch > hi + 2;
+      }
+  }
+  return all > 0 ? out / all : 0;
+}
+
 score::Score without(const score::Score& s, int64_t a, int64_t b) {
   score::Score out = s;
   for (auto& t : out.tracks) std::erase_if(t.notes, [&](const score::Note& n) { return n.start.count() >= a && n.start.count() < b; });
@@ -179,6 +201,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       r.around_ioi += c[2];
       const double rep = repeated_share(x, s, a, e);
       r.repeats += rep;
+      r.outside_range += outside_range(x, s, a - opt.bars * bar_len, a, e, end);
       double l1 = 0;
       for (int i = 0; i < 12; ++i) l1 += std::abs(p.pc[size_t(i)] - truth.pc[size_t(i)]);
       r.pitch_class_l1 += l1;
@@ -225,6 +248,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       if (opt.vary_share >= 0) io.vary_share = opt.vary_share;
       if (opt.vary_strength >= 0) io.vary_strength = opt.vary_strength;
       if (opt.max_repeat >= 0) io.max_repeat = opt.max_repeat;
+      if (opt.range_weight >= 0) io.range_weight = opt.range_weight;
       io.sampling.temperature = opt.temperature;
       io.sampling.top_p = opt.top_p;
       io.sampling.key_strength = opt.key_strength;
@@ -257,6 +281,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
     r.around_density /= r.pieces;
     r.around_ioi /= r.pieces;
     r.repeats /= r.pieces;
+    r.outside_range /= r.pieces;
   }
   return rows;
 }

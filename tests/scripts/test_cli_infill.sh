@@ -105,6 +105,16 @@ expect_error "not a General MIDI name" accompany "$ex" --instruments kazoo -o "$
 head -c 100 "$ex" >"$scratch/cut.mid"
 expect_error "cut.mid" infill "$scratch/cut.mid" --bars 1 -o "$scratch/bad.mid"
 expect_error "nope" infill "$ex" --bars 1 -m nope -o "$scratch/bad.mid"
+# option values out of range: the option named, a non-zero exit, nothing written
+for args in "--range-weight -1" "--range-weight 101" "--max-repeat 2" "--vary -0.5"; do
+  rm -f "$scratch/bad.mid"
+  "$bin" infill "$ex" --bars 2 $args -o "$scratch/bad.mid" 2>"$scratch/err"
+  rc=$?
+  if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ]; then bad "infill $args: exit $rc"
+  elif ! grep -qF -- "${args%% *}" "$scratch/err"; then bad "infill $args: stderr does not name the option: $(cat "$scratch/err")"
+  elif [ -e "$scratch/bad.mid" ]; then bad "infill $args: wrote its output"
+  else ok; fi
+done
 "$python" - "$scratch/empty.mid" <<'PY'
 import sys, mido
 m = mido.MidiFile(); t = mido.MidiTrack(); m.tracks.append(t)

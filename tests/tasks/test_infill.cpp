@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -256,7 +257,9 @@ TEST(Infill, TheRealModelVariesTheBarsBeforeWhenAsked) {
   int changed = 0;
   for (size_t v = 0; v < 3; ++v) {
     std::cout << "variation " << v << ": repeated " << unguarded[v] << " without the guard, " << guarded[v] << " with it\n";
-    if (guarded[v] > 0.9) EXPECT_EQ(guarded[v], unguarded[v]) << "a near-copy is chosen only when every candidate is one";
+    if (guarded[v] > 0.9) {
+      EXPECT_EQ(guarded[v], unguarded[v]) << "a near-copy is chosen only when every candidate is one";
+    }
     changed += unguarded[v] > 0.9 && guarded[v] <= 0.9;
   }
   EXPECT_GT(changed, 0) << "the guard never made a difference";
@@ -268,6 +271,65 @@ TEST(Infill, TheRealModelVariesTheBarsBeforeWhenAsked) {
   o.vary_strength = 0.5f;
   o.vary_share = -0.1;
   EXPECT_THROW(tasks::infill(m, s, o), Error);
+}
+
+// range_weight: the choice keeps away from candidates whose notes stray outside their track's
+// pitch range in the rest of the piece: weighed heavily, the chosen passages stray less than the
+// plain choice's; with one candidate there is nothing to choose.
+TEST(Infill, TheRealModelKeepsNotesInTheirTracksRangeWhenAsked) {
+  const auto m = engine::Model::load(model::find_model("default"));
+  const score::Score s = example();
+  const int64_t a = score::bar_start(s, 2).count(), b = score::bar_start(s, 5).count();
+  size_t counted = 0;   // pitched notes in the passage, on tracks with a range
+  auto outside = [&](const score::Score& x) {
+    double all = 0, out = 0;
+    for (size_t t = 0; t < x.tracks.size(); ++t) {
+      if (s.tracks[t].is_drum) continue;
+      int lo = 128, hi = -1;
+      for (const auto& n : s.tracks[t].notes)
+        if (n.start.count() < a || n.start.count() >= b) lo = std::min<int>(lo, n.pitch), hi = std::max<int>(hi, n.pitch);
+      for (const auto& n : x.tracks[t].notes)
+        if (n.start.count() >= a && n.start.count() < b && hi >= 0) {
+          all += 1;
+          out += n.pitch < lo - 2 || n.pitch > hi + 2;
+        }
+    }
+    counted += size_t(all);
+    return all > 0 ? out / all : 0.0;
+  };
+  tasks::InfillOptions o;
+  o.first_bar = 3;
+  o.last_bar = 5;
+  o.candidates = 8;
+  o.sampling.variations = 6;
+  o.sampling.seed = 9;
+  o.sampling.temperature = 1.3f;   // (hotter, so that the plain choice strays)
+  // the same seed draws the same candidates; only the choice among them differs. The term can only
+  // lower the chosen candidate's strays: in no variation more, and here fewer over all
+  std::vector<double> plain, weighed;
+  o.range_weight = 0;
+  for (const auto& out : tasks::infill(m, s, o)) plain.push_back(outside(out));
+  o.range_weight = 5;
+  const auto kept = tasks::infill(m, s, o);
+  counted = 0;
+  for (const auto& out : kept) weighed.push_back(outside(out));
+  double p = 0, w = 0;
+  for (size_t v = 0; v < plain.size(); ++v) {
+    std::cout << "variation " << v << ": " << plain[v] << " of the notes outside their track's range plain, " << weighed[v] << " weighed\n";
+    EXPECT_LE(weighed[v], plain[v] + 1e-9);
+    p += plain[v], w += weighed[v];
+  }
+  EXPECT_GE(counted, 100u) << "the weighed choice still writes pitched notes";
+  EXPECT_GT(p, 0.1) << "the plain choice was expected to stray here";
+  EXPECT_LT(w, p - 0.05);
+  for (size_t t = 0; t < s.tracks.size(); ++t)   // what is outside the passage stays
+    EXPECT_EQ(notes_where(kept[0].tracks[t], [&](const score::Note& n) { return n.start.count() < a || n.start.count() >= b; }),
+              notes_where(s.tracks[t], [&](const score::Note& n) { return n.start.count() < a || n.start.count() >= b; }));
+  o.candidates = 1;
+  const auto one_weighed = tasks::infill(m, s, o);
+  o.range_weight = 0;
+  const auto one_plain = tasks::infill(m, s, o);
+  for (size_t v = 0; v < 6; ++v) EXPECT_EQ(one_weighed[v].tracks, one_plain[v].tracks) << "one candidate: nothing to choose";
 }
 
 TEST(Infill, BadRequestsAreRefusedClearly) {
@@ -292,6 +354,11 @@ TEST(Infill, BadRequestsAreRefusedClearly) {
   o.first_bar = 2, o.last_bar = 3, o.tracks = {4};
   fails(o, "no track 5");
   o.tracks = {};
+  o.range_weight = -1;
+  fails(o, "outside their track's range");
+  o.range_weight = std::numeric_limits<double>::quiet_NaN();
+  fails(o, "outside their track's range");
+  o.range_weight = 1;
   o.candidates = 0;
   fails(o, "candidates");
   score::Score empty_track = s;
