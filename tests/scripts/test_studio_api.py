@@ -533,6 +533,7 @@ try:
         ("infill", {"score": sid, "first_bar": 3, "vary": "some"}, 400, "'vary'"),
         ("infill", {"score": sid, "first_bar": 3, "vary_strength": -0.1}, 400, "'vary_strength'"),
         ("infill", {"score": sid, "first_bar": 3, "max_repeat": 2}, 400, "'max_repeat'"),
+        ("infill", {"score": sid, "first_bar": 3, "range_weight": -1}, 400, "'range_weight'"),
         ("infill", {"score": sid, "first_bar": 3, "candidates": 17}, 400, "'candidates' must be between 1 and 16"),
         ("infill", {"score": sid, "first_bar": 3, "variations": 5}, 400, "'variations' must be between 1 and 4"),
         ("infill", {"score": sid, "first_bar": 3, "temperature": -1}, 400, "'temperature'"),
