@@ -65,7 +65,7 @@ struct EvalArgs {
   bool infill = false;
   std::string accompany;
   int candidates = 0, bars = 0;
-  double density_weight = -1, model_density = -1, vary_share = -1, max_repeat = -1, range_weight = -1, section_match = -1;
+  double density_weight = -1, model_density = -1, vary_share = -1, max_repeat = -1, range_weight = -1;
   int context_bars = 0;
   float vary_strength = -1;
   bool blind = false;
@@ -140,10 +140,6 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                  "--infill: weight of the share of notes outside their track's pitch range around the passage (default: the "
                  "library's)")
       ->check(CLI::Range(0.0, 100.0));
-  app.add_option("--section-match", a->section_match,
-                 "--infill: how well an earlier section's surroundings must match the passage's for the varied candidates to "
-                 "vary it (0: never; default: the library's)")
-      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--context-bars", a->context_bars, "--infill: bars before the passage (default 4: the passage is bars 5-8)")
       ->check(CLI::Range(1, 256));
   app.add_option("--lookahead-weight", a->lookahead_weight,
@@ -249,7 +245,6 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       o.vary_strength = a->vary_strength;
       o.max_repeat = a->max_repeat;
       o.range_weight = a->range_weight;
-      o.section_match = a->section_match;
       if (a->context_bars) o.context_bars = a->context_bars;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];

@@ -148,10 +148,6 @@ struct SampleOptions {
   // track each event comes, so the passage is a variation of the stretch, not a copy. It applies
   // to variation v if `varied` is empty or varied[v] != 0.
   int64_t vary_from = -1, vary_span = 0;
-  // where the stretch's start falls in the new music (it repeats from there every vary_span
-  // steps); < 0: right after the stretch (vary_from + vary_span). Infill sets it to the passage's
-  // start when the stretch is an earlier section the passage repeats.
-  int64_t vary_at = -1;
   float vary_strength = 0.0f;
   std::vector<uint8_t> varied;
   // Loop guard (copy_prior models; off by default): the share of the copy proposals' weight kept

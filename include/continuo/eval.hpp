@@ -167,7 +167,6 @@ struct InfillEvalOptions {
   float vary_strength = -1;     // < 0: tasks::InfillOptions' default
   double max_repeat = -1;       // < 0: tasks::InfillOptions' default
   double range_weight = -1;     // < 0: tasks::InfillOptions' default
-  double section_match = -1;    // < 0: tasks::InfillOptions' default
   // A future_context model: the infill row knows what follows (false: blind, for the ablation),
   // and a fifth row writes one candidate knowing it. The continuation row is always blind.
   bool known_future = true;

@@ -103,12 +103,6 @@ struct InfillOptions {
   // rhythm nearer the true passage's, the density no further; more of the bars before repeated.
   double vary_share = 0.5;
   float vary_strength = 0.3f;
-  // Sections: the varied candidates vary, instead of the bars just before, the earlier stretch
-  // (as long as the passage, ending at least a bar before it) whose surroundings hold the same
-  // notes as the passage's (the same track and pitch at the same sixteenth, up to 4 bars each
-  // side, F1) when that match reaches this: a passage between the bars that surrounded an earlier
-  // section is most likely that section again (a second verse, a repeated strain). 0: never.
-  double section_match = 0.5;
   // A candidate whose written notes repeat more than this share of the bars before's (the same
   // track, pitch and onset one passage-length earlier: next to a copy) is chosen only if every
   // candidate does. 1: no limit. 0.9 keeps out the near-copies that half-varied candidates
@@ -165,9 +159,6 @@ struct AccompanyOptions {
 struct ChoiceStats {
   std::vector<double> lookahead_nll;
   std::vector<size_t> lookahead_events;
-  // infill: the first bar (1-based) of the earlier section the varied candidates varied
-  // (InfillOptions::section_match), 0 if they varied the bars just before or none was varied
-  int section_bar = 0;
 };
 
 // Each variation: `s` with the notes of the chosen tracks that start in the passage written

@@ -242,9 +242,8 @@ class CopyTracker {
   // span) (grid steps, as the tracker counts them from BOS) to that stretch as its pattern,
   // share 1: from then on each such track is proposed from the stretch, at the same place in
   // it, as the groove anchor proposes a drum part from its pattern. Parts with no events there
-  // are not anchored. span must be positive. `at` is where the stretch's start falls in the new
-  // music (the stretch repeats from there every span steps); < 0: right after it, lo + span.
-  void anchor_to(int64_t lo, int64_t span, int64_t at = -1);
+  // are not anchored. span must be positive.
+  void anchor_to(int64_t lo, int64_t span);
   float anchor_share(int k) const { return anchor_prop_[size_t(k)]; }
 
  private:
@@ -282,7 +281,6 @@ class CopyTracker {
   std::array<int8_t, kCopyParts> anchor_period_{};
   std::array<float, kCopyParts> anchor_share_{};
   std::array<int64_t, kCopyParts> anchor_lo_{}, anchor_span_{};   // the pattern: [lo, lo + span)
-  std::array<int64_t, kCopyParts> anchor_origin_{};   // a time that plays the pattern's start
   std::array<float, kCopySources> anchor_prop_{};
   bool anchored_ = false;
   std::array<bool, kMaxTracks> drum_{};   // drum tracks (from the header's TRACK events)

@@ -336,7 +336,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   tokenizer::CopyTracker copies_varied;
   if (varying) {
     copies_varied = copies0;
-    copies_varied.anchor_to(opt.vary_from, opt.vary_span, opt.vary_at);
+    copies_varied.anchor_to(opt.vary_from, opt.vary_span);
   }
   if (copy_anchor > 0) copies0.anchor(/*other_min_share=*/pitched > 0 ? pitched : 2.0);
   std::vector<tokenizer::CopyTracker> copies(copying ? static_cast<size_t>(B) : 0, copies0);

@@ -220,9 +220,6 @@ struct Passage {
   // the stretch before the passage that varied candidates vary and near-copies repeat:
   // [begin - before_span(), begin), as long as the passage or all before it if shorter
   int64_t before_span() const { return std::min(end - begin, begin); }
-  // >= 0: the start of an earlier stretch as long as the passage that the passage seems to repeat
-  // (find_source): varied candidates vary it instead, and near-copies of it are kept out too
-  int64_t source = -1;
 };
 
 // How many of `candidates` are varied at this share (with one there is no choice: none).
@@ -239,15 +236,6 @@ NoteKeys notes_a_span_later(const std::vector<Event>& prefix, int64_t begin, int
     if (e.kind() == Kind::kNote && t >= begin - span && t < begin) out.insert({int(e[Field::kTrack]), int(e[Field::kValue]), t + span});
   }
   return out;
-}
-
-// The notes of the prefix in [lo, hi), as (track, pitch, onset + shift).
-void add_notes_shifted(NoteKeys& out, const std::vector<Event>& prefix, int64_t lo, int64_t hi, int64_t shift) {
-  int64_t t = 0;
-  for (const Event& e : prefix) {
-    t += e[Field::kDt];
-    if (e.kind() == Kind::kNote && t >= lo && t < hi) out.insert({int(e[Field::kTrack]), int(e[Field::kValue]), t + shift});
-  }
 }
 
 // The share of a candidate's notes on tracks it writes (not forbidden) that are among `before`
@@ -366,10 +354,9 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
   so.known = p.known;
   so.allow_eos = false;
   const int64_t before = p.before_span();
-  if (p.vary_count > 0 && (before > 0 || p.source >= 0)) {
-    so.vary_from = p.source >= 0 ? p.source : p.begin - before;
-    so.vary_span = p.source >= 0 ? p.end - p.begin : before;
-    so.vary_at = p.begin;
+  if (p.vary_count > 0 && before > 0) {
+    so.vary_from = p.begin - before;
+    so.vary_span = before;
     so.vary_strength = p.vary_strength;
     so.varied.assign(size_t(so.variations), 0);
     for (int v = 0; v < variations; ++v)
@@ -387,8 +374,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
     const size_t all = size_t(std::count_if(cand.begin(), cand.end(), [](const Event& e) { return e.kind() == Kind::kNote; }));
     return all >= forced_notes ? all - forced_notes : 0;
   };
-  NoteKeys repeats = p.max_repeat < 1 ? notes_a_span_later(p.prefix, p.begin, before) : NoteKeys{};
-  if (p.max_repeat < 1 && p.source >= 0) add_notes_shifted(repeats, p.prefix, p.source, p.source + (p.end - p.begin), p.begin - p.source);
+  const NoteKeys repeats = p.max_repeat < 1 ? notes_a_span_later(p.prefix, p.begin, before) : NoteKeys{};
   std::vector<Written> out(static_cast<size_t>(variations));
   for (int v = 0; v < variations; ++v) {
     // the count the choice aims at: the surroundings' and, with model_density > 0, the
@@ -405,7 +391,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
     }
     // near-copies of the bars before are kept out of the choice while there is anything else
     std::vector<char> too_close(size_t(candidates), 0);
-    if (p.max_repeat < 1 && (before > 0 || p.source >= 0)) {
+    if (p.max_repeat < 1 && before > 0) {
       for (int c = 0; c < candidates; ++c)
         too_close[size_t(c)] = repeated_share(repeats, raw[size_t(v * candidates + c)], start, p.forbid) > p.max_repeat;
       if (std::all_of(too_close.begin(), too_close.end(), [](char x) { return x != 0; })) too_close.assign(too_close.size(), 0);
@@ -514,60 +500,6 @@ std::vector<int> track_indices(const score::Score& s, const std::vector<int>& as
   return {out.begin(), out.end()};
 }
 
-// The earlier section that the passage, bars a0 .. a0 + L - 1 (0-based) of `s`, seems to repeat:
-// the stretch of L bars, ending at least a bar before the passage, whose surroundings hold the
-// same notes as the passage's (the same track and pitch at the same sixteenth; F1 over up to c
-// bars on each side, c = L between 1 and 4, with at least one bar after). Its start in model
-// steps and that F1, or -1 when no stretch reaches `min_match` (then the bars just before are
-// varied). The bars after matter most: a passage that leads into what followed an earlier
-// stretch, from what preceded it, is that stretch again.
-std::pair<int64_t, double> find_source(const Encoded& enc, const score::Score& s, int a0, int L, int64_t bars, double min_match) {
-  if (min_match <= 0 || a0 < L + 1) return {-1, 0};
-  std::vector<int64_t> bs(size_t(bars) + 1);
-  for (int64_t b = 0; b <= bars; ++b) bs[size_t(b)] = enc.to_model(score::bar_start(s, b));
-  const int64_t A = bs[size_t(a0)], E = bs[size_t(a0 + L)];
-  struct N { int64_t at; int track, pitch; };
-  std::vector<N> notes;   // sorted by time
-  for (size_t i = enc.header; i < enc.events.size(); ++i)
-    if (enc.events[i].kind() == Kind::kNote && (enc.at[i] < A || enc.at[i] >= E))
-      notes.push_back({enc.at[i], int(enc.events[i][Field::kTrack]), int(enc.events[i][Field::kValue])});
-  using Keys = std::set<std::tuple<int, int, int64_t>>;
-  auto keys = [&](int64_t lo, int64_t hi) {
-    Keys k;
-    auto it = std::lower_bound(notes.begin(), notes.end(), lo, [](const N& n, int64_t t) { return n.at < t; });
-    for (; it != notes.end() && it->at < hi; ++it) k.insert({it->track, it->pitch, sixteenth(it->at - lo)});
-    return k;
-  };
-  auto common = [](const Keys& x, const Keys& y) {
-    size_t n = 0;
-    for (const auto& k : x) n += y.count(k);
-    return n;
-  };
-  const int c = std::clamp(L, 1, 4);
-  int64_t best = -1;
-  double best_f1 = 0;
-  for (int b0 = a0 - L - 1; b0 >= 0; --b0) {   // the nearest first: ties keep the latest stretch
-    const int64_t S = bs[size_t(b0)];
-    if (bs[size_t(b0 + L)] - S != E - A) continue;
-    const int cb = std::min(c, b0);
-    const int ca = int(std::min<int64_t>({c, bars - (a0 + L), a0 - (b0 + L)}));
-    if (ca < 1) continue;
-    size_t both = 0, all = 0;
-    if (cb > 0 && bs[size_t(b0)] - bs[size_t(b0 - cb)] == A - bs[size_t(a0 - cb)]) {
-      const Keys x = keys(bs[size_t(b0 - cb)], S), y = keys(bs[size_t(a0 - cb)], A);
-      both += common(x, y), all += x.size() + y.size();
-    }
-    const int64_t sa = bs[size_t(b0 + L)], pa = E;
-    if (bs[size_t(b0 + L + ca)] - sa != bs[size_t(a0 + L + ca)] - pa) continue;
-    const Keys x = keys(sa, bs[size_t(b0 + L + ca)]), y = keys(pa, bs[size_t(a0 + L + ca)]);
-    if (x.empty() || y.empty()) continue;
-    both += common(x, y), all += x.size() + y.size();
-    const double f1 = all ? 2.0 * double(both) / double(all) : 0;
-    if (f1 > best_f1) best_f1 = f1, best = S;
-  }
-  return best_f1 >= min_match ? std::pair{best, best_f1} : std::pair{int64_t(-1), best_f1};
-}
-
 }  // namespace
 
 std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, const InfillOptions& opt,
@@ -578,7 +510,6 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   check_vary(opt.vary_share, opt.vary_strength);
   if (!(opt.max_repeat >= 0 && opt.max_repeat <= 1)) bad("the largest share of repeated notes must be between 0 and 1");
   if (!(opt.range_weight >= 0 && opt.range_weight <= 100)) bad("the weight of notes outside their track's range must be between 0 and 100");
-  if (!(opt.section_match >= 0 && opt.section_match <= 1)) bad("the match an earlier section needs must be between 0 and 1");
   const int64_t bars = score::bar_count(s);
   if (bars == 0) bad("the piece has no notes");
   if (opt.first_bar < 1 || opt.last_bar < opt.first_bar || opt.last_bar > bars)
@@ -663,12 +594,6 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   p.vary_count = varied_count(opt.vary_share, opt.candidates);
   p.vary_strength = opt.vary_strength;
   p.max_repeat = opt.max_repeat;
-  int section_bar = 0;
-  if (p.vary_count > 0) {
-    p.source = find_source(enc, s, opt.first_bar - 1, opt.last_bar - opt.first_bar + 1, bars, opt.section_match).first;
-    for (int64_t b = 0; p.source >= 0 && b < bars && !section_bar; ++b)
-      if (enc.to_model(score::bar_start(s, b)) == p.source) section_bar = int(b) + 1;
-  }
 
   const int V = opt.sampling.variations;
   Progress tracker(progress, 1);
@@ -678,10 +603,7 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   for (const Event& e : p.prefix) start += e[Field::kDt];
 
   std::vector<score::Score> outs;
-  if (stats) {
-    *stats = {};
-    stats->section_bar = section_bar;
-  }
+  if (stats) *stats = {};
   for (const Written& w : written) {
     score::Score out = s;
     for (int c : rewrite) {

@@ -271,7 +271,7 @@ void CopyTracker::propose_parts(int t) {
     const auto& sc = part_score_[P];
     if (anchored_ && anchor_period_[P] >= 0) {   // the groove anchor: from the prompt's pattern
       const int64_t lo = anchor_lo_[P], span = anchor_span_[P], hi = lo + span;
-      const int64_t at = lo + ((now - anchor_origin_[P]) % span + span) % span;   // the same place in the pattern
+      const int64_t at = lo + ((now - lo) % span + span) % span;   // the same place in the pattern
       int pick = next_after(idx, time_, order_, at, last_order);
       int64_t dt = pick >= 0 ? time_[size_t(pick)] - at : -1;
       if (pick < 0 || time_[size_t(pick)] >= hi) {   // the pattern again from its start
@@ -322,7 +322,7 @@ void CopyTracker::propose_parts(int t) {
   }
 }
 
-void CopyTracker::anchor_to(int64_t lo, int64_t span, int64_t at) {
+void CopyTracker::anchor_to(int64_t lo, int64_t span) {
   anchored_ = true;
   for (int part = 0; part < kCopyParts; ++part) {
     const auto P = size_t(part);
@@ -336,7 +336,6 @@ void CopyTracker::anchor_to(int64_t lo, int64_t span, int64_t at) {
     anchor_share_[P] = 1;
     anchor_lo_[P] = lo;
     anchor_span_[P] = span;
-    anchor_origin_[P] = at < 0 ? lo : at;
   }
   propose_anchored();
 }
@@ -399,7 +398,6 @@ void CopyTracker::anchor(double other_min_share) {
         best = share;
         anchor_lo_[P] = lo;
         anchor_span_[P] = span;
-        anchor_origin_[P] = lo;
       }
       if (rep == n && prev == n) break;   // an exact repeat: the latest one is the pattern
     }

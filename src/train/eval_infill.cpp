@@ -187,7 +187,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
     const Passage around = passage(s, a - opt.bars * bar_len, a, e, end);
     if (truth.notes < 8 || passage(s, e, sm).notes < 4 || passage(s, a - opt.bars * bar_len, a).notes < 4) continue;
     ++used;
-    std::string detail, section;
+    std::string detail;
     auto add = [&](InfillRow& r, const score::Score& x, double seconds) {
       const auto [seam, later] = seam_bits(m, x, e, sm, end);
       r.seam_nats += seam.nats;
@@ -249,15 +249,12 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       if (opt.vary_strength >= 0) io.vary_strength = opt.vary_strength;
       if (opt.max_repeat >= 0) io.max_repeat = opt.max_repeat;
       if (opt.range_weight >= 0) io.range_weight = opt.range_weight;
-      if (opt.section_match >= 0) io.section_match = opt.section_match;
       io.sampling.temperature = opt.temperature;
       io.sampling.top_p = opt.top_p;
       io.sampling.key_strength = opt.key_strength;
       io.sampling.seed = opt.seed + d;
       const double t0 = now_seconds();
-      tasks::ChoiceStats cs;
-      auto outs = tasks::infill(m, s, io, {}, &cs);
-      if (r == 3 && cs.section_bar > 0) section = "  varies bars from " + std::to_string(cs.section_bar);
+      auto outs = tasks::infill(m, s, io);
       add(rows[size_t(r)], outs[0], now_seconds() - t0);
       if (!opt.save_dir.empty()) {
         score::save(s, opt.save_dir + "/piece" + std::to_string(used) + "-truth.mid");
@@ -270,7 +267,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
     for (int b = 0; b < total; ++b)
       per_bar += " " + std::to_string(int(passage(s, score::bar_start(s, b).count(), score::bar_start(s, b + 1).count()).notes));
     if (log)
-      log("piece " + std::to_string(used) + ": " + split.files[d] + section + "  seam bits/note / passage notes / repeats (truth, copy, continuation, infill):" +
+      log("piece " + std::to_string(used) + ": " + split.files[d] + "  seam bits/note / passage notes / repeats (truth, copy, continuation, infill):" +
           detail + "  notes per bar:" + per_bar);
   }
   for (auto& r : rows) {
