@@ -316,7 +316,7 @@ TEST_F(Training, CopyGatesLearnToTrustRepeats) {
   o.out_dir = twice.file("data");
   // (the split hashes each file's absolute path, which the temporary folder moves: at 100 per
   // mille, 1 run in 24 left the validation split empty and training refused it; at 300, 1 in
-  // 50,000)
+  // 44,000)
   o.valid_permille = 300;
   o.threads = 2;
   build_dataset(o);
