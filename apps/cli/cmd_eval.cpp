@@ -3,6 +3,7 @@
 #ifdef CONTINUO_HAVE_TORCH
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -70,7 +71,7 @@ struct EvalArgs {
   float vary_strength = -1;
   bool blind = false;
   double lookahead_weight = 1, melody_on_top = -1, follow_rhythm = -1;
-  std::string save_dir;
+  std::string save_dir, candidates_log;
   std::string bar_table, split = "valid";
   std::vector<float> temperatures = {0.7f, 1.0f, 1.3f};
 };
@@ -140,6 +141,9 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                  "--infill: weight of the share of notes outside their track's pitch range around the passage (default: the "
                  "library's)")
       ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--candidates-log", a->candidates_log,
+                 "--infill: write every candidate of the infill row and the terms of the choice as JSON lines here (for "
+                 "studying other choices among the same candidates: tools/infill_choice.py)");
   app.add_option("--context-bars", a->context_bars, "--infill: bars before the passage (default 4: the passage is bars 5-8)")
       ->check(CLI::Range(1, 256));
   app.add_option("--lookahead-weight", a->lookahead_weight,
@@ -232,6 +236,11 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       return 0;
     }
     if (a->infill) {
+      if (!a->candidates_log.empty()) {   // refused before the work, not after it
+        const auto dir = std::filesystem::path(a->candidates_log).parent_path();
+        if (!dir.empty() && !std::filesystem::is_directory(dir))
+          throw Error(ErrorCode::kInvalidArgument, "--candidates-log " + a->candidates_log + ": no folder " + dir.string());
+      }
       auto files = model::find_model(a->model);
       auto m = engine::Model::load(files);
       auto valid = train::load_split(a->held_out.empty() ? a->data : a->held_out, "valid");
@@ -250,6 +259,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];
       o.seed = a->seed;
       o.save_dir = a->save_dir;
+      o.candidates_log = a->candidates_log;
       if (a->key_strength > 0) o.key_strength = a->key_strength;
       auto rows = eval::infill_eval(m, valid, o, say);
       nlohmann::json j = {{"model", files.name}, {"data", a->held_out.empty() ? a->data : a->held_out}, {"rows", nlohmann::json::array()}};

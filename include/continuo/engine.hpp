@@ -199,6 +199,15 @@ std::vector<std::vector<tokenizer::Event>> generate(const Model& m, const std::v
 // (0 for the first). Grammar masks are NOT applied (same as the training loss).
 std::vector<double> score_events(const Model& m, const std::vector<tokenizer::Event>& events);
 
+// Negative log-likelihoods (nats) of the events of each of `tails` after one shared `prefix`
+// (starting with BOS), as score_events() gives them, in one batched pass: the prefix is read
+// once. Where prefix + the longest tail fit the context, each value equals score_events(prefix +
+// tail)'s for that event. Otherwise every tail is read after the same window of the prefix: its
+// header and as many of its last events as leave room for the longest tail (a tail too long for
+// that is scored by score_events() over the whole prefix + tail). out[i].size() == tails[i].size().
+std::vector<std::vector<double>> score_tails(const Model& m, const std::vector<tokenizer::Event>& prefix,
+                                             const std::vector<std::vector<tokenizer::Event>>& tails);
+
 // Which kernels are in use ("avx512", "avx2" or "naive"; CONTINUO_KERNELS forces one), for
 // benchmarks and logs.
 const char* kernel_name();

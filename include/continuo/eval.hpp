@@ -173,6 +173,10 @@ struct InfillEvalOptions {
   float temperature = 1.0f, top_p = 0.98f, key_strength = 0.5f;
   uint64_t seed = 1;
   std::string save_dir;
+  // If set, every candidate of the infill row's passages and the terms of the choice
+  // (tasks::InfillCandidate) are written here as JSON lines, with the piece's true note count:
+  // for studying other choices among the same candidates (tools/infill_choice.py)
+  std::string candidates_log;
 };
 struct InfillRow {
   std::string label;

@@ -12,6 +12,7 @@
 // and metre, and appends the new notes to the prompt's own tracks.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,21 @@ std::vector<score::Score> generate_score(const engine::Model& m, const GenerateO
 // each passage is drawn `candidates` times and the candidate under which what follows it (the
 // kept notes of the next `lookahead_bars` bars) is likeliest is kept (engine::score_events).
 
+// One candidate passage and the terms infill's choice weighed for it (InfillOptions::on_candidate).
+struct InfillCandidate {
+  int variation = 0, index = 0;      // which variation, which of its candidates
+  bool varied = false;               // written with the variation anchor (vary_share)
+  bool kept_out = false;             // a near-copy of the bars before (max_repeat), not chosen
+  bool chosen = false;
+  double lookahead_nats = 0;         // of the scored events after the passage, given the candidate
+  size_t lookahead_events = 0;
+  double notes = 0;                  // notes it wrote (forced ones not counted)
+  double expected_notes = -1;        // the count the choice aims at (< 0: none)
+  double repeated = 0;               // share of its notes that repeat the bars before
+  double outside = 0;                // share of its pitched notes outside their track's range
+  double score = 0;                  // what the choice minimised
+};
+
 struct InfillOptions {
   int first_bar = 1, last_bar = 1;   // the passage: bars first..last, 1-based, inclusive
   std::vector<int> tracks;           // the score's track indices (0-based) to rewrite; empty: all
@@ -116,6 +132,9 @@ struct InfillOptions {
   // passages: 3.7%), the seam level.
   double range_weight = 1;
   engine::SampleOptions sampling;    // variations, temperature, seed...; `events` is not used
+  // If set, sees every candidate and its terms once the choice is made (for studying the choice:
+  // `continuo eval --infill --candidates-log`).
+  std::function<void(const InfillCandidate&)> on_candidate;
 };
 
 struct AccompanyOptions {

@@ -661,15 +661,77 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   return out;
 }
 
+namespace {
+
+// Negative log-likelihoods (nats) of `count` target events, each given the final hidden state of
+// the event before it (hs [count, d]), the pitch-class context after that event (ctx [count])
+// and, for a copy_prior model, the copy proposals after it (props [count]). `drums` says which
+// tracks are drums (declared in the header). out [count]; padding scores 0.
+void score_targets(const Model::Impl& m, const Event* targets, const float* hs, const PitchRow* ctx,
+                   const tokenizer::CopyProposals* props, const tokenizer::PitchContextTracker& drums, int64_t count,
+                   double* out) {
+  const int64_t d = m.d;
+  tokenizer::Grammar grammar;   // for fields_used only
+  std::vector<std::array<double, kNumFields>> net_lp(static_cast<size_t>(count));   // the network's log p of each target field
+  std::vector<float> h, logits, scratch;
+  std::vector<Event> tg;
+  std::vector<int64_t> idx;
+  for (int f = 0; f < kNumFields; ++f) {
+    idx.clear();
+    for (int64_t r = 0; r < count; ++r) {
+      const Event& t = targets[r];
+      if (t.kind() != Kind::kPad && grammar.fields_used(t.kind(), Field(f))) idx.push_back(r);
+    }
+    if (idx.empty()) continue;
+    const int64_t rows = int64_t(idx.size()), V = kFieldSizes[f];
+    h.resize(size_t(rows * d));
+    tg.resize(size_t(rows));
+    for (int64_t i = 0; i < rows; ++i) {
+      std::memcpy(h.data() + i * d, hs + idx[size_t(i)] * d, sizeof(float) * size_t(d));
+      tg[size_t(i)] = targets[idx[size_t(i)]];
+    }
+    logits.resize(size_t(rows * V));
+    m.head_logits(f, h.data(), tg.data(), rows, logits.data(), scratch);   // [rows, V]
+    if (f == int(Field::kValue))
+      for (int64_t i = 0; i < rows; ++i) {
+        const Event& t = tg[size_t(i)];
+        if (t.kind() == Kind::kNote && !drums.is_drum(t[Field::kTrack])) m.add_key_prior(ctx[idx[size_t(i)]], logits.data() + i * V);
+      }
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* l = logits.data() + i * V;
+      const float mx = *std::max_element(l, l + V);
+      double sum = 0;
+      for (int64_t c = 0; c < V; ++c) sum += std::exp(double(l[c]) - mx);
+      net_lp[size_t(idx[size_t(i)])][size_t(f)] = double(l[tg[size_t(i)].f[size_t(f)]]) - double(mx) - std::log(sum);
+    }
+  }
+  for (int64_t r = 0; r < count; ++r) {
+    const Event& t = targets[r];
+    out[r] = 0;
+    if (t.kind() == Kind::kPad) continue;
+    CopyMixture mix;
+    if (props) mix.start(m, hs + r * d, props[r]);
+    double total = 0;
+    for (int f = 0; f < kNumFields; ++f) {
+      if (!grammar.fields_used(t.kind(), Field(f))) continue;
+      const double pn = std::exp(net_lp[size_t(r)][size_t(f)]);
+      total -= props ? std::log(std::max(mix.prob(f, t.f[size_t(f)], pn), 1e-300)) : net_lp[size_t(r)][size_t(f)];
+      mix.update(f, t.f[size_t(f)], pn);
+    }
+    out[r] = total;
+  }
+}
+
+}  // namespace
+
 std::vector<double> score_events(const Model& model, const std::vector<Event>& events) {
   const Model::Impl& m = model.impl();
-  const int64_t n = int64_t(events.size()), d = m.d;
+  const int64_t n = int64_t(events.size());
   const int max_len = m.cfg.max_len;
   std::vector<double> nll(size_t(n), 0.0);
   if (n < 2) return nll;
   const std::vector<Position> pos = tokenizer::Tokenizer::positions(events);
   for (int64_t i = 0; i < n; ++i) check_event(events[size_t(i)], pos[size_t(i)]);
-  tokenizer::Grammar grammar;   // for fields_used only
   // copy proposals after every event, from the whole history (as in generate())
   const bool copying = m.cfg.copy_prior;
   std::vector<tokenizer::CopyProposals> props(copying ? size_t(n) : 0);
@@ -677,60 +739,13 @@ std::vector<double> score_events(const Model& model, const std::vector<Event>& e
     tokenizer::CopyTracker tr;
     for (int64_t i = 0; i < n; ++i) props[size_t(i)] = tr.next(events[size_t(i)]);
   }
-  std::vector<std::array<double, kNumFields>> net_lp;   // [count] the network's log p of each target field
-
   Session::Impl s(m, 1);
-  std::vector<float> hid, h, logits, scratch;
-  std::vector<Event> targets;
-  std::vector<int64_t> idx;
-  // NLL of events [first, first + count) given final hidden states hs [count, d] of their
+  std::vector<float> hid;
+  // events [first, first + count) given the final hidden states hs [count, d] of their
   // predecessors and the pitch-class contexts after them, ctx [count]
   auto score = [&](const float* hs, const PitchRow* ctx, int64_t first, int64_t count) {
-    net_lp.assign(size_t(count), {});
-    for (int f = 0; f < kNumFields; ++f) {
-      idx.clear();
-      for (int64_t r = 0; r < count; ++r) {
-        const Event& t = events[size_t(first + r)];
-        if (t.kind() != Kind::kPad && grammar.fields_used(t.kind(), Field(f))) idx.push_back(r);
-      }
-      if (idx.empty()) continue;
-      const int64_t rows = int64_t(idx.size()), V = kFieldSizes[f];
-      h.resize(size_t(rows * d));
-      targets.resize(size_t(rows));
-      for (int64_t i = 0; i < rows; ++i) {
-        std::memcpy(h.data() + i * d, hs + idx[size_t(i)] * d, sizeof(float) * size_t(d));
-        targets[size_t(i)] = events[size_t(first + idx[size_t(i)])];
-      }
-      logits.resize(size_t(rows * V));
-      m.head_logits(f, h.data(), targets.data(), rows, logits.data(), scratch);   // [rows, V]
-      if (f == int(Field::kValue))
-        for (int64_t i = 0; i < rows; ++i) {
-          const Event& t = targets[size_t(i)];
-          if (t.kind() == Kind::kNote && !s.pitch[0].is_drum(t[Field::kTrack]))   // tracks: all declared in the header
-            m.add_key_prior(ctx[idx[size_t(i)]], logits.data() + i * V);
-        }
-      for (int64_t i = 0; i < rows; ++i) {
-        const float* l = logits.data() + i * V;
-        const float mx = *std::max_element(l, l + V);
-        double sum = 0;
-        for (int64_t c = 0; c < V; ++c) sum += std::exp(double(l[c]) - mx);
-        net_lp[size_t(idx[size_t(i)])][size_t(f)] = double(l[targets[size_t(i)].f[size_t(f)]]) - double(mx) - std::log(sum);
-      }
-    }
-    for (int64_t r = 0; r < count; ++r) {
-      const Event& t = events[size_t(first + r)];
-      if (t.kind() == Kind::kPad) continue;
-      CopyMixture mix;
-      if (copying) mix.start(m, hs + r * d, props[size_t(first + r - 1)]);
-      double total = 0;
-      for (int f = 0; f < kNumFields; ++f) {
-        if (!grammar.fields_used(t.kind(), Field(f))) continue;
-        const double pn = std::exp(net_lp[size_t(r)][size_t(f)]);
-        total -= copying ? std::log(std::max(mix.prob(f, t.f[size_t(f)], pn), 1e-300)) : net_lp[size_t(r)][size_t(f)];
-        mix.update(f, t.f[size_t(f)], pn);
-      }
-      nll[size_t(first + r)] = total;
-    }
+    score_targets(m, events.data() + first, hs, ctx, copying ? props.data() + first - 1 : nullptr, s.pitch[0], count,
+                  nll.data() + first);
   };
 
   int64_t j = 0;   // next event to feed; feeding event j gives the prediction of event j + 1
@@ -750,6 +765,89 @@ std::vector<double> score_events(const Model& model, const std::vector<Event>& e
     j += chunk;
   }
   return nll;
+}
+
+std::vector<std::vector<double>> score_tails(const Model& model, const std::vector<Event>& prefix,
+                                             const std::vector<std::vector<Event>>& tails) {
+  const Model::Impl& m = model.impl();
+  const int64_t d = m.d;
+  const size_t max_len = size_t(m.cfg.max_len);
+  std::vector<std::vector<double>> out(tails.size());
+  if (tails.empty()) return out;
+  if (prefix.empty() || prefix[0].kind() != Kind::kBos)
+    throw Error(ErrorCode::kInvalidArgument, "score_tails needs a prefix that starts with BOS");
+  const size_t h = tokenizer::Tokenizer::header_length(prefix);
+  size_t longest = 0;
+  for (const auto& t : tails) longest = std::max(longest, t.size());
+  // the prefix's window: header + its most recent events, leaving room for the longest tail; at
+  // least one body event of the prefix (the tail's first event is predicted from it)
+  const size_t body_room = max_len > h + longest ? max_len - h - longest : 0;
+  const bool fits = prefix.size() + longest <= max_len;
+  if (!fits && (body_room < 1 || prefix.size() <= h)) {   // too long for one shared window
+    for (size_t i = 0; i < tails.size(); ++i) {
+      std::vector<Event> all = prefix;
+      all.insert(all.end(), tails[i].begin(), tails[i].end());
+      const auto nll = score_events(model, all);
+      out[i].assign(nll.end() - std::ptrdiff_t(tails[i].size()), nll.end());
+    }
+    return out;
+  }
+  const std::vector<Position> prefix_pos = tokenizer::Tokenizer::positions(prefix);
+  for (size_t i = 0; i < prefix.size(); ++i) check_event(prefix[i], prefix_pos[i]);
+  const tokenizer::Window w =
+      fits ? tokenizer::Window{prefix, prefix_pos}
+           : tokenizer::Tokenizer::crop(prefix, prefix_pos, std::max(h, prefix.size() - std::min(body_room, prefix.size() - h)),
+                                        prefix.size());
+  const int B = int(tails.size());
+  Session::Impl s(m, B);
+  s.forward(rows_of(0, w));
+  const std::vector<float> last_hidden(s.hidden.begin(), s.hidden.begin() + d);
+  const PitchRow last_pitch = s.row_pitch.back();
+  for (int b = 1; b < B; ++b) s.copy_seq(0, b);
+  const bool copying = m.cfg.copy_prior;
+  tokenizer::CopyTracker prefix_copies;
+  tokenizer::CopyProposals after_prefix{};
+  if (copying)
+    for (const Event& e : prefix) after_prefix = prefix_copies.next(e);
+  // every tail's events in one forward pass; each event's score from the row before it
+  std::vector<Row> rows;
+  std::vector<size_t> first_row(tails.size());
+  for (size_t i = 0; i < tails.size(); ++i) {
+    first_row[i] = rows.size();
+    if (tails[i].empty()) continue;
+    std::vector<Event> all = prefix;
+    all.insert(all.end(), tails[i].begin(), tails[i].end());
+    const std::vector<Position> pos = tokenizer::Tokenizer::positions(all);
+    for (size_t k = 0; k + 1 < tails[i].size(); ++k) rows.push_back({int(i), tails[i][k], pos[prefix.size() + k]});
+    check_event(tails[i].back(), pos.back());
+  }
+  std::vector<float> hid;
+  s.forward(rows, &hid);
+  std::vector<float> hs;
+  std::vector<PitchRow> ctx;
+  std::vector<tokenizer::CopyProposals> props;
+  for (size_t i = 0; i < tails.size(); ++i) {
+    const auto& t = tails[i];
+    out[i].assign(t.size(), 0.0);
+    if (t.empty()) continue;
+    hs.resize(t.size() * size_t(d));
+    ctx.resize(t.size());
+    std::memcpy(hs.data(), last_hidden.data(), sizeof(float) * size_t(d));
+    ctx[0] = last_pitch;
+    for (size_t k = 1; k < t.size(); ++k) {
+      std::memcpy(hs.data() + k * size_t(d), hid.data() + (first_row[i] + k - 1) * size_t(d), sizeof(float) * size_t(d));
+      ctx[k] = s.row_pitch[first_row[i] + k - 1];
+    }
+    if (copying) {
+      props.resize(t.size());
+      props[0] = after_prefix;
+      tokenizer::CopyTracker tr = prefix_copies;
+      for (size_t k = 1; k < t.size(); ++k) props[k] = tr.next(t[k - 1]);
+    }
+    score_targets(m, t.data(), hs.data(), ctx.data(), copying ? props.data() : nullptr, s.pitch[0], int64_t(t.size()),
+                  out[i].data());
+  }
+  return out;
 }
 
 }  // namespace continuo::engine

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
 
@@ -217,6 +218,8 @@ struct Passage {
   // it is added to its score
   std::array<std::array<int, 2>, tokenizer::kMaxTracks> range{};
   double range_weight = 0;
+  // sees each candidate and its terms once the choice is made (InfillOptions::on_candidate)
+  const std::function<void(const InfillCandidate&)>* on_candidate = nullptr;
   // the stretch before the passage that varied candidates vary and near-copies repeat:
   // [begin - before_span(), begin), as long as the passage or all before it if shorter
   int64_t before_span() const { return std::min(end - begin, begin); }
@@ -272,29 +275,6 @@ struct Written {
   double nll = 0;              // of the lookahead events, given prefix + events
   size_t scored = 0;
 };
-
-// Negative log-likelihood of `tail` after `seq`, scored in one context window that ends with it.
-double tail_nll(const engine::Model& m, const std::vector<Event>& seq, const std::vector<Event>& tail) {
-  std::vector<Event> all = seq;
-  all.insert(all.end(), tail.begin(), tail.end());
-  const size_t h = tokenizer::Tokenizer::header_length(all);
-  const size_t max_len = size_t(m.config().max_len);
-  std::vector<Event> window;
-  size_t first_tail;
-  if (all.size() <= max_len) {
-    window = all;
-  } else {
-    const size_t body = max_len - h - 1;
-    const size_t begin = std::max(h, all.size() - body);
-    const auto pos = tokenizer::Tokenizer::positions(all);
-    window = tokenizer::Tokenizer::crop(all, pos, begin, all.size()).events;
-  }
-  first_tail = window.size() - std::min(window.size() - 1, tail.size());
-  const auto nll = engine::score_events(m, window);
-  double sum = 0;
-  for (size_t i = first_tail; i < nll.size(); ++i) sum += nll[i];
-  return sum;
-}
 
 // Reports progress to a RewriteProgressFn and remembers a request to stop. Each write_passage()
 // call is one unit of `units`; within it, the share is the mean over the candidates of the
@@ -374,7 +354,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
     const size_t all = size_t(std::count_if(cand.begin(), cand.end(), [](const Event& e) { return e.kind() == Kind::kNote; }));
     return all >= forced_notes ? all - forced_notes : 0;
   };
-  const NoteKeys repeats = p.max_repeat < 1 ? notes_a_span_later(p.prefix, p.begin, before) : NoteKeys{};
+  const NoteKeys repeats = p.max_repeat < 1 || p.on_candidate ? notes_a_span_later(p.prefix, p.begin, before) : NoteKeys{};
   std::vector<Written> out(static_cast<size_t>(variations));
   for (int v = 0; v < variations; ++v) {
     // the count the choice aims at: the surroundings' and, with model_density > 0, the
@@ -396,34 +376,63 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
         too_close[size_t(c)] = repeated_share(repeats, raw[size_t(v * candidates + c)], start, p.forbid) > p.max_repeat;
       if (std::all_of(too_close.begin(), too_close.end(), [](char x) { return x != 0; })) too_close.assign(too_close.size(), 0);
     }
-    double best = std::numeric_limits<double>::infinity();
-    bool chosen = false;
-    for (int c = 0; c < candidates; ++c) {
-      if (too_close[size_t(c)]) continue;
-      const auto& cand = raw[size_t(v * candidates + c)];
-      double nll = 0;
-      size_t scored = 0;
-      if (!p.lookahead.empty() && p.score_lookahead) {
-        std::vector<Event> seq = p.prefix;
-        seq.insert(seq.end(), cand.begin(), cand.end());
+    // the lookahead after each candidate, all scored in one batched pass after the shared prefix
+    std::vector<std::vector<Event>> tails(static_cast<size_t>(candidates));
+    std::vector<size_t> tail_events(size_t(candidates), 0);
+    if (!p.lookahead.empty() && p.score_lookahead) {
+      for (int c = 0; c < candidates; ++c) {
+        if (too_close[size_t(c)] && !p.on_candidate) continue;
+        const auto& cand = raw[size_t(v * candidates + c)];
         int64_t now = start;
         for (const Event& e : cand) now += e[Field::kDt];
         const auto tail = retime(p.lookahead, now);
-        nll = tail_nll(m, seq, tail);
-        scored = tail.size();
-      }
-      double score = scored ? nll / double(scored) : 0;
-      if (expected >= 0 && p.density_weight > 0)
-        score += p.density_weight * std::abs(std::log((double(written_notes(cand)) + 1) / (expected + 1)));
-      if (p.melody && p.melody_weight > 0) score += p.melody_weight * share_above(cand, start, *p.melody, p.pitched);
-      if (p.range_weight > 0) score += p.range_weight * outside_range(cand, p.range);
-      if (p.rhythm_weight > 0) score -= p.rhythm_weight * onset_f1(cand, start, p.kept_onsets, p.first_new_track);
-      if (!chosen || score < best) {
-        chosen = true;
-        best = score;
-        out[size_t(v)] = {cand, nll, scored};
+        tails[size_t(c)] = cand;
+        tails[size_t(c)].insert(tails[size_t(c)].end(), tail.begin(), tail.end());
+        tail_events[size_t(c)] = tail.size();
       }
     }
+    const auto tail_nll = engine::score_tails(m, p.prefix, tails);
+    double best = std::numeric_limits<double>::infinity();
+    int chosen = -1;
+    std::vector<InfillCandidate> seen;
+    for (int c = 0; c < candidates; ++c) {
+      const auto& cand = raw[size_t(v * candidates + c)];
+      InfillCandidate k;
+      k.variation = v;
+      k.index = c;
+      k.varied = p.vary_count > 0 && before > 0 && c >= candidates - p.vary_count;
+      k.kept_out = too_close[size_t(c)] != 0;
+      k.notes = double(written_notes(cand));
+      k.expected_notes = expected;
+      if (k.kept_out && !p.on_candidate) continue;
+      if (tail_events[size_t(c)] > 0) {
+        const auto& nll = tail_nll[size_t(c)];
+        k.lookahead_events = tail_events[size_t(c)];
+        k.lookahead_nats = std::accumulate(nll.end() - std::ptrdiff_t(k.lookahead_events), nll.end(), 0.0);
+      }
+      double score = k.lookahead_events ? k.lookahead_nats / double(k.lookahead_events) : 0;
+      if (expected >= 0 && p.density_weight > 0) score += p.density_weight * std::abs(std::log((k.notes + 1) / (expected + 1)));
+      if (p.melody && p.melody_weight > 0) score += p.melody_weight * share_above(cand, start, *p.melody, p.pitched);
+      if (p.range_weight > 0 || p.on_candidate) k.outside = outside_range(cand, p.range);
+      if (p.range_weight > 0) score += p.range_weight * k.outside;
+      if (p.rhythm_weight > 0) score -= p.rhythm_weight * onset_f1(cand, start, p.kept_onsets, p.first_new_track);
+      k.score = score;
+      if (p.on_candidate) {
+        if (before > 0) k.repeated = repeated_share(repeats, cand, start, p.forbid);
+        seen.push_back(k);
+      }
+      if (k.kept_out) continue;
+      if (chosen < 0 || score < best) {
+        chosen = c;
+        best = score;
+        out[size_t(v)] = {cand, k.lookahead_nats, k.lookahead_events};
+      }
+    }
+    if (p.on_candidate)
+      for (auto& k : seen) {
+        k.chosen = k.index == chosen;
+        (*p.on_candidate)(k);
+      }
   }
   return out;
 }
@@ -594,6 +603,7 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   p.vary_count = varied_count(opt.vary_share, opt.candidates);
   p.vary_strength = opt.vary_strength;
   p.max_repeat = opt.max_repeat;
+  if (opt.on_candidate) p.on_candidate = &opt.on_candidate;
 
   const int V = opt.sampling.variations;
   Progress tracker(progress, 1);

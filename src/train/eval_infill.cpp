@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "continuo/error.hpp"
+#include "continuo/midi.hpp"   // write_file_atomic
 #include "continuo/eval.hpp"
 #include "continuo/score.hpp"
 #include "continuo/tasks.hpp"
@@ -170,6 +171,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
   std::mt19937_64 order(12345);
   std::shuffle(eligible.begin(), eligible.end(), order);
   int used = 0;
+  std::string candidates_log;
   for (size_t k = 0; k < eligible.size() && used < opt.pieces; ++k) {
     const size_t d = eligible[k];
     score::Score full = tok.decode(split.events(d));
@@ -253,6 +255,18 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       io.sampling.top_p = opt.top_p;
       io.sampling.key_strength = opt.key_strength;
       io.sampling.seed = opt.seed + d;
+      if (r == 3 && !opt.candidates_log.empty())
+        io.on_candidate = [&](const tasks::InfillCandidate& c) {
+          char buf[512];
+          std::snprintf(buf, sizeof buf,
+                        "{\"piece\": %d, \"truth_notes\": %.0f, \"candidate\": %d, \"varied\": %s, \"kept_out\": %s, "
+                        "\"chosen\": %s, \"lookahead_nats\": %.4f, \"lookahead_events\": %zu, \"notes\": %.0f, "
+                        "\"expected_notes\": %.3f, \"repeated\": %.4f, \"outside\": %.4f, \"score\": %.5f}\n",
+                        used, truth.notes, c.index, c.varied ? "true" : "false", c.kept_out ? "true" : "false",
+                        c.chosen ? "true" : "false", c.lookahead_nats, c.lookahead_events, c.notes, c.expected_notes, c.repeated,
+                        c.outside, c.score);
+          candidates_log += buf;
+        };
       const double t0 = now_seconds();
       auto outs = tasks::infill(m, s, io);
       add(rows[size_t(r)], outs[0], now_seconds() - t0);
@@ -270,6 +284,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       log("piece " + std::to_string(used) + ": " + split.files[d] + "  seam bits/note / passage notes / repeats (truth, copy, continuation, infill):" +
           detail + "  notes per bar:" + per_bar);
   }
+  if (!opt.candidates_log.empty()) write_file_atomic(opt.candidates_log, std::string_view(candidates_log));
   for (auto& r : rows) {
     if (r.pieces == 0) continue;
     r.pitch_class_l1 /= r.pieces;

@@ -396,6 +396,61 @@ TEST(Score, SlidingWindow) {
   }
 }
 
+// Tails scored after one shared prefix in a batch: where prefix + tail fit the context, each
+// event scores as score_events() gives it over prefix + tail; where they do not, as after the
+// prefix's cropped window (header + its last events), the same for every tail; a tail too long
+// for any shared window falls back to score_events() over the whole.
+TEST(Score, TailsAfterASharedPrefix) {
+  for (bool copy : {false, true}) {
+    auto cfg = small_config(96, true, true, copy);
+    if (copy) cfg.copy_sources = tokenizer::kCopySources;
+    auto net = make_net(cfg, 11);
+    Model m = Model::from_weights(cfg, model::export_weights(net), WeightFormat::kF32);
+    const auto ev = prefix(200);
+    ASSERT_GE(ev.size(), 200u);
+    auto slice = [&](size_t a, size_t b) { return std::vector<Event>(ev.begin() + std::ptrdiff_t(a), ev.begin() + std::ptrdiff_t(b)); };
+    auto tail_of = [](const std::vector<double>& nll, size_t n) { return std::vector<double>(nll.end() - std::ptrdiff_t(n), nll.end()); };
+    auto near = [](const std::vector<double>& a, const std::vector<double>& b, const char* what) {
+      ASSERT_EQ(a.size(), b.size()) << what;
+      for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6 * std::max(1.0, std::abs(b[i]))) << what << " event " << i;
+    };
+    // fits: 40 + 50 <= 96; tails of different lengths and contents, one empty
+    const auto pre = slice(0, 40);
+    std::vector<std::vector<Event>> tails = {slice(40, 90), slice(40, 41), {}, slice(40, 60)};
+    auto got = score_tails(m, pre, tails);
+    ASSERT_EQ(got.size(), tails.size());
+    for (size_t i = 0; i < tails.size(); ++i) {
+      auto all = pre;
+      all.insert(all.end(), tails[i].begin(), tails[i].end());
+      near(got[i], tail_of(score_events(m, all), tails[i].size()), "fits");
+    }
+    // cropped: 120 + 30 > 96; without the copy path, as after the prefix's window
+    const auto long_pre = slice(0, 120);
+    tails = {slice(120, 150), slice(120, 135)};
+    got = score_tails(m, long_pre, tails);
+    const size_t h = tokenizer::Tokenizer::header_length(long_pre);
+    const auto pos = tokenizer::Tokenizer::positions(long_pre);
+    const auto w = tokenizer::Tokenizer::crop(long_pre, pos, long_pre.size() - (96 - h - 30), long_pre.size());
+    ASSERT_EQ(w.events.size() + 30, 96u);
+    for (size_t i = 0; i < tails.size(); ++i) {
+      ASSERT_EQ(got[i].size(), tails[i].size());
+      for (double x : got[i]) EXPECT_TRUE(std::isfinite(x) && x > 0);
+      if (copy) continue;   // the copy path reads the whole prefix, not the window
+      auto all = w.events;
+      all.insert(all.end(), tails[i].begin(), tails[i].end());
+      near(got[i], tail_of(score_events(m, all), tails[i].size()), "cropped");
+    }
+    // a tail that leaves no room for the prefix: score_events() over the whole
+    tails = {slice(40, 136)};
+    got = score_tails(m, pre, tails);
+    auto all = pre;
+    all.insert(all.end(), tails[0].begin(), tails[0].end());
+    near(got[0], tail_of(score_events(m, all), tails[0].size()), "fallback");
+    EXPECT_TRUE(score_tails(m, pre, {}).empty());
+    EXPECT_THROW(score_tails(m, slice(1, 40), {slice(40, 50)}), Error);
+  }
+}
+
 // The copy mixture is a distribution: for a copy model, the mixture's probabilities of every
 // value of a field sum to 1, whatever the proposals and the fields chosen before.
 TEST(Copy, MixtureIsADistribution) {

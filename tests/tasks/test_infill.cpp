@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -330,6 +331,48 @@ TEST(Infill, TheRealModelKeepsNotesInTheirTracksRangeWhenAsked) {
   o.range_weight = 0;
   const auto one_plain = tasks::infill(m, s, o);
   for (size_t v = 0; v < 6; ++v) EXPECT_EQ(one_weighed[v].tracks, one_plain[v].tracks) << "one candidate: nothing to choose";
+}
+
+// on_candidate sees every candidate with the terms of the choice: one chosen per variation, the
+// lowest score among those not kept out; watching does not change what infill writes.
+TEST(Infill, TheRealModelReportsEachCandidateAndChoosesTheLowestScore) {
+  const auto m = engine::Model::load(model::find_model("default"));
+  const score::Score s = example();
+  tasks::InfillOptions o;
+  o.first_bar = 3;
+  o.last_bar = 4;
+  o.candidates = 6;
+  o.sampling.variations = 3;
+  o.sampling.seed = 4;
+  const auto unwatched = tasks::infill(m, s, o);
+  std::vector<tasks::InfillCandidate> seen;
+  o.on_candidate = [&](const tasks::InfillCandidate& c) { seen.push_back(c); };
+  const auto watched = tasks::infill(m, s, o);
+  ASSERT_EQ(watched.size(), unwatched.size());
+  for (size_t v = 0; v < watched.size(); ++v) EXPECT_EQ(watched[v].tracks, unwatched[v].tracks) << "variation " << v;
+  ASSERT_EQ(seen.size(), 18u);
+  for (int v = 0; v < 3; ++v) {
+    int chosen = 0, varied = 0;
+    double best = std::numeric_limits<double>::infinity(), chosen_score = 0;
+    for (const auto& c : seen) {
+      if (c.variation != v) continue;
+      EXPECT_GT(c.lookahead_events, 0u);
+      EXPECT_GT(c.lookahead_nats, 0.0);
+      EXPECT_GE(c.expected_notes, 0.0);
+      EXPECT_EQ(c.expected_notes, seen[0].expected_notes) << "one count aimed at for the passage";
+      EXPECT_TRUE(c.repeated >= 0 && c.repeated <= 1 && c.outside >= 0 && c.outside <= 1);
+      // the score is the sum of its terms (density weight 2, range weight 1)
+      EXPECT_NEAR(c.score,
+                  c.lookahead_nats / double(c.lookahead_events) + 2 * std::abs(std::log((c.notes + 1) / (c.expected_notes + 1))) + c.outside,
+                  1e-9);
+      varied += c.varied;
+      if (!c.kept_out) best = std::min(best, c.score);
+      if (c.chosen) ++chosen, chosen_score = c.score;
+    }
+    EXPECT_EQ(chosen, 1) << "variation " << v;
+    EXPECT_EQ(varied, 3) << "half the candidates are varied";
+    EXPECT_EQ(chosen_score, best) << "variation " << v;
+  }
 }
 
 TEST(Infill, BadRequestsAreRefusedClearly) {
