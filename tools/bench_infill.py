@@ -2,7 +2,7 @@
 """Time of `continuo infill` (4 bars) and `continuo accompany` (32 bars), as a user runs them.
 
 Infill: bars 3-6 of the bundled example (all four tracks) and bars 5-8 of the first 12 bars of
-a POP909 song, at the defaults (16 candidates). Accompany: the POP909 song's first 32 bars,
+a POP909 song, at the defaults (24 candidates). Accompany: the POP909 song's first 32 bars,
 its MELODY track kept, the default band (piano, bass, drums) written, at the defaults (4
 candidates per 2-bar chunk). Each REPEATS times (different seeds); prints a markdown table of
 the medians of the wall time the command reports (reading, sampling, choosing, without loading

@@ -119,7 +119,7 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
   app.add_option("--accompany", a->accompany,
                  "measure accompaniment on the MIDI files of this folder with MELODY and PIANO tracks (POP909): the melody "
                  "kept, a piano part written for the first 32 bars (or --bars)");
-  app.add_option("--candidates", a->candidates, "--infill / --accompany: candidates per passage (default 16 / 4)")->check(CLI::Range(1, 64));
+  app.add_option("--candidates", a->candidates, "--infill / --accompany: candidates per passage (default 24 / 4)")->check(CLI::Range(1, 64));
   app.add_option("--bars", a->bars, "--infill: bars written (default 4); --accompany: bars of each song (default 32)")->check(CLI::Range(1, 256));
   app.add_option("--density-weight", a->density_weight, "--infill / --accompany: weight of the note density in the choice (default: the library's)")
       ->check(CLI::Range(0.0, 100.0));

@@ -315,7 +315,7 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
   auto a = std::make_shared<InfillArgs>();
   app.add_option("--bars", a->bars, "the passage: bars A-B (or one bar A), numbered from 1")->required();
   app.add_option("--tracks", a->tracks, "tracks to rewrite, numbered as `continuo info` shows them, e.g. 1,3 (default: all)");
-  add_rewrite(app, *a, 16, "versions drawn per variation; the one under which the following bars are likeliest is kept");
+  add_rewrite(app, *a, tasks::InfillOptions().candidates, "versions drawn per variation; the one under which the following bars are likeliest is kept");
   app.add_option("--lookahead", a->lookahead, "bars after the passage that choose among the versions")->check(CLI::Range(0, 16));
   app.add_option("--vary", a->vary,
                  "share of the versions written as variations of the bars just before the passage (0: none)")

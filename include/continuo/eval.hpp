@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "continuo/engine.hpp"
+#include "continuo/tasks.hpp"
 #include "continuo/train.hpp"
 
 namespace continuo::eval {
@@ -160,7 +161,7 @@ CopyHits copy_source_hits(const train::Split& split);
 // `seam_bars` after those; the passage against the true one: pitch-class L1, |log| of the note
 // count ratio, overlap of inter-onset histograms, Jaccard of the instruments.
 struct InfillEvalOptions {
-  int pieces = 30, context_bars = 4, bars = 4, seam_bars = 2, candidates = 16;
+  int pieces = 30, context_bars = 4, bars = 4, seam_bars = 2, candidates = tasks::InfillOptions().candidates;
   double density_weight = -1;   // < 0: tasks::InfillOptions' default
   double model_density = -1;    // < 0: tasks::InfillOptions' default
   double vary_share = -1;       // < 0: tasks::InfillOptions' default

@@ -798,54 +798,63 @@ std::vector<std::vector<double>> score_tails(const Model& model, const std::vect
       fits ? tokenizer::Window{prefix, prefix_pos}
            : tokenizer::Tokenizer::crop(prefix, prefix_pos, std::max(h, prefix.size() - std::min(body_room, prefix.size() - h)),
                                         prefix.size());
-  const int B = int(tails.size());
-  Session::Impl s(m, B);
-  s.forward(rows_of(0, w));
-  const std::vector<float> last_hidden(s.hidden.begin(), s.hidden.begin() + d);
+  // the tails go through in groups of kGroup, each after a copy of the prefix kept in the last
+  // sequence: the caches and scratch of one group are reused by the next (fresh memory costs a
+  // page fault per page)
+  constexpr int kGroup = 8;
+  const int G = int(std::min<size_t>(tails.size(), kGroup));
+  Session::Impl s(m, G + 1);
+  s.forward(rows_of(G, w));
+  const std::vector<float> last_hidden(s.hidden.begin() + int64_t(G) * d, s.hidden.begin() + int64_t(G + 1) * d);
   const PitchRow last_pitch = s.row_pitch.back();
-  for (int b = 1; b < B; ++b) s.copy_seq(0, b);
   const bool copying = m.cfg.copy_prior;
   tokenizer::CopyTracker prefix_copies;
   tokenizer::CopyProposals after_prefix{};
   if (copying)
     for (const Event& e : prefix) after_prefix = prefix_copies.next(e);
-  // every tail's events in one forward pass; each event's score from the row before it
   std::vector<Row> rows;
-  std::vector<size_t> first_row(tails.size());
-  for (size_t i = 0; i < tails.size(); ++i) {
-    first_row[i] = rows.size();
-    if (tails[i].empty()) continue;
-    std::vector<Event> all = prefix;
-    all.insert(all.end(), tails[i].begin(), tails[i].end());
-    const std::vector<Position> pos = tokenizer::Tokenizer::positions(all);
-    for (size_t k = 0; k + 1 < tails[i].size(); ++k) rows.push_back({int(i), tails[i][k], pos[prefix.size() + k]});
-    check_event(tails[i].back(), pos.back());
-  }
-  std::vector<float> hid;
-  s.forward(rows, &hid);
-  std::vector<float> hs;
+  std::vector<float> hid, hs;
   std::vector<PitchRow> ctx;
   std::vector<tokenizer::CopyProposals> props;
-  for (size_t i = 0; i < tails.size(); ++i) {
-    const auto& t = tails[i];
-    out[i].assign(t.size(), 0.0);
-    if (t.empty()) continue;
-    hs.resize(t.size() * size_t(d));
-    ctx.resize(t.size());
-    std::memcpy(hs.data(), last_hidden.data(), sizeof(float) * size_t(d));
-    ctx[0] = last_pitch;
-    for (size_t k = 1; k < t.size(); ++k) {
-      std::memcpy(hs.data() + k * size_t(d), hid.data() + (first_row[i] + k - 1) * size_t(d), sizeof(float) * size_t(d));
-      ctx[k] = s.row_pitch[first_row[i] + k - 1];
+  for (size_t g0 = 0; g0 < tails.size(); g0 += size_t(G)) {
+    const size_t g1 = std::min(tails.size(), g0 + size_t(G));
+    // the group's events in one forward pass; each event's score from the row before it
+    rows.clear();
+    std::vector<size_t> first_row(g1 - g0);
+    for (size_t i = g0; i < g1; ++i) {
+      const int seq = int(i - g0);
+      s.copy_seq(G, seq);
+      first_row[i - g0] = rows.size();
+      if (tails[i].empty()) continue;
+      std::vector<Event> all = prefix;
+      all.insert(all.end(), tails[i].begin(), tails[i].end());
+      const std::vector<Position> pos = tokenizer::Tokenizer::positions(all);
+      for (size_t k = 0; k + 1 < tails[i].size(); ++k) rows.push_back({seq, tails[i][k], pos[prefix.size() + k]});
+      check_event(tails[i].back(), pos.back());
     }
-    if (copying) {
-      props.resize(t.size());
-      props[0] = after_prefix;
-      tokenizer::CopyTracker tr = prefix_copies;
-      for (size_t k = 1; k < t.size(); ++k) props[k] = tr.next(t[k - 1]);
+    s.forward(rows, &hid);
+    for (size_t i = g0; i < g1; ++i) {
+      const auto& t = tails[i];
+      out[i].assign(t.size(), 0.0);
+      if (t.empty()) continue;
+      hs.resize(t.size() * size_t(d));
+      ctx.resize(t.size());
+      std::memcpy(hs.data(), last_hidden.data(), sizeof(float) * size_t(d));
+      ctx[0] = last_pitch;
+      for (size_t k = 1; k < t.size(); ++k) {
+        const size_t row = first_row[i - g0] + k - 1;
+        std::memcpy(hs.data() + k * size_t(d), hid.data() + row * size_t(d), sizeof(float) * size_t(d));
+        ctx[k] = s.row_pitch[row];
+      }
+      if (copying) {
+        props.resize(t.size());
+        props[0] = after_prefix;
+        tokenizer::CopyTracker tr = prefix_copies;
+        for (size_t k = 1; k < t.size(); ++k) props[k] = tr.next(t[k - 1]);
+      }
+      score_targets(m, t.data(), hs.data(), ctx.data(), copying ? props.data() : nullptr, s.pitch[size_t(G)], int64_t(t.size()),
+                    out[i].data());
     }
-    score_targets(m, t.data(), hs.data(), ctx.data(), copying ? props.data() : nullptr, s.pitch[0], int64_t(t.size()),
-                  out[i].data());
   }
   return out;
 }

@@ -417,6 +417,7 @@ TEST(Score, TailsAfterASharedPrefix) {
     // fits: 40 + 50 <= 96; tails of different lengths and contents, one empty
     const auto pre = slice(0, 40);
     std::vector<std::vector<Event>> tails = {slice(40, 90), slice(40, 41), {}, slice(40, 60)};
+    for (size_t k = 0; k < 9; ++k) tails.push_back(slice(40, 45 + 5 * k));   // more than one group of 8
     auto got = score_tails(m, pre, tails);
     ASSERT_EQ(got.size(), tails.size());
     for (size_t i = 0; i < tails.size(); ++i) {

@@ -400,7 +400,7 @@ TEST_F(Training, KnownFuturesFollowTheirModes) {
     }
     // pitch-class shares sum to 1 or 0 wherever a window has pitched notes
     auto pcs = b.future[row].slice(-1, 7, 19).sum(-1).slice(0, 0, flagged);
-    EXPECT_TRUE(torch::all((pcs - 1).abs() < 1e-4 | pcs.abs() < 1e-6).item<bool>());
+    EXPECT_TRUE(torch::all(((pcs - 1).abs() < 1e-4) | (pcs.abs() < 1e-6)).item<bool>());
   }
   {
     auto flagged = b.future.select(-1, 0) > 0;
