@@ -792,7 +792,10 @@ std::vector<std::vector<double>> score_tails(const Model& model, const std::vect
     }
     return out;
   }
-  const std::vector<Position> prefix_pos = tokenizer::Tokenizer::positions(prefix);
+  // positions of the prefix; each tail's go on from where the prefix's end
+  tokenizer::PositionTracker prefix_tracker;
+  std::vector<Position> prefix_pos;
+  for (const Event& e : prefix) prefix_pos.push_back(prefix_tracker.next(e));
   for (size_t i = 0; i < prefix.size(); ++i) check_event(prefix[i], prefix_pos[i]);
   const tokenizer::Window w =
       fits ? tokenizer::Window{prefix, prefix_pos}
@@ -825,12 +828,12 @@ std::vector<std::vector<double>> score_tails(const Model& model, const std::vect
       const int seq = int(i - g0);
       s.copy_seq(G, seq);
       first_row[i - g0] = rows.size();
-      if (tails[i].empty()) continue;
-      std::vector<Event> all = prefix;
-      all.insert(all.end(), tails[i].begin(), tails[i].end());
-      const std::vector<Position> pos = tokenizer::Tokenizer::positions(all);
-      for (size_t k = 0; k + 1 < tails[i].size(); ++k) rows.push_back({seq, tails[i][k], pos[prefix.size() + k]});
-      check_event(tails[i].back(), pos.back());
+      tokenizer::PositionTracker tracker = prefix_tracker;
+      for (size_t k = 0; k < tails[i].size(); ++k) {
+        const Position p = tracker.next(tails[i][k]);
+        if (k + 1 < tails[i].size()) rows.push_back({seq, tails[i][k], p});
+        else check_event(tails[i][k], p);
+      }
     }
     s.forward(rows, &hid);
     for (size_t i = g0; i < g1; ++i) {

@@ -10,6 +10,8 @@
 #include <set>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 #include "continuo/error.hpp"
 #include "continuo/midi.hpp"   // write_file_atomic
 #include "continuo/eval.hpp"
@@ -257,15 +259,20 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       io.sampling.seed = opt.seed + d;
       if (r == 3 && !opt.candidates_log.empty())
         io.on_candidate = [&](const tasks::InfillCandidate& c) {
-          char buf[512];
-          std::snprintf(buf, sizeof buf,
-                        "{\"piece\": %d, \"truth_notes\": %.0f, \"candidate\": %d, \"varied\": %s, \"kept_out\": %s, "
-                        "\"chosen\": %s, \"lookahead_nats\": %.4f, \"lookahead_events\": %zu, \"notes\": %.0f, "
-                        "\"expected_notes\": %.3f, \"repeated\": %.4f, \"outside\": %.4f, \"score\": %.5f}\n",
-                        used, truth.notes, c.index, c.varied ? "true" : "false", c.kept_out ? "true" : "false",
-                        c.chosen ? "true" : "false", c.lookahead_nats, c.lookahead_events, c.notes, c.expected_notes, c.repeated,
-                        c.outside, c.score);
-          candidates_log += buf;
+          const nlohmann::json j = {{"piece", used},
+                                    {"truth_notes", truth.notes},
+                                    {"candidate", c.index},
+                                    {"varied", c.varied},
+                                    {"kept_out", c.kept_out},
+                                    {"chosen", c.chosen},
+                                    {"lookahead_nats", c.lookahead_nats},
+                                    {"lookahead_events", c.lookahead_events},
+                                    {"notes", c.notes},
+                                    {"expected_notes", c.expected_notes},
+                                    {"repeated", c.repeated},
+                                    {"outside", c.outside},
+                                    {"score", c.score}};
+          candidates_log += j.dump() + "\n";
         };
       const double t0 = now_seconds();
       auto outs = tasks::infill(m, s, io);
