@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Time of `continuo infill` (4 bars) and `continuo accompany` (32 bars), as a user runs them.
 
-Infill: bars 3-6 of the bundled example (all four tracks) and bars 5-8 of the first 12 bars of
-a POP909 song, at the defaults (24 candidates). Accompany: the POP909 song's first 32 bars,
-its MELODY track kept, the default band (piano, bass, drums) written, at the defaults (4
-candidates per 2-bar chunk). Each REPEATS times (different seeds); prints a markdown table of
-the medians of the wall time the command reports (reading, sampling, choosing, without loading
-the model), and the whole process's wall time (with loading the model and writing the file).
+Infill: bars 3-6 of the bundled example (all four tracks), bars 5-8 of the first 12 bars of a
+POP909 song, and bars 5-8 and 33-36 of the whole song, at the defaults (24 candidates).
+Accompany: the POP909 song's first 32 bars, its MELODY track kept, the default band (piano, bass,
+drums) written, at the defaults (4 candidates per 2-bar chunk). Each REPEATS times (different
+seeds); prints a markdown table of the medians of the wall time the command reports (reading,
+sampling, choosing, without loading the model), and the whole process's wall time (with loading
+the model and writing the file).
 
   python3 tools/bench_infill.py --continuo build/continuo [--repeats 5] [--song FILE]
 
@@ -54,6 +55,10 @@ def main():
                                                               "--bars", "3-6", "-s", str(s), "-o", os.path.join(tmp, "i1.mid")]),
             ("infill, song bars 5-8 (3 tracks)", lambda s: [a.continuo, "infill", song12, "--bars", "5-8", "-s", str(s),
                                                            "-o", os.path.join(tmp, "i2.mid")]),
+            ("infill, whole song, bars 5-8", lambda s: [a.continuo, "infill", a.song, "--bars", "5-8", "-s", str(s),
+                                                       "-o", os.path.join(tmp, "i3.mid")]),
+            ("infill, whole song, bars 33-36", lambda s: [a.continuo, "infill", a.song, "--bars", "33-36", "-s", str(s),
+                                                         "-o", os.path.join(tmp, "i4.mid")]),
             ("accompany, song 32 bars (melody kept, band of 3)", lambda s: [a.continuo, "accompany", song32, "--tracks-to-keep", "1",
                                                                           "-s", str(s), "-o", os.path.join(tmp, "a.mid")]),
         ]

@@ -13,7 +13,7 @@ same candidates under other weights and penalty shapes, and reports for each rul
   out     mean share of stray notes;  rep: mean share repeating the bars before
   same    pieces where the rule chose the same candidate as the logged choice
 
-Usage: tools/infill_choice.py FILE [--range-weight W] [--density-weights 0,1,2,...]
+Usage: tools/infill_choice.py FILE [--range-weight W] [--density-weights 0,1,2,...] [--against FILE2]
 """
 import argparse
 import json
@@ -61,6 +61,7 @@ def main():
     ap.add_argument("log")
     ap.add_argument("--range-weight", type=float, default=1.0, help="the range weight the log was written with (default 1)")
     ap.add_argument("--density-weights", default="0,1,2,3,4,6,8")
+    ap.add_argument("--against", help="another candidates log of the same pieces: compare where the counts aimed at differ")
     a = ap.parse_args()
     pieces = load(a.log)
     if not pieces:
@@ -82,6 +83,25 @@ def main():
     # the count the choice aims at, as a passage: how far it is from the truth
     g = sum(abs(math.log(max(p[0]["expected_notes"], 1) / p[0]["truth_notes"])) for p in pieces) / len(pieces)
     print(f"{len(pieces)} pieces, {sum(len(p) for p in pieces)} candidates; the count aimed at is off the truth by {g:.3f}")
+    # how far the candidates, and the logged choice, land from that count (|log| as infill weighs it)
+    cands = [c for p in pieces for c in p]
+    chosen = [c for c in cands if c["chosen"]]
+    print(f"the candidates are off the count aimed at by {sum(abs(dev(c)) for c in cands) / len(cands):.3f} on average, "
+          f"the logged choice by {sum(abs(dev(c)) for c in chosen) / max(len(chosen), 1):.3f}")
+    if a.against:
+        # pieces whose count aimed at differs between the two logs (the same pieces, another setting)
+        other = {p[0]["piece"]: p for p in load(a.against)}
+        diff = [p for p in pieces if p[0]["piece"] in other and abs(p[0]["expected_notes"] - other[p[0]["piece"]][0]["expected_notes"]) > 1e-6]
+        if diff:
+            def off(ps, key):
+                return sum(key(p) for p in ps) / len(ps)
+            aim = lambda p: abs(math.log(max(p[0]["expected_notes"], 1) / p[0]["truth_notes"]))
+            pick = lambda p: next((c for c in p if c["chosen"]), p[0])
+            got = lambda p: abs(math.log(max(pick(p)["notes"], 1) / p[0]["truth_notes"]))
+            print(f"{len(diff)} pieces aim at another count than in {a.against}: there the aim is off the truth by "
+                  f"{off(diff, aim):.3f} (other log {off([other[p[0]['piece']] for p in diff], aim):.3f}), the choice by "
+                  f"{off(diff, got):.3f} ({off([other[p[0]['piece']] for p in diff], got):.3f}) and off its aim by "
+                  f"{off(diff, lambda p: abs(dev(pick(p)))):.3f} ({off([other[p[0]['piece']] for p in diff], lambda p: abs(dev(pick(p)))):.3f})")
     print(f"  {'rule':<24} {'seam':>7} {'dens':>7} {'out':>7} {'rep':>7} {'same':>6}")
     for name, rule in rules:
         s = summarise(pieces, rule)

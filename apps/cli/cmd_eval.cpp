@@ -67,6 +67,10 @@ struct EvalArgs {
   std::string accompany;
   int candidates = 0, bars = 0;
   double density_weight = -1, model_density = -1, vary_share = -1, max_repeat = -1, range_weight = -1;
+  double match_weight = -1, match_distance = -1;
+  double steer_share = -1, steer_window = -1;
+  float steer_strength = -1;
+  bool whole_pieces = false;
   int context_bars = 0;
   float vary_strength = -1;
   bool blind = false;
@@ -141,6 +145,24 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
                  "--infill: weight of the share of notes outside their track's pitch range around the passage (default: the "
                  "library's)")
       ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--match-weight", a->match_weight,
+                 "--infill: share (in log count) of the density aimed at taken from the window elsewhere in the piece whose "
+                 "surroundings match the passage's (default: the library's)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--match-distance", a->match_distance, "--infill: the largest distance at which such a window counts (default: the library's)")
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_flag("--whole-pieces", a->whole_pieces,
+               "--infill: give infill the whole piece with the passage to rewrite, not only the bars the eval measures");
+  app.add_option("--steer", a->steer_strength,
+                 "--infill: strength with which the steered candidates' note counts are drawn toward the count aimed at "
+                 "(default: the library's)")
+      ->check(CLI::Range(0.0, 10.0));
+  app.add_option("--steer-share", a->steer_share, "--infill: share of the candidates steered (default: the library's)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--steer-window", a->steer_window,
+                 "--infill: beats of recent notes the steering weighs against the rate aimed at (0: all since the passage's "
+                 "start; default: the library's)")
+      ->check(CLI::Range(0.0, 64.0));
   app.add_option("--candidates-log", a->candidates_log,
                  "--infill: write every candidate of the infill row and the terms of the choice as JSON lines here (for "
                  "studying other choices among the same candidates: tools/infill_choice.py)");
@@ -254,6 +276,12 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       o.vary_strength = a->vary_strength;
       o.max_repeat = a->max_repeat;
       o.range_weight = a->range_weight;
+      o.steer_strength = a->steer_strength;
+      o.steer_share = a->steer_share;
+      o.steer_window = a->steer_window;
+      o.match_weight = a->match_weight;
+      o.match_distance = a->match_distance;
+      o.whole_pieces = a->whole_pieces;
       if (a->context_bars) o.context_bars = a->context_bars;
       o.known_future = !a->blind;
       if (a->temperatures.size() == 1) o.temperature = a->temperatures[0];

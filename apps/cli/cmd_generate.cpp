@@ -309,6 +309,8 @@ struct InfillArgs : RewriteArgs {
   float vary_strength = tasks::InfillOptions().vary_strength;
   double max_repeat = tasks::InfillOptions().max_repeat;
   double range_weight = tasks::InfillOptions().range_weight;
+  double match_weight = tasks::InfillOptions().match_weight;
+  float steer = tasks::InfillOptions().steer_strength;
 };
 
 Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or all), leading into what follows", [](CLI::App& app) {
@@ -332,6 +334,15 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
                  "how strongly the choice avoids notes outside their track's pitch range in the rest of the piece (0: not weighed)")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
+  app.add_option("--match-weight", a->match_weight,
+                 "share of the passage's expected note count taken from the bars elsewhere in the piece whose surroundings "
+                 "look most like the passage's (0: the bars around alone)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--steer", a->steer,
+                 "how strongly half the versions are steered toward the expected note count as they are written (0: not at all)")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
   return [a] {
     check_output(a->out);
     score::Score s = score::load(a->in);
@@ -346,6 +357,8 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
     opt.vary_strength = a->vary_strength;
     opt.max_repeat = a->max_repeat;
     opt.range_weight = a->range_weight;
+    opt.match_weight = a->match_weight;
+    opt.steer_strength = a->steer;
     auto m = engine::Model::load(model::find_model(a->model));
     return rewrite_and_write("infill", *a, seed, [&](const tasks::RewriteProgressFn& progress) {
       return tasks::infill(m, s, opt, progress);

@@ -237,6 +237,8 @@ ToolRequest parse_tool(const std::string& tool, const std::string& body, const G
       o.vary_strength = float(f.number("vary_strength", tasks::InfillOptions().vary_strength, 0.0, 1.0));
       o.max_repeat = f.number("max_repeat", tasks::InfillOptions().max_repeat, 0.0, 1.0);
       o.range_weight = f.number("range_weight", tasks::InfillOptions().range_weight, 0.0, 100.0);
+      o.match_weight = f.number("match_weight", tasks::InfillOptions().match_weight, 0.0, 1.0);
+      o.steer_strength = float(f.number("steer", tasks::InfillOptions().steer_strength, 0.0, 10.0));
       sampling(o.sampling);
       // a passage outside the piece is the library's error (400); only a real passage is weighed
       if (o.last_bar <= bars) work = int64_t(o.last_bar - o.first_bar + 1) * o.sampling.variations * o.candidates;

@@ -168,6 +168,15 @@ struct InfillEvalOptions {
   float vary_strength = -1;     // < 0: tasks::InfillOptions' default
   double max_repeat = -1;       // < 0: tasks::InfillOptions' default
   double range_weight = -1;     // < 0: tasks::InfillOptions' default
+  float steer_strength = -1;    // < 0: tasks::InfillOptions' default
+  double steer_share = -1;      // < 0: tasks::InfillOptions' default
+  double steer_window = -1;     // beats; < 0: tasks::InfillOptions' default
+  double match_weight = -1;     // < 0: tasks::InfillOptions' default
+  double match_distance = -1;   // < 0: tasks::InfillOptions' default
+  // false: every row sees only the first context_bars + bars + 2 seam_bars bars of each piece (an
+  // excerpt); true: the infill and continuation rows are given the whole piece with the passage's
+  // bars to rewrite, as a musician would (the statistics and the seam are measured alike).
+  bool whole_pieces = false;
   // A future_context model: the infill row knows what follows (false: blind, for the ablation),
   // and a fifth row writes one candidate knowing it. The continuation row is always blind.
   bool known_future = true;

@@ -81,6 +81,7 @@ struct InfillCandidate {
   int variation = 0, index = 0;      // which variation, which of its candidates
   bool varied = false;               // written with the variation anchor (vary_share)
   bool kept_out = false;             // a near-copy of the bars before (max_repeat), not chosen
+  bool steered = false;              // its note count steered toward the one aimed at (steer_strength)
   bool chosen = false;
   double lookahead_nats = 0;         // of the scored events after the passage, given the candidate
   size_t lookahead_events = 0;
@@ -109,6 +110,17 @@ struct InfillOptions {
   // median of their note counts, the model's own guess, which a future_context model makes
   // knowing what follows), the rest from the surroundings. 0: the surroundings alone.
   double model_density = 0;
+  // Where music repeats, the passage is like a window elsewhere in the piece: the window (as many
+  // bars, clear of the passage and its surroundings) whose match_bars bars on each side have the
+  // notes per bar and track most like the passage's (mean |difference| of log(1 + notes)) is
+  // found, and if that distance is at most match_distance, the count aimed at takes
+  // match_weight (in log count) from the window's notes. 0: not used. 1, 0.1 and 2 were fitted
+  // on the training split's windows (docs/EVAL.md, session 17): on 400 validation pieces, given
+  // whole, a window matched for 156 and the count aimed at came nearer the truth's (|log| 0.185
+  // -> 0.168).
+  double match_weight = 1;
+  double match_distance = 0.1;
+  int match_bars = 2;
   // A model trained with a known future (model::Config::future_context) is told the notes after
   // the passage and the kept tracks' notes (engine::SampleOptions::known). false: it writes
   // blind to them, as a plain continuation model (for measuring what the future adds).
@@ -135,6 +147,16 @@ struct InfillOptions {
   // (docs/EVAL.md, session 15): such notes fall from 6.5% of the passage's to 4.3% (the true
   // passages: 3.7%), the seam level.
   double range_weight = 1;
+  // Density steering: this share of the candidates (spread evenly over them) are written with
+  // their note count steered toward the count the choice aims at as they are drawn
+  // (engine::SampleOptions::steer_notes) at steer_strength; the others freely. 0: none steered.
+  // 8 and 1 were chosen on 400 validation pieces (docs/EVAL.md, session 17): the passage's note
+  // count nearer the truth's and the seam no worse.
+  float steer_strength = 8.0f;
+  double steer_share = 1;
+  // > 0: the steering weighs the notes of the last steer_window_beats beats against the rate
+  // aimed at (engine::SampleOptions::steer_window), not all written so far.
+  double steer_window_beats = 0;
   engine::SampleOptions sampling;    // variations, temperature, seed...; `events` is not used
   // If set, sees every candidate and its terms once the choice is made (for studying the choice:
   // `continuo eval --infill --candidates-log`).

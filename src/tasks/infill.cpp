@@ -192,6 +192,11 @@ struct Passage {
   // (the note density around the passage; < 0: not used): density_weight x |log ratio| is added
   // to the lookahead's nats per event
   double expected_notes = -1, density_weight = 0;
+  // density steering (InfillOptions::steer_strength): the steered candidates' counts are drawn
+  // toward expected_notes
+  float steer_strength = 0;
+  double steer_share = 0;
+  double steer_window_beats = 0;
   // this share of the expected count's log comes from the median of the candidates' counts
   double model_density = 0;
   bool score_lookahead = true;   // false: the choice weighs the density alone (lookahead not scored)
@@ -342,6 +347,15 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
     for (int v = 0; v < variations; ++v)
       for (int c = std::max(0, candidates - p.vary_count); c < candidates; ++c) so.varied[size_t(v * candidates + c)] = 1;
   }
+  if (p.steer_strength > 0 && p.steer_share > 0 && p.expected_notes >= 0) {
+    so.steer_notes = p.expected_notes;
+    so.steer_strength = p.steer_strength;
+    so.steer_window = int64_t(std::lround(p.steer_window_beats * tokenizer::kStepsPerBeat));
+    so.steered.assign(size_t(so.variations), 0);
+    for (int v = 0; v < variations; ++v)
+      for (int c = 0; c < candidates; ++c)   // spread evenly: candidate c if the share's count rises at it
+        so.steered[size_t(v * candidates + c)] = std::floor((c + 1) * p.steer_share) > std::floor(c * p.steer_share);
+  }
   // room for the forced events and up to 64 of the model's own per beat
   so.events = int(std::min<int64_t>(p.forced.size() + (p.end - p.begin) * 64 / tokenizer::kStepsPerBeat + 256, 1 << 20));
   auto raw = engine::generate(m, p.prefix, so, progress.passage(unit, so.variations, p.end - p.begin));
@@ -402,6 +416,7 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
       k.index = c;
       k.varied = p.vary_count > 0 && before > 0 && c >= candidates - p.vary_count;
       k.kept_out = too_close[size_t(c)] != 0;
+      k.steered = !so.steered.empty() && so.steered[size_t(v * candidates + c)];
       k.notes = double(written_notes(cand));
       k.expected_notes = expected;
       if (k.kept_out && !p.on_candidate) continue;
@@ -484,6 +499,47 @@ void add_notes(std::vector<score::Note>& kept, std::vector<score::Note> fresh) {
   kept.insert(kept.end(), ok.begin(), ok.end());
 }
 
+// Music repeats itself: a window of the piece elsewhere whose surroundings look like the
+// passage's tells the passage's density better than its surroundings alone (docs/EVAL.md,
+// "Session 17"). counts[t][b]: notes of canonical track t in bar b; bar_len[b]: each bar's
+// length. The passage is bars [first, first + n); the surroundings compared are `around` bars on
+// each side, per track, in log(1 + notes); a window is a candidate if it and its surroundings
+// lie clear of the passage's, its bars are as long as the passage's, and at least `around` of
+// the compared bars lie in the piece. Returns the notes of the rewritten tracks (`rewritten`) in
+// the window of least mean distance, and that distance (infinity: none).
+std::pair<double, double> matching_window(const std::vector<std::vector<double>>& counts, const std::vector<int64_t>& bar_len,
+                                          const std::vector<char>& rewritten, int64_t first, int64_t n, int64_t around) {
+  const int64_t bars = int64_t(bar_len.size());
+  std::pair<double, double> best{-1, std::numeric_limits<double>::infinity()};
+  std::vector<int64_t> ctx;   // the passage's surrounding bars in the piece
+  for (int64_t b = first - around; b < first + n + around; ++b)
+    if (b >= 0 && b < bars && (b < first || b >= first + n)) ctx.push_back(b);
+  for (int64_t j = 0; j + n <= bars; ++j) {
+    if (j + n > first - around && j < first + n + around) continue;
+    bool same = true;
+    for (int64_t i = 0; i < n && same; ++i) same = bar_len[size_t(j + i)] == bar_len[size_t(first + i)];
+    if (!same) continue;
+    double d = 0;
+    int64_t used = 0;
+    for (int64_t b : ctx) {
+      const int64_t o = j + (b - first);
+      if (o < 0 || o >= bars || (o >= first && o < first + n) || bar_len[size_t(o)] != bar_len[size_t(b)]) continue;
+      for (const auto& t : counts) d += std::abs(std::log1p(t[size_t(b)]) - std::log1p(t[size_t(o)]));
+      ++used;
+    }
+    if (used < around || counts.empty()) continue;
+    d /= double(used) * double(counts.size());
+    if (d < best.second) {
+      double notes = 0;
+      for (size_t t = 0; t < counts.size(); ++t)
+        if (rewritten[t])
+          for (int64_t i = 0; i < n; ++i) notes += counts[t][size_t(j + i)];
+      best = {notes, d};
+    }
+  }
+  return best;
+}
+
 void check_vary(double share, float strength) {
   if (!(share >= 0 && share <= 1)) bad("the share of varied candidates must be between 0 and 1");
   if (!(strength >= 0 && strength <= 1)) bad("the strength of the variations must be between 0 and 1");
@@ -519,6 +575,12 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   check_vary(opt.vary_share, opt.vary_strength);
   if (!(opt.max_repeat >= 0 && opt.max_repeat <= 1)) bad("the largest share of repeated notes must be between 0 and 1");
   if (!(opt.range_weight >= 0 && opt.range_weight <= 100)) bad("the weight of notes outside their track's range must be between 0 and 100");
+  if (!(opt.steer_strength >= 0 && opt.steer_strength <= 10)) bad("the density steering's strength must be between 0 and 10");
+  if (!(opt.steer_share >= 0 && opt.steer_share <= 1)) bad("the share of steered candidates must be between 0 and 1");
+  if (!(opt.steer_window_beats >= 0 && opt.steer_window_beats <= 64)) bad("the steering's window must be between 0 and 64 beats");
+  if (!(opt.match_weight >= 0 && opt.match_weight <= 1)) bad("the matching window's share of the density must be between 0 and 1");
+  if (!(opt.match_distance >= 0)) bad("the matching window's largest distance must not be negative");
+  if (opt.match_bars < 1 || opt.match_bars > 16) bad("the bars compared around a matching window must be between 1 and 16");
   const int64_t bars = score::bar_count(s);
   if (bars == 0) bad("the piece has no notes");
   if (opt.first_bar < 1 || opt.last_bar < opt.first_bar || opt.last_bar > bars)
@@ -584,8 +646,33 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
         ++n;
     const int64_t span = (A - lo) + (hi - E);
     if (span > 0) p.expected_notes = double(n) * double(E - A) / double(span);
+    // and from the window elsewhere in the piece whose surroundings look most like the passage's
+    if (p.expected_notes >= 0 && opt.match_weight > 0) {
+      std::vector<int64_t> starts(size_t(bars) + 1);
+      for (int64_t b = 0; b <= bars; ++b) starts[size_t(b)] = enc.to_model(score::bar_start(s, b));
+      std::vector<int64_t> bar_len(static_cast<size_t>(bars));
+      for (int64_t b = 0; b < bars; ++b) bar_len[size_t(b)] = starts[size_t(b) + 1] - starts[size_t(b)];
+      std::vector<std::vector<double>> counts(groups.size(), std::vector<double>(size_t(bars), 0));
+      std::vector<char> is_rewritten(groups.size(), 0);
+      for (int c : rewrite) is_rewritten[size_t(c)] = 1;
+      for (size_t i = enc.header; i < enc.events.size(); ++i) {
+        const Event& e = enc.events[i];
+        if (e.kind() != Kind::kNote || e[Field::kTrack] >= groups.size()) continue;
+        const int64_t b = int64_t(std::upper_bound(starts.begin(), starts.end(), enc.at[i]) - starts.begin()) - 1;
+        if (b >= 0 && b < bars) counts[e[Field::kTrack]][size_t(b)] += 1;
+      }
+      const auto [notes, distance] = matching_window(counts, bar_len, is_rewritten, opt.first_bar - 1,
+                                                     int64_t(opt.last_bar - opt.first_bar + 1), opt.match_bars);
+      if (distance <= opt.match_distance) {
+        const double w = opt.match_weight;
+        p.expected_notes = std::expm1((1 - w) * std::log1p(p.expected_notes) + w * std::log1p(notes));
+      }
+    }
     p.density_weight = opt.density_weight;
     p.model_density = opt.model_density;
+    p.steer_strength = opt.steer_strength;
+    p.steer_share = opt.steer_share;
+    p.steer_window_beats = opt.steer_window_beats;
   }
 
   // each rewritten pitched track's range in the rest of the piece

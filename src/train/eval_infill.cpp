@@ -253,6 +253,13 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       if (opt.vary_strength >= 0) io.vary_strength = opt.vary_strength;
       if (opt.max_repeat >= 0) io.max_repeat = opt.max_repeat;
       if (opt.range_weight >= 0) io.range_weight = opt.range_weight;
+      if (opt.steer_strength >= 0) io.steer_strength = opt.steer_strength;
+      if (opt.steer_share >= 0) io.steer_share = opt.steer_share;
+      if (opt.steer_window >= 0) io.steer_window_beats = opt.steer_window;
+      if (opt.match_weight >= 0) io.match_weight = opt.match_weight;
+      if (opt.match_distance >= 0) io.match_distance = opt.match_distance;
+      // the plain continuation ignores what follows: not steered toward a count taken from it
+      if (r == 2) io.steer_strength = 0;
       io.sampling.temperature = opt.temperature;
       io.sampling.top_p = opt.top_p;
       io.sampling.key_strength = opt.key_strength;
@@ -263,6 +270,7 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
                                     {"truth_notes", truth.notes},
                                     {"candidate", c.index},
                                     {"varied", c.varied},
+                                    {"steered", c.steered},
                                     {"kept_out", c.kept_out},
                                     {"chosen", c.chosen},
                                     {"lookahead_nats", c.lookahead_nats},
@@ -275,8 +283,10 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
           candidates_log += j.dump() + "\n";
         };
       const double t0 = now_seconds();
-      auto outs = tasks::infill(m, s, io);
-      add(rows[size_t(r)], outs[0], now_seconds() - t0);
+      auto outs = tasks::infill(m, opt.whole_pieces ? full : s, io);
+      const double seconds = now_seconds() - t0;
+      if (opt.whole_pieces) outs[0] = score::slice_bars(outs[0], 0, total);
+      add(rows[size_t(r)], outs[0], seconds);
       if (!opt.save_dir.empty()) {
         score::save(s, opt.save_dir + "/piece" + std::to_string(used) + "-truth.mid");
         score::save(outs[0], opt.save_dir + "/piece" + std::to_string(used) + (r == 2 ? "-continuation.mid" : r == 3 ? "-infill.mid" : "-infill1.mid"));

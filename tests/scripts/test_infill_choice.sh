@@ -22,6 +22,7 @@ for p in {r["piece"] for r in rows}:
     assert sorted(r["candidate"] for r in c) == [0, 1, 2, 3]
     assert sum(r["chosen"] for r in c) == 1
     assert sum(r["varied"] for r in c) == 2
+    assert all(r["steered"] for r in c), "every candidate is steered by default"
     for r in c:
         la = r["lookahead_nats"] / r["lookahead_events"] if r["lookahead_events"] else 0
         s = la + 2 * abs(math.log((r["notes"] + 1) / (r["expected_notes"] + 1))) + r["outside"]

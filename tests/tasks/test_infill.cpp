@@ -232,6 +232,7 @@ TEST(Infill, TheRealModelVariesTheBarsBeforeWhenAsked) {
   o.candidates = 2;
   o.vary_share = 0;
   o.max_repeat = 1;   // (the guard against near-copies: below)
+  o.steer_strength = 0;   // the counts as the model writes them (steering has its own test)
   o.sampling.variations = 3;   // (the sanitizer builds run this unoptimised)
   o.sampling.seed = 5;
   double free_share = 0, varied_share = 0;
@@ -375,6 +376,65 @@ TEST(Infill, TheRealModelReportsEachCandidateAndChoosesTheLowestScore) {
   }
 }
 
+// One piano track in two sections of the same form, X X P P P P Y Y, with 4 quiet bars between:
+// X 2 notes a bar, P `dense` a bar, Y 4 a bar, the bars between 1. Bars 3-6 (the first P) are the
+// passage; the second P is the window elsewhere whose surroundings match theirs exactly.
+score::Score two_sections(int dense, int second_y = 4) {
+  score::Score s;
+  s.ticks_per_beat = 480;
+  s.time_signatures.push_back({Ticks{0}, 4, 4});
+  s.tempos.push_back({Ticks{0}, 500000});
+  score::Track t;
+  t.channel = 0;
+  t.program = 0;
+  const std::vector<int> first = {2, 2, dense, dense, dense, dense, 4, 4}, second = {2, 2, dense, dense, dense, dense, second_y, second_y};
+  std::vector<int> per_bar = first;
+  per_bar.insert(per_bar.end(), {1, 1, 1, 1});
+  per_bar.insert(per_bar.end(), second.begin(), second.end());
+  for (size_t b = 0; b < per_bar.size(); ++b)
+    for (int k = 0; k < per_bar[b]; ++k)
+      t.notes.push_back({Ticks{int64_t(b) * 1920 + k * 1920 / per_bar[b]}, Ticks{100}, uint8_t(60 + (k * 5 + int(b)) % 12), 80});
+  s.tracks.push_back(std::move(t));
+  score::normalize(s);
+  return s;
+}
+
+TEST(Infill, TheCountAimedAtFollowsAWindowElsewhereWhoseSurroundingsMatch) {
+  const auto m = random_model();
+  auto aimed_at = [&](const score::Score& s, double weight, double distance) {
+    tasks::InfillOptions o;
+    o.first_bar = 3;
+    o.last_bar = 6;
+    o.candidates = 2;
+    o.match_weight = weight;
+    o.match_distance = distance;
+    double expected = -2;
+    o.on_candidate = [&](const tasks::InfillCandidate& c) { expected = c.expected_notes; };
+    tasks::infill(m, s, o);
+    return expected;
+  };
+  const score::Score s = two_sections(12);
+  // the surroundings alone (2 bars each side): X X and Y Y, 12 notes in 4 bars
+  EXPECT_NEAR(aimed_at(s, 0, 0.15), 12, 1e-9);
+  // the second section's P: 48 notes
+  EXPECT_NEAR(aimed_at(s, 1, 0.15), 48, 1e-9);
+  EXPECT_NEAR(aimed_at(s, 0.5, 0.15), std::sqrt(13.0 * 49.0) - 1, 1e-9);
+  // a second section whose surroundings differ (Y 12 a bar, not 4) is too far to count
+  // (|log 13 - log 5| / 2 = 0.48 a bar on average), unless the distance allowed is that wide
+  const score::Score unlike = two_sections(12, 12);
+  EXPECT_NEAR(aimed_at(unlike, 1, 0.15), 12, 1e-9);
+  EXPECT_NEAR(aimed_at(unlike, 1, 0.5), 48, 1e-9);
+  // and the options are checked
+  tasks::InfillOptions o;
+  o.first_bar = 3, o.last_bar = 6;
+  o.match_weight = 1.5;
+  EXPECT_THROW(tasks::infill(m, s, o), Error);
+  o.match_weight = 1, o.match_distance = -1;
+  EXPECT_THROW(tasks::infill(m, s, o), Error);
+  o.match_distance = 0.1, o.match_bars = 0;
+  EXPECT_THROW(tasks::infill(m, s, o), Error);
+}
+
 TEST(Infill, BadRequestsAreRefusedClearly) {
   const auto m = random_model();
   const score::Score s = example();   // 8 bars, 4 tracks
@@ -402,6 +462,11 @@ TEST(Infill, BadRequestsAreRefusedClearly) {
   o.range_weight = std::numeric_limits<double>::quiet_NaN();
   fails(o, "outside their track's range");
   o.range_weight = 1;
+  o.steer_strength = 11;
+  fails(o, "steering");
+  o.steer_strength = 2, o.steer_share = -0.5;
+  fails(o, "steered");
+  o.steer_share = 0.5;
   o.candidates = 0;
   fails(o, "candidates");
   score::Score empty_track = s;
@@ -690,6 +755,45 @@ TEST(ForcedEvents, ComeOutAtTheirTimesAndTheModelKeepsToItsTracks) {
   bad = so;
   bad.end_at = so.forced.back().at;
   EXPECT_THROW(engine::generate(m, prompt, bad), Error);
+}
+
+// Density steering (engine::SampleOptions::steer_notes): the same draws, steered toward many
+// notes, write more notes in the passage than steered toward none, with the network alone (the
+// random model) and through the copy mixture (`default`); unsteered variations are left as they are.
+TEST(ForcedEvents, SteeringDrawsTheCountTowardTheOneAsked) {
+  const score::Score s = example();
+  std::vector<Event> ev = tokenizer::Tokenizer().encode(s);
+  ev.pop_back();   // EOS
+  const size_t h = tokenizer::Tokenizer::header_length(ev);
+  int64_t t = 0;
+  size_t cut = h;
+  for (; cut < ev.size() && t + ev[cut][Field::kDt] < 4 * 96; ++cut) t += ev[cut][Field::kDt];   // the first bar
+  const std::vector<Event> prompt(ev.begin(), ev.begin() + ptrdiff_t(cut));
+  for (const auto& m : {random_model(48), engine::Model::load(model::find_model("default"))}) {
+    engine::SampleOptions so;
+    so.variations = 6;
+    so.seed = 9;
+    so.events = 2000;
+    so.begin_at = 4 * 96;
+    so.end_at = 8 * 96;   // two bars
+    so.steer_strength = 6;
+    so.steered = {1, 1, 1, 1, 1, 0};
+    auto notes = [&](double aim) {
+      so.steer_notes = aim;
+      std::vector<int> out;
+      for (const auto& seq : engine::generate(m, prompt, so))
+        out.push_back(int(std::count_if(seq.begin(), seq.end(), [](const Event& e) { return e.kind() == Kind::kNote; })));
+      return out;
+    };
+    const auto many = notes(80), few = notes(2);
+    int more = 0, sum_many = 0, sum_few = 0;
+    for (int v = 0; v < 5; ++v) more += many[size_t(v)] > few[size_t(v)], sum_many += many[size_t(v)], sum_few += few[size_t(v)];
+    EXPECT_GE(more, 4) << m.config().name << ": " << sum_many << " notes steered up, " << sum_few << " down";
+    EXPECT_GT(sum_many, 2 * sum_few) << m.config().name;
+    EXPECT_EQ(many[5], few[5]) << m.config().name << ": the unsteered variation is the same";
+    so.steered = {1, 1};
+    EXPECT_THROW(engine::generate(m, prompt, so), Error);
+  }
 }
 
 }  // namespace
