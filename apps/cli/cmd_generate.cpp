@@ -340,7 +340,7 @@ Verb infill_verb{"infill", "Write bars A-B of a MIDI file anew (some tracks or a
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   app.add_option("--steer", a->steer,
-                 "how strongly half the versions are steered toward the expected note count as they are written (0: not at all)")
+                 "how strongly each version's note count is steered toward the expected count as it is written (0: not at all)")
       ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
   return [a] {

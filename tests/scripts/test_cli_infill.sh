@@ -106,7 +106,7 @@ head -c 100 "$ex" >"$scratch/cut.mid"
 expect_error "cut.mid" infill "$scratch/cut.mid" --bars 1 -o "$scratch/bad.mid"
 expect_error "nope" infill "$ex" --bars 1 -m nope -o "$scratch/bad.mid"
 # option values out of range: the option named, a non-zero exit, nothing written
-for args in "--range-weight -1" "--range-weight 101" "--max-repeat 2" "--vary -0.5"; do
+for args in "--range-weight -1" "--range-weight 101" "--max-repeat 2" "--vary -0.5" "--steer 11" "--match-weight 1.5"; do
   rm -f "$scratch/bad.mid"
   "$bin" infill "$ex" --bars 2 $args -o "$scratch/bad.mid" 2>"$scratch/err"
   rc=$?
