@@ -17,57 +17,23 @@ A passage that leaves a bar empty and then crams the notes it missed shows in al
 import argparse
 import glob
 import statistics
-import struct
+
+import mido
 
 
 def onsets(path):
-    """(ticks per beat, first time signature (num, den), note-on ticks) of a standard MIDI file."""
-    data = open(path, "rb").read()
-    if data[:4] != b"MThd":
-        raise SystemExit(f"{path}: not a MIDI file")
-    division = struct.unpack(">H", data[12:14])[0]
-    i, out, metre = 8 + struct.unpack(">I", data[4:8])[0], [], None
-    while i + 8 <= len(data):
-        kind, length = data[i:i + 4], struct.unpack(">I", data[i + 4:i + 8])[0]
-        track, i = data[i + 8:i + 8 + length], i + 8 + length
-        if kind != b"MTrk":
-            continue
-        j, now, status = 0, 0, 0
-
-        def number():
-            nonlocal j
-            v = 0
-            while True:
-                b = track[j]
-                j += 1
-                v = (v << 7) | (b & 0x7F)
-                if b < 0x80:
-                    return v
-
-        while j < len(track):
-            now += number()
-            b = track[j]
-            if b == 0xFF:
-                meta = track[j + 1]
-                j += 2
-                n = number()
-                if meta == 0x58 and metre is None:
-                    metre = (track[j], 2 ** track[j + 1])
-                j += n
-            elif b in (0xF0, 0xF7):
-                j += 1
-                j += number()
-            else:
-                if b & 0x80:
-                    status = b
-                    j += 1
-                if status >> 4 in (0xC, 0xD):
-                    j += 1
-                else:
-                    if status >> 4 == 0x9 and track[j + 1] > 0:
-                        out.append(now)
-                    j += 2
-    return division, metre or (4, 4), out
+    """(ticks per beat, first time signature (num, den), note-on ticks) of a MIDI file."""
+    f = mido.MidiFile(path)
+    metre, out = None, []
+    for track in f.tracks:
+        now = 0
+        for msg in track:
+            now += msg.time
+            if msg.type == "time_signature" and metre is None:
+                metre = (msg.numerator, msg.denominator)
+            elif msg.type == "note_on" and msg.velocity > 0:
+                out.append(now)
+    return f.ticks_per_beat, metre or (4, 4), out
 
 
 def measure(path):

@@ -68,7 +68,7 @@ struct EvalArgs {
   int candidates = 0, bars = 0;
   double density_weight = -1, model_density = -1, vary_share = -1, max_repeat = -1, range_weight = -1;
   double match_weight = -1, match_distance = -1;
-  double steer_share = -1, steer_window = -1;
+  double steer_share = -1;
   float steer_strength = -1;
   bool whole_pieces = false;
   int context_bars = 0;
@@ -159,10 +159,6 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       ->check(CLI::Range(0.0, 10.0));
   app.add_option("--steer-share", a->steer_share, "--infill: share of the candidates steered (default: the library's)")
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--steer-window", a->steer_window,
-                 "--infill: beats of recent notes the steering weighs against the rate aimed at (0: all since the passage's "
-                 "start; default: the library's)")
-      ->check(CLI::Range(0.0, 64.0));
   app.add_option("--candidates-log", a->candidates_log,
                  "--infill: write every candidate of the infill row and the terms of the choice as JSON lines here (for "
                  "studying other choices among the same candidates: tools/infill_choice.py)");
@@ -278,7 +274,6 @@ Verb eval_verb{"eval", "Validation bits per note of a model beside an n-gram bas
       o.range_weight = a->range_weight;
       o.steer_strength = a->steer_strength;
       o.steer_share = a->steer_share;
-      o.steer_window = a->steer_window;
       o.match_weight = a->match_weight;
       o.match_distance = a->match_distance;
       o.whole_pieces = a->whole_pieces;

@@ -153,19 +153,14 @@ struct SampleOptions {
   // Density steering (infill, tasks/infill.cpp): with steer_notes >= 0, steer_strength > 0 and
   // begin_at < end_at, in the variations it applies to (steered empty or steered[v] != 0), the
   // time of each of the model's own events is drawn with its log-probability for a dt of d steps
-  // raised by g x min(d, one beat) / one beat, g = steer_strength x log((n + 2) / (n* + 2)) held
-  // within [-2, 2], n the notes
-  // the variation has written itself since begin_at and n* = steer_notes x (now - begin_at) /
-  // (end_at - begin_at) the share of steer_notes due by now: a variation ahead of that count
-  // waits longer, one behind it comes sooner. Capped at a beat so that no long wait is pushed
-  // far. 0: off.
+  // raised by g x min(d, one beat) / one beat. g = steer_strength x log((n + 2) / (n* + 2)), held
+  // within [-2, 2]; n is the notes the variation has written itself since begin_at, and n* =
+  // steer_notes x (now - begin_at) / (end_at - begin_at) the share of steer_notes due by now: a
+  // variation ahead of that count waits longer, one behind it comes sooner. Capped at a beat so
+  // that no long wait is pushed further than a short one. 0: off.
   double steer_notes = -1;
   float steer_strength = 0.0f;
   std::vector<uint8_t> steered;
-  // > 0: n and n* count only the last steer_window steps (n* at steer_notes' rate), so that a
-  // variation behind the count is steered to the rate asked for, not to catch up (which crams
-  // the notes it did not write into the bars after a gap).
-  int64_t steer_window = 0;
   // Loop guard (copy_prior models; off by default): the share of the copy proposals' weight kept
   // while the last finished bar repeats an earlier one more often than the prompt ever repeated
   // a bar (twice as often, and at least twice more). 1 = off. Measured and not used by default:

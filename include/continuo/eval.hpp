@@ -170,7 +170,6 @@ struct InfillEvalOptions {
   double range_weight = -1;     // < 0: tasks::InfillOptions' default
   float steer_strength = -1;    // < 0: tasks::InfillOptions' default
   double steer_share = -1;      // < 0: tasks::InfillOptions' default
-  double steer_window = -1;     // beats; < 0: tasks::InfillOptions' default
   double match_weight = -1;     // < 0: tasks::InfillOptions' default
   double match_distance = -1;   // < 0: tasks::InfillOptions' default
   // false: every row sees only the first context_bars + bars + 2 seam_bars bars of each piece (an

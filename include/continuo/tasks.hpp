@@ -154,9 +154,6 @@ struct InfillOptions {
   // count nearer the truth's and the seam no worse.
   float steer_strength = 8.0f;
   double steer_share = 1;
-  // > 0: the steering weighs the notes of the last steer_window_beats beats against the rate
-  // aimed at (engine::SampleOptions::steer_window), not all written so far.
-  double steer_window_beats = 0;
   engine::SampleOptions sampling;    // variations, temperature, seed...; `events` is not used
   // If set, sees every candidate and its terms once the choice is made (for studying the choice:
   // `continuo eval --infill --candidates-log`).

@@ -68,7 +68,6 @@ void check_options(const SampleOptions& o) {
   if (!(o.steer_strength >= 0.0f && o.steer_strength <= 10.0f)) bad("steer_strength must be between 0 and 10");
   if (!std::isfinite(o.steer_notes)) bad("steer_notes must be a finite number");
   if (!o.steered.empty() && o.steered.size() != size_t(o.variations)) bad("steered must be empty or have one entry per variation");
-  if (o.steer_window < 0) bad("steer_window must not be negative");
   for (size_t i = 0; i < o.forced.size(); ++i) {
     const Kind k = o.forced[i].event.kind();
     if (k != Kind::kNote && k != Kind::kControl && k != Kind::kTempo && k != Kind::kTimeSig && k != Kind::kKeySig)
@@ -453,24 +452,15 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
   // density steering (SampleOptions::steer_notes): the notes each variation wrote itself since begin_at
   const bool steering = opt.steer_notes >= 0 && opt.steer_strength > 0 && opt.begin_at >= 0 && opt.end_at > opt.begin_at;
   std::vector<int64_t> own_notes(size_t(B), 0);
-  std::vector<std::deque<int64_t>> own_times(opt.steer_window > 0 ? size_t(B) : 0);   // within the window
-  auto steer = [&](int v, float* l, int64_t n) {
+  // adds the steering's tilt, times `scale`, to the dt logits `l` (n values) of variation v
+  auto steer = [&](int v, float* l, int64_t n, float scale) {
     if (!opt.steered.empty() && !opt.steered[size_t(v)]) return;
-    const int64_t now = tracker[size_t(v)].now();
-    int64_t from = opt.begin_at;
-    double written = double(own_notes[size_t(v)]);
-    if (opt.steer_window > 0) {
-      auto& times = own_times[size_t(v)];
-      while (!times.empty() && times.front() <= now - opt.steer_window) times.pop_front();
-      from = std::max(opt.begin_at, now - opt.steer_window);
-      written = double(times.size());
-    }
-    const double due = opt.steer_notes * double(std::clamp<int64_t>(now - from, 0, opt.end_at - opt.begin_at)) /
-                       double(opt.end_at - opt.begin_at);
+    const int64_t span = opt.end_at - opt.begin_at;
+    const double due = opt.steer_notes * double(std::clamp<int64_t>(tracker[size_t(v)].now() - opt.begin_at, 0, span)) / double(span);
     // at most e^2 either way: early in the passage a count of a few notes is far off its due
     // share by chance, and an unbounded push would let that decide the rhythm (a long wait made
     // likelier than the next note, then the gap crammed full)
-    const double g = std::clamp(opt.steer_strength * std::log((written + 2) / (due + 2)), -2.0, 2.0);
+    const double g = scale * std::clamp(opt.steer_strength * std::log((double(own_notes[size_t(v)]) + 2) / (due + 2)), -2.0, 2.0);
     for (int64_t c = 1; c < n; ++c) l[c] += float(g * double(std::min<int64_t>(c, tokenizer::kStepsPerBeat)) / tokenizer::kStepsPerBeat);
   };
   std::vector<int> live;                       // sequences whose field f is sampled now
@@ -606,7 +596,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
           SampleParams p1 = params;
           p1.temperature = opt.temperature > 0 ? 1.0f : 0.0f;
           if (note_track) parts[size_t(v)].bias(balance, partial[size_t(v)][Field::kDt], l, V);
-          if (steering && f == int(Field::kDt)) steer(v, l, V);
+          if (steering && f == int(Field::kDt)) steer(v, l, V, 1.0f);
           value = sample(l, mask.data(), int(V), p1, rng[size_t(v)], cand);
           if (value >= 0) mix.update(f, value, probs[size_t(value)]);
           // the groove anchor, once the event's time and track are chosen: if they are those of an
@@ -619,13 +609,8 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
         } else {
           if (note_track) parts[size_t(v)].bias(balance * (opt.temperature > 0 ? opt.temperature : 1.0f), partial[size_t(v)][Field::kDt],
                                                 logits.data() + i * V, V);
-          if (steering && f == int(Field::kDt)) {
-            // applied at its own strength whatever the temperature (sample() divides by it)
-            std::vector<float> tilt(size_t(V), 0.0f);
-            steer(v, tilt.data(), V);
-            const float t = opt.temperature > 0 ? opt.temperature : 1.0f;
-            for (int64_t c = 0; c < V; ++c) logits[size_t(i * V + c)] += t * tilt[size_t(c)];
-          }
+          // at its own strength whatever the temperature (sample() divides by it)
+          if (steering && f == int(Field::kDt)) steer(v, logits.data() + i * V, V, opt.temperature > 0 ? opt.temperature : 1.0f);
           value = sample(logits.data() + i * V, mask.data(), int(V), params, rng[size_t(v)], cand);
         }
         if (value < 0) throw Error(ErrorCode::kInternal, "the grammar allows no value for a field");
@@ -661,10 +646,7 @@ std::vector<std::vector<Event>> generate(const Model& model, const std::vector<E
       if (copying) copies[size_t(v)].next(e);
       if (!repeats.empty()) repeats[size_t(v)].next(e);
       if (!parts.empty()) parts[size_t(v)].next(e);
-      if (steering && !fixed[size_t(v)] && e.kind() == Kind::kNote && tracker[size_t(v)].now() >= opt.begin_at) {
-        ++own_notes[size_t(v)];
-        if (opt.steer_window > 0) own_times[size_t(v)].push_back(tracker[size_t(v)].now());
-      }
+      if (steering && !fixed[size_t(v)] && e.kind() == Kind::kNote && tracker[size_t(v)].now() >= opt.begin_at) ++own_notes[size_t(v)];
       full[size_t(v)].push_back(e);
       full_pos[size_t(v)].push_back(p);
       if (!known.empty()) full_time[size_t(v)].push_back(tracker[size_t(v)].now());

@@ -196,7 +196,6 @@ struct Passage {
   // toward expected_notes
   float steer_strength = 0;
   double steer_share = 0;
-  double steer_window_beats = 0;
   // this share of the expected count's log comes from the median of the candidates' counts
   double model_density = 0;
   bool score_lookahead = true;   // false: the choice weighs the density alone (lookahead not scored)
@@ -350,7 +349,6 @@ std::vector<Written> write_passage(const engine::Model& m, const Passage& p, eng
   if (p.steer_strength > 0 && p.steer_share > 0 && p.expected_notes >= 0) {
     so.steer_notes = p.expected_notes;
     so.steer_strength = p.steer_strength;
-    so.steer_window = int64_t(std::lround(p.steer_window_beats * tokenizer::kStepsPerBeat));
     so.steered.assign(size_t(so.variations), 0);
     for (int v = 0; v < variations; ++v)
       for (int c = 0; c < candidates; ++c)   // spread evenly: candidate c if the share's count rises at it
@@ -577,7 +575,6 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
   if (!(opt.range_weight >= 0 && opt.range_weight <= 100)) bad("the weight of notes outside their track's range must be between 0 and 100");
   if (!(opt.steer_strength >= 0 && opt.steer_strength <= 10)) bad("the density steering's strength must be between 0 and 10");
   if (!(opt.steer_share >= 0 && opt.steer_share <= 1)) bad("the share of steered candidates must be between 0 and 1");
-  if (!(opt.steer_window_beats >= 0 && opt.steer_window_beats <= 64)) bad("the steering's window must be between 0 and 64 beats");
   if (!(opt.match_weight >= 0 && opt.match_weight <= 1)) bad("the matching window's share of the density must be between 0 and 1");
   if (!(opt.match_distance >= 0)) bad("the matching window's largest distance must not be negative");
   if (opt.match_bars < 1 || opt.match_bars > 16) bad("the bars compared around a matching window must be between 1 and 16");
@@ -672,7 +669,6 @@ std::vector<score::Score> infill(const engine::Model& m, const score::Score& s, 
     p.model_density = opt.model_density;
     p.steer_strength = opt.steer_strength;
     p.steer_share = opt.steer_share;
-    p.steer_window_beats = opt.steer_window_beats;
   }
 
   // each rewritten pitched track's range in the rest of the piece

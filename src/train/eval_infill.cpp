@@ -255,7 +255,6 @@ std::vector<InfillRow> infill_eval(const engine::Model& m, const train::Split& s
       if (opt.range_weight >= 0) io.range_weight = opt.range_weight;
       if (opt.steer_strength >= 0) io.steer_strength = opt.steer_strength;
       if (opt.steer_share >= 0) io.steer_share = opt.steer_share;
-      if (opt.steer_window >= 0) io.steer_window_beats = opt.steer_window;
       if (opt.match_weight >= 0) io.match_weight = opt.match_weight;
       if (opt.match_distance >= 0) io.match_distance = opt.match_distance;
       // the plain continuation ignores what follows: not steered toward a count taken from it
